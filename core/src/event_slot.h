@@ -1,0 +1,54 @@
+/* An owned copy of one decoded event: the csm_event plus the bytes its
+ * strings point into, in one fixed-size block so the reorder buffer can
+ * hold events without a heap allocation per event. */
+#ifndef CSM_EVENT_SLOT_H
+#define CSM_EVENT_SLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csmetrics/plugin.h"
+
+/* Total bytes of all string fields of one event, NULs included. An event
+ * beyond this is bad input (dead letter, reason "event too large"). */
+#define CSM_EVENT_STRINGS_MAX 2048
+
+typedef struct csm_event_slot {
+    csm_event ev;          /* its strings point into arena */
+    size_t used;           /* bytes of arena in use */
+    char arena[CSM_EVENT_STRINGS_MAX];
+} csm_event_slot;
+
+/* Empties the slot: every string NULL, enums null, struct_size set. */
+void csm_event_slot_reset(csm_event_slot *s, csm_stream stream);
+
+/* Copies n bytes of s (not NUL-terminated) into the arena and returns the
+ * copy, or NULL when the arena is full. */
+const char *csm_event_slot_strndup(csm_event_slot *s, const char *str, size_t n);
+const char *csm_event_slot_strdup(csm_event_slot *s, const char *str);
+
+/* Deep copy (pointers rebased into dst's arena). */
+void csm_event_slot_copy(csm_event_slot *dst, const csm_event_slot *src);
+
+/* Checks the contract of events.md that decoding alone cannot: required
+ * strings present and non-empty (event_id, shop_id, customer_id, and
+ * order_id for order events), enums in range. Returns 0, or -1 with a
+ * reason ("missing field shop_id", …) in err. */
+int csm_event_validate(const csm_event *ev, char *err, size_t errlen);
+
+/* Contract symbol names, for JSON, logs and reports. NULL if out of range. */
+const char *csm_platform_name(csm_platform p);
+const char *csm_chat_type_name(csm_chat_type t);
+const char *csm_sender_name(csm_sender s);   /* NULL for CSM_SENDER_NULL */
+const char *csm_msg_kind_name(csm_msg_kind k);
+const char *csm_entry_name(csm_entry e);
+const char *csm_order_type_name(csm_order_type t);
+/* Reverse lookups: return the value, or -1 when the symbol is unknown. */
+int csm_platform_parse(const char *s);
+int csm_chat_type_parse(const char *s);
+int csm_sender_parse(const char *s);
+int csm_msg_kind_parse(const char *s);
+int csm_entry_parse(const char *s);
+int csm_order_type_parse(const char *s);
+
+#endif

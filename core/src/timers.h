@@ -1,0 +1,46 @@
+/* Event-time timers of one partition: a binary heap ordered by
+ * (deadline, creation order), with lookup by id for cancellation. */
+#ifndef CSM_TIMERS_H
+#define CSM_TIMERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csmetrics/plugin.h"
+
+typedef struct csm_timer_entry csm_timer_entry;
+
+typedef struct csm_timers {
+    csm_timer_entry **heap;
+    size_t n, cap;
+    csm_timer_entry *by_id;  /* uthash */
+    csm_timer_entry *spare;  /* freed entries, reused */
+    uint64_t next_id, next_seq;
+} csm_timers;
+
+typedef struct csm_timer_fired {
+    uint64_t id;
+    csm_ts deadline;
+    uint32_t plugin;
+    uint64_t key;
+    uint32_t tag;
+} csm_timer_fired;
+
+void csm_timers_init(csm_timers *t);
+void csm_timers_free(csm_timers *t);
+uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_t key,
+                        uint32_t tag);
+/* 0 if a pending timer of that plugin was cancelled, -1 otherwise. */
+int csm_timers_cancel(csm_timers *t, uint64_t id, uint32_t plugin);
+/* Earliest deadline; 0 when there is none. */
+int csm_timers_peek(const csm_timers *t, csm_ts *deadline);
+void csm_timers_pop(csm_timers *t, csm_timer_fired *out);
+size_t csm_timers_count(const csm_timers *t);
+
+/* Checkpoint: every pending timer with its id and order. */
+struct csm_writer;
+struct csm_reader;
+void csm_timers_snapshot(const csm_timers *t, struct csm_writer *w);
+int csm_timers_restore(csm_timers *t, struct csm_reader *r);
+
+#endif
