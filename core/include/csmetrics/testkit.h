@@ -61,6 +61,15 @@ long csm_testkit_alert_count(csm_testkit *tk, const char *shop, const char *type
  *  Look a field up with csm_testkit_alert_field(). */
 const char *csm_testkit_alert_field(csm_testkit *tk, long i, const char *field);
 
+/** Calls @p fn for every counter emitted so far (Redis key, hash field,
+ *  value), in first-emission order; a non-zero return stops the walk. */
+typedef int (*csm_testkit_counter_fn)(void *arg, const char *key, const char *field,
+                                      int64_t value);
+void csm_testkit_foreach_counter(csm_testkit *tk, csm_testkit_counter_fn fn, void *arg);
+
+/** Why the last csm_testkit_feed() did not accept its event ("" if it did). */
+const char *csm_testkit_last_reason(csm_testkit *tk);
+
 /** Prints every key and field emitted so far, sorted (for debugging). */
 void csm_testkit_dump(csm_testkit *tk, FILE *out);
 

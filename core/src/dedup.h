@@ -1,0 +1,37 @@
+/* Memory of accepted event ids of one partition, for "the same event_id
+ * seen twice counts once". Ids are kept as 64-bit hashes of (stream, id)
+ * in an open-addressing set, and forgotten in acceptance order once their
+ * event time is more than the dedup window behind the partition's event
+ * time (a producer's retry arrives soon after the original). */
+#ifndef CSM_DEDUP_H
+#define CSM_DEDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csmetrics/plugin.h"
+
+typedef struct csm_dedup_entry {
+    uint64_t hash;
+    csm_ts ts;
+} csm_dedup_entry;
+
+typedef struct csm_dedup {
+    uint64_t *slots;       /* 0 = empty; hashes are never 0 */
+    size_t n_slots, n;
+    csm_dedup_entry *fifo; /* ring in acceptance order */
+    size_t head, fifo_cap;
+} csm_dedup;
+
+void csm_dedup_init(csm_dedup *d);
+void csm_dedup_free(csm_dedup *d);
+uint64_t csm_dedup_hash(csm_stream stream, const char *event_id);
+int csm_dedup_contains(const csm_dedup *d, uint64_t hash);
+void csm_dedup_add(csm_dedup *d, uint64_t hash, csm_ts ts);
+/* Forgets the oldest entries whose ts < horizon. */
+void csm_dedup_expire(csm_dedup *d, csm_ts horizon);
+size_t csm_dedup_count(const csm_dedup *d);
+/* The i-th entry in acceptance order (0 = oldest), for checkpoints. */
+const csm_dedup_entry *csm_dedup_at(const csm_dedup *d, size_t i);
+
+#endif

@@ -1,0 +1,266 @@
+/* Ingest rules, event-time ordering and dispatch of one partition. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "log.h"
+
+#define DAY_MS 86400000LL
+/* At end of input, timers further than this beyond the last event are
+ * dropped: a plugin re-arming a periodic timer must not run forever. */
+#define FINISH_HORIZON_MS (31 * DAY_MS)
+
+csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_shoptime *st,
+                           int32_t partition, char *err, size_t errlen)
+{
+    csm_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        abort();
+    e->cfg = cfg;
+    e->chain = chain;
+    e->st = st;
+    e->partition = partition;
+    e->event_time = e->applied_max = e->now = CSM_TS_NONE;
+    csm_dedup_init(&e->dedup);
+    csm_reorder_init(&e->buffer);
+    csm_timers_init(&e->timers);
+    e->deltas = csm_deltas_new();
+    for (size_t i = 0; i < chain->n; i++) {
+        const csm_chain_link *l = &chain->links[i];
+        size_t size = l->plugin->ctx_size ? l->plugin->ctx_size : 1;
+        e->ctx[i] = malloc(size);
+        if (!e->ctx[i])
+            abort();
+        memcpy(e->ctx[i], l->ctx_template, size);
+        e->hosts[i] = (csm_host){e, (uint32_t)i};
+    }
+    for (size_t i = 0; i < chain->n; i++) {
+        const csm_plugin *p = chain->links[i].plugin;
+        if (p->init && p->init(e->ctx[i], &e->hosts[i]) != 0) {
+            snprintf(err, errlen, "plugin '%s': init failed (see its log line above)", p->name);
+            csm_engine_free(e);
+            return NULL;
+        }
+        e->n_inited = i + 1;
+    }
+    return e;
+}
+
+void csm_engine_free(csm_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = e->n_inited; i-- > 0;) {
+        const csm_plugin *p = e->chain->links[i].plugin;
+        if (p->destroy)
+            p->destroy(e->ctx[i], &e->hosts[i]);
+    }
+    for (size_t i = 0; i < e->chain->n; i++)
+        free(e->ctx[i]);
+    csm_dedup_free(&e->dedup);
+    csm_reorder_free(&e->buffer);
+    csm_timers_free(&e->timers);
+    csm_deltas_free(e->deltas);
+    free(e);
+}
+
+static const char *copy_str(csm_event_slot *s, const char *str, int *failed)
+{
+    if (!str)
+        return NULL;
+    const char *c = csm_event_slot_strdup(s, str);
+    if (!c)
+        *failed = 1;
+    return c;
+}
+
+int csm_engine_copy_event(csm_event_slot *dst, const csm_event *ev)
+{
+    int failed = 0;
+    csm_event_slot_reset(dst, ev->stream);
+    csm_event *d = &dst->ev;
+    d->platform = ev->platform;
+    d->ts = ev->ts;
+    d->chat = ev->chat;
+    d->order = ev->order;
+    d->event_id = copy_str(dst, ev->event_id, &failed);
+    d->shop_id = copy_str(dst, ev->shop_id, &failed);
+    d->customer_id = copy_str(dst, ev->customer_id, &failed);
+    d->chat.agent_id = copy_str(dst, ev->chat.agent_id, &failed);
+    d->chat.from_agent_id = copy_str(dst, ev->chat.from_agent_id, &failed);
+    d->chat.group_id = copy_str(dst, ev->chat.group_id, &failed);
+    d->chat.order_id = copy_str(dst, ev->chat.order_id, &failed);
+    d->chat.intent = copy_str(dst, ev->chat.intent, &failed);
+    d->chat.reason = copy_str(dst, ev->chat.reason, &failed);
+    d->order.order_id = copy_str(dst, ev->order.order_id, &failed);
+    d->order.refund_id = copy_str(dst, ev->order.refund_id, &failed);
+    d->order.logistics_status = copy_str(dst, ev->order.logistics_status, &failed);
+    return failed ? -1 : 0;
+}
+
+void csm_engine_apply(csm_engine *e, const csm_event *ev)
+{
+    uint32_t bit = ev->stream == CSM_STREAM_CHAT ? CSM_SUBSCRIBE_CHAT : CSM_SUBSCRIBE_ORDER;
+    e->now = ev->ts;
+    if (e->applied_max == CSM_TS_NONE || ev->ts > e->applied_max)
+        e->applied_max = ev->ts;
+    e->stats.applied[ev->stream]++;
+    for (size_t i = 0; i < e->chain->n; i++) {
+        const csm_plugin *p = e->chain->links[i].plugin;
+        if ((p->subscribe & bit) && p->on_event)
+            p->on_event(e->ctx[i], &e->hosts[i], ev);
+    }
+}
+
+static void fire_next_timer(csm_engine *e)
+{
+    csm_timer_fired f;
+    csm_timers_pop(&e->timers, &f);
+    e->now = f.deadline;
+    e->stats.timers_fired++;
+    if (f.plugin >= e->chain->n)
+        return;
+    const csm_plugin *p = e->chain->links[f.plugin].plugin;
+    if (!p->on_timer)
+        return;
+    csm_timer t = {sizeof t, f.id, f.deadline, f.key, f.tag};
+    p->on_timer(e->ctx[f.plugin], &e->hosts[f.plugin], &t);
+}
+
+static void apply_next_event(csm_engine *e)
+{
+    csm_reorder_item *it = csm_reorder_pop(&e->buffer);
+    csm_engine_apply(e, &it->slot.ev);
+    csm_reorder_release(&e->buffer, it);
+}
+
+/* Applies buffered events with ts <= frontier and timers with deadline <
+ * frontier, interleaved in time order; an event at a timer's deadline goes
+ * first, since the timer fires only once event time has passed it. */
+static void drain(csm_engine *e, csm_ts frontier)
+{
+    for (;;) {
+        const csm_reorder_item *next = csm_reorder_peek(&e->buffer);
+        csm_ts deadline;
+        int have_timer = csm_timers_peek(&e->timers, &deadline);
+        if (next && next->slot.ev.ts <= frontier) {
+            if (have_timer && deadline < next->slot.ev.ts)
+                fire_next_timer(e);
+            else
+                apply_next_event(e);
+        } else if (have_timer && deadline < frontier) {
+            fire_next_timer(e);
+        } else {
+            return;
+        }
+    }
+}
+
+static csm_ts frontier_of(const csm_engine *e)
+{
+    return e->event_time == CSM_TS_NONE ? CSM_TS_NONE
+                                        : e->event_time - e->cfg->allowed_lateness_ms;
+}
+
+static void forget_old_ids(csm_engine *e)
+{
+    int64_t keep = e->cfg->dedup_window_ms;
+    if (keep < e->cfg->allowed_lateness_ms)
+        keep = e->cfg->allowed_lateness_ms; /* older ids would be late anyway */
+    csm_dedup_expire(&e->dedup, e->event_time - keep);
+}
+
+csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, size_t reason_len)
+{
+    csm_stream s = ev->stream == CSM_STREAM_ORDER ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
+    e->stats.offered[s]++;
+    if (csm_event_validate(ev, reason, reason_len) != 0) {
+        e->stats.deadletter[s]++;
+        return CSM_VERDICT_DEADLETTER;
+    }
+    csm_ts ref = e->applied_max != CSM_TS_NONE ? e->applied_max : e->event_time;
+    if (ev->ts <= 0) {
+        snprintf(reason, reason_len, "timestamp %lld out of range", (long long)ev->ts);
+        e->stats.deadletter[s]++;
+        return CSM_VERDICT_DEADLETTER;
+    }
+    if (ref != CSM_TS_NONE &&
+        (ev->ts > ref + e->cfg->max_event_age_ms || ev->ts < ref - e->cfg->max_event_age_ms)) {
+        snprintf(reason, reason_len,
+                 "timestamp %lld is %lld ms from the partition's event time %lld (limit %lld ms)",
+                 (long long)ev->ts, (long long)(ev->ts - ref), (long long)ref,
+                 (long long)e->cfg->max_event_age_ms);
+        e->stats.deadletter[s]++;
+        return CSM_VERDICT_DEADLETTER;
+    }
+    uint64_t h = csm_dedup_hash(s, ev->event_id);
+    if (csm_dedup_contains(&e->dedup, h)) {
+        snprintf(reason, reason_len, "duplicate event_id %s", ev->event_id);
+        e->stats.duplicate[s]++;
+        return CSM_VERDICT_DUPLICATE;
+    }
+    csm_ts frontier = frontier_of(e);
+    if (frontier != CSM_TS_NONE && ev->ts < frontier) {
+        snprintf(reason, reason_len, "late: %lld ms behind the partition's event time (allowed %lld)",
+                 (long long)(e->event_time - ev->ts), (long long)e->cfg->allowed_lateness_ms);
+        e->stats.late[s]++;
+        return CSM_VERDICT_LATE;
+    }
+    csm_reorder_item *it = csm_reorder_acquire(&e->buffer);
+    if (csm_engine_copy_event(&it->slot, ev) != 0) {
+        csm_reorder_release(&e->buffer, it);
+        snprintf(reason, reason_len, "event too large (strings over %d bytes)",
+                 CSM_EVENT_STRINGS_MAX);
+        e->stats.deadletter[s]++;
+        return CSM_VERDICT_DEADLETTER;
+    }
+    it->seq = e->arrival_seq++;
+    csm_reorder_push(&e->buffer, it);
+    csm_dedup_add(&e->dedup, h, ev->ts);
+    e->stats.accepted[s]++;
+    if (e->event_time == CSM_TS_NONE || ev->ts > e->event_time)
+        e->event_time = ev->ts;
+    forget_old_ids(e);
+    drain(e, frontier_of(e));
+    return CSM_VERDICT_ACCEPTED;
+}
+
+void csm_engine_advance_to(csm_engine *e, csm_ts w)
+{
+    if (e->event_time != CSM_TS_NONE && w <= e->event_time)
+        return;
+    e->event_time = w;
+    forget_old_ids(e);
+    drain(e, frontier_of(e));
+}
+
+void csm_engine_finish(csm_engine *e)
+{
+    drain(e, INT64_MAX);
+    csm_ts last = e->applied_max != CSM_TS_NONE ? e->applied_max : e->event_time;
+    if (last == CSM_TS_NONE)
+        return;
+    csm_ts horizon = last + FINISH_HORIZON_MS;
+    csm_ts deadline;
+    while (csm_timers_peek(&e->timers, &deadline) && deadline <= horizon)
+        fire_next_timer(e);
+}
+
+csm_ts csm_engine_event_time(const csm_engine *e) { return e->event_time; }
+size_t csm_engine_buffered(const csm_engine *e) { return csm_reorder_count(&e->buffer); }
+const csm_engine_stats *csm_engine_stats_get(const csm_engine *e) { return &e->stats; }
+csm_deltas *csm_engine_deltas(csm_engine *e) { return e->deltas; }
+
+uint64_t csm_engine_state_entries(const csm_engine *e)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < e->chain->n; i++) {
+        const csm_plugin *p = e->chain->links[i].plugin;
+        if (p->state_entries)
+            n += p->state_entries(e->ctx[i], (csm_host *)&e->hosts[i]);
+    }
+    return n;
+}

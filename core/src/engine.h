@@ -1,0 +1,89 @@
+/* The engine of one partition number: ingest rules (contract, 7-day rule,
+ * dedup, lateness), the event-time reorder buffer, event-time timers, the
+ * plugin chain instance and the host API behind plugin.h. What plugins
+ * emit becomes pending Redis writes (csm_deltas) that the caller flushes
+ * together with the partition's offsets and csm_engine_snapshot().
+ *
+ * Event time (metrics.md "Event time", "Settled details"):
+ *  - W, the partition's event time, is the largest accepted ts (or what
+ *    csm_engine_advance_to() gave for idle partitions);
+ *  - an event is applied once W - allowed_lateness >= its ts, in
+ *    (ts, arrival) order; a timer fires once event time passes its
+ *    deadline (an event at exactly the deadline is applied first).
+ *
+ * Nothing here touches Kafka or Redis: `run`, `replay` and the test kit
+ * drive the same engine. */
+#ifndef CSM_ENGINE_H
+#define CSM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain.h"
+#include "config.h"
+#include "deltas.h"
+#include "event_slot.h"
+#include "shoptime.h"
+
+typedef struct csm_engine csm_engine;
+
+typedef enum csm_verdict {
+    CSM_VERDICT_ACCEPTED = 0, /* buffered; applied when event time allows */
+    CSM_VERDICT_DUPLICATE,    /* event_id already accepted: dropped */
+    CSM_VERDICT_LATE,         /* behind W - allowed_lateness: dead letter */
+    CSM_VERDICT_DEADLETTER    /* 7-day rule (or contract): dead letter */
+} csm_verdict;
+
+/* Per-engine counts since creation (restored from the checkpoint too, so
+ * they describe the partition, not the process). */
+typedef struct csm_engine_stats {
+    uint64_t offered[2];      /* by stream */
+    uint64_t accepted[2];
+    uint64_t applied[2];
+    uint64_t duplicate[2];
+    uint64_t late[2];
+    uint64_t deadletter[2];
+    uint64_t timers_fired;
+} csm_engine_stats;
+
+/* A chain instance for partition @p partition. cfg, chain and st must
+ * outlive the engine. NULL + err when a plugin's init() refuses. */
+csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_shoptime *st,
+                           int32_t partition, char *err, size_t errlen);
+void csm_engine_free(csm_engine *e);
+
+/* Ingests one decoded event in arrival order. Validates the contract
+ * again (cheap) and applies the ingest rules; on anything but ACCEPTED,
+ * @p reason says why ("late: 6000 ms behind event time", …). Then applies
+ * whatever the new event time releases. */
+csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, size_t reason_len);
+
+/* Idle advance: raises event time to @p w (no-op if not later) and
+ * applies what that releases. */
+void csm_engine_advance_to(csm_engine *e, csm_ts w);
+
+/* End of input (offline replay, test kit): applies every buffered event,
+ * then fires every timer in deadline order, including the ones they set
+ * (deadlines beyond the last event + 31 days are dropped so a timer that
+ * re-arms itself cannot run forever). */
+void csm_engine_finish(csm_engine *e);
+
+csm_ts csm_engine_event_time(const csm_engine *e); /* W, CSM_TS_NONE before any event */
+size_t csm_engine_buffered(const csm_engine *e);   /* events waiting for event time */
+const csm_engine_stats *csm_engine_stats_get(const csm_engine *e);
+/* Sum of the plugins' state_entries() (open sessions, customers…). */
+uint64_t csm_engine_state_entries(const csm_engine *e);
+
+/* Pending writes since the last csm_deltas_clear() by the caller. */
+csm_deltas *csm_engine_deltas(csm_engine *e);
+
+/* Everything needed to continue exactly where this engine stands: event
+ * time, dedup memory, buffered events, timers, stats and every plugin's
+ * snapshot (tagged with its name). Pending deltas are not included: they
+ * are written in the same atomic step as the snapshot. */
+int csm_engine_snapshot(csm_engine *e, csm_writer *w);
+/* Into a fresh engine of the same chain. -1 + err on a corrupt snapshot
+ * or a chain that differs from the one that wrote it. */
+int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, size_t errlen);
+
+#endif

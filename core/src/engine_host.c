@@ -1,0 +1,229 @@
+/* The host API of plugin.h: what a plugin's calls turn into. Counters,
+ * set members and alerts become pending Redis writes (docs/redis-keys.md);
+ * days, hours and windows are the shop's (shoptime.c). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytebuf.h"
+#include "engine_internal.h"
+#include "keys.h"
+#include "log.h"
+
+#define KEY_MAX 512
+#define FIELD_MAX 256
+/* Derived events published from within derived-event handlers: deeper
+ * than this is a plugin bug (a publish loop), not a design. */
+#define MAX_PUBLISH_DEPTH 16
+
+static void host_log(csm_host *h, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    csm_vlogf(level, h->engine->chain->links[h->index].plugin->name, fmt, ap);
+    va_end(ap);
+}
+
+static void host_publish(csm_host *h, const csm_derived *d)
+{
+    csm_engine *e = h->engine;
+    if (e->publish_depth >= MAX_PUBLISH_DEPTH) {
+        host_log(h, CSM_LOG_ERROR, "derived event '%s' dropped: publish depth over %d",
+                 d->name ? d->name : "?", MAX_PUBLISH_DEPTH);
+        return;
+    }
+    e->publish_depth++;
+    for (size_t j = h->index + 1; j < e->chain->n; j++) {
+        const csm_plugin *p = e->chain->links[j].plugin;
+        if ((p->subscribe & CSM_SUBSCRIBE_DERIVED) && p->on_derived)
+            p->on_derived(e->ctx[j], &e->hosts[j], d);
+    }
+    e->publish_depth--;
+}
+
+static uint64_t host_timer_set(csm_host *h, csm_ts deadline, uint64_t key, uint32_t tag)
+{
+    return csm_timers_add(&h->engine->timers, deadline, h->index, key, tag);
+}
+
+static int host_timer_cancel(csm_host *h, uint64_t id)
+{
+    return csm_timers_cancel(&h->engine->timers, id, h->index);
+}
+
+static csm_ts host_now(csm_host *h) { return h->engine->now; }
+
+static int64_t expiry_of(csm_engine *e, const char *shop, int32_t day)
+{
+    csm_ts start = csm_shoptime_day_start(e->st, shop, day);
+    return start / 1000 + e->cfg->day_ttl_days * 86400;
+}
+
+static void note_shop(csm_engine *e, const char *shop)
+{
+    char key[KEY_MAX];
+    if (csm_key_shops(key, sizeof key, e->cfg->prefix) > 0)
+        csm_deltas_sadd(e->deltas, key, shop, 0);
+}
+
+static void add_to_hash(csm_engine *e, const char *key, const csm_count *c, const char *field,
+                        int hour, int64_t expire)
+{
+    csm_deltas_hincr(e->deltas, key, field, c->delta, expire);
+    if (hour >= 0) {
+        char hf[FIELD_MAX];
+        const char *hn = c->hourly_name ? c->hourly_name : c->name;
+        if (csm_field_hourly(hf, sizeof hf, hn, hour) > 0)
+            csm_deltas_hincr(e->deltas, key, hf, c->delta, expire);
+    }
+}
+
+static void host_count(csm_host *h, const csm_count *c)
+{
+    csm_engine *e = h->engine;
+    if (!c || !c->shop_id || !c->name || c->delta == 0)
+        return;
+    int32_t day = csm_shoptime_day(e->st, c->shop_id, c->anchor_ts);
+    int64_t expire = expiry_of(e, c->shop_id, day);
+    char key[KEY_MAX], field[FIELD_MAX];
+    if (c->split) {
+        if (csm_field_split(field, sizeof field, c->split, c->name) < 0)
+            return;
+    } else {
+        snprintf(field, sizeof field, "%s", c->name);
+    }
+    const char *prefix = e->cfg->prefix;
+    switch (c->scope) {
+    case CSM_SCOPE_SHOP: {
+        int hour = (c->flags & CSM_COUNT_HOURLY) && !c->split
+                       ? csm_shoptime_hour(e->st, c->shop_id, c->anchor_ts)
+                       : -1;
+        if (csm_key_block(key, sizeof key, prefix, c->shop_id, "allday", day) > 0)
+            add_to_hash(e, key, c, field, hour, expire);
+        if (csm_shoptime_in_window(e->st, c->shop_id, c->platform, c->anchor_ts) &&
+            csm_key_block(key, sizeof key, prefix, c->shop_id, "board", day) > 0)
+            add_to_hash(e, key, c, field, hour, expire);
+        break;
+    }
+    case CSM_SCOPE_AGENT:
+    case CSM_SCOPE_INTENT: {
+        if (!c->subject)
+            return;
+        int agent = c->scope == CSM_SCOPE_AGENT;
+        int n = agent ? csm_key_agent(key, sizeof key, prefix, c->shop_id, day, c->subject)
+                      : csm_key_intent(key, sizeof key, prefix, c->shop_id, day, c->subject);
+        if (n < 0)
+            return;
+        csm_deltas_hincr(e->deltas, key, field, c->delta, expire);
+        n = agent ? csm_key_agents(key, sizeof key, prefix, c->shop_id, day)
+                  : csm_key_intents(key, sizeof key, prefix, c->shop_id, day);
+        if (n > 0)
+            csm_deltas_sadd(e->deltas, key, c->subject, expire);
+        break;
+    }
+    default:
+        return;
+    }
+    note_shop(e, c->shop_id);
+}
+
+static void host_set_add(csm_host *h, const csm_set_member *m)
+{
+    csm_engine *e = h->engine;
+    if (!m || !m->shop_id || !m->name || !m->member)
+        return;
+    int32_t day = csm_shoptime_day(e->st, m->shop_id, m->anchor_ts);
+    char key[KEY_MAX];
+    if (csm_key_set(key, sizeof key, e->cfg->prefix, m->shop_id, day, m->name) < 0)
+        return;
+    csm_deltas_sadd(e->deltas, key, m->member, expiry_of(e, m->shop_id, day));
+    note_shop(e, m->shop_id);
+}
+
+static void host_alert(csm_host *h, const csm_alert *a)
+{
+    csm_engine *e = h->engine;
+    if (!a || !a->type || !a->shop_id)
+        return;
+    char key[KEY_MAX];
+    if (csm_key_alerts(key, sizeof key, e->cfg->prefix, a->shop_id) < 0)
+        return;
+    char open_ts[24], agent[256], anchor[24], raised[24], figure[24], day[11];
+    snprintf(open_ts, sizeof open_ts, "%lld", (long long)a->session_open_ts);
+    snprintf(agent, sizeof agent, "%s", a->agent_id ? a->agent_id : "");
+    snprintf(anchor, sizeof anchor, "%lld", (long long)a->anchor_ts);
+    snprintf(raised, sizeof raised, "%lld", (long long)a->raised_ts);
+    snprintf(figure, sizeof figure, "%lld", (long long)a->figure);
+    csm_day_format(csm_shoptime_day(e->st, a->shop_id, a->anchor_ts), day);
+    const char *fv[] = {"type",     a->type,  "shop_id",   a->shop_id,
+                        "customer_id", a->customer_id ? a->customer_id : "",
+                        "session_open_ts", open_ts, "agent_id", agent,
+                        "anchor_ts", anchor,  "raised_ts", raised,
+                        "figure",   figure,   "day",       day};
+    csm_deltas_xadd(e->deltas, key, (long)e->cfg->alerts_maxlen, fv, sizeof fv / sizeof *fv);
+    note_shop(e, a->shop_id);
+}
+
+static int32_t host_local_day(csm_host *h, const char *shop, csm_ts ts)
+{
+    return csm_shoptime_day(h->engine->st, shop, ts);
+}
+
+static csm_ts host_day_start(csm_host *h, const char *shop, int32_t day)
+{
+    return csm_shoptime_day_start(h->engine->st, shop, day);
+}
+
+static int host_local_hour(csm_host *h, const char *shop, csm_ts ts)
+{
+    return csm_shoptime_hour(h->engine->st, shop, ts);
+}
+
+static const char *host_shop_setting(csm_host *h, const char *shop, const char *key)
+{
+    return csm_shoptime_setting(h->engine->st, shop, key);
+}
+
+static void host_stat_add(csm_host *h, const char *name, int64_t delta)
+{
+    csm_engine *e = h->engine;
+    for (size_t i = 0; i < e->n_plugin_stats; i++) {
+        csm_plugin_stat *s = &e->plugin_stats[i];
+        if (s->plugin == h->index && !strcmp(s->name, name)) {
+            s->value += delta;
+            return;
+        }
+    }
+    if (e->n_plugin_stats == CSM_MAX_PLUGIN_STATS)
+        return;
+    csm_plugin_stat *s = &e->plugin_stats[e->n_plugin_stats++];
+    s->plugin = h->index;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->value = delta;
+}
+
+static int host_get_i64(csm_reader *r, int64_t *v) { return csm_reader_get_i64(r, v); }
+static int host_get_str(csm_reader *r, char **s) { return csm_reader_get_str(r, s); }
+
+const csm_host_api csm_host_api_v1 = {
+    .struct_size = sizeof(csm_host_api),
+    .abi_major = CSM_PLUGIN_ABI_MAJOR,
+    .abi_minor = CSM_PLUGIN_ABI_MINOR,
+    .log = host_log,
+    .publish = host_publish,
+    .timer_set = host_timer_set,
+    .timer_cancel = host_timer_cancel,
+    .now = host_now,
+    .count = host_count,
+    .set_add = host_set_add,
+    .alert = host_alert,
+    .local_day = host_local_day,
+    .day_start = host_day_start,
+    .local_hour = host_local_hour,
+    .put_i64 = csm_writer_put_i64,
+    .put_str = csm_writer_put_str,
+    .get_i64 = host_get_i64,
+    .get_str = host_get_str,
+    .shop_setting = host_shop_setting,
+    .stat_add = host_stat_add,
+};
