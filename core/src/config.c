@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "config_map.h"
@@ -401,6 +402,16 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
     cfg->redis.username = *cfg->redis_username_ ? cfg->redis_username_ : NULL;
     cfg->redis.db = (int)cfg->redis_db_;
     cfg->redis.timeout_ms = (int)cfg->redis_timeout_ms_;
+    if (!*cfg->schema_dir) {
+        /* Installed schemas, unless running from a build tree. */
+        const char *env = getenv("CSM_SCHEMA_DIR");
+        const char *dir = env && *env ? env
+                          : access(CSM_SCHEMA_INSTALL_DIR "/chat_event.avsc", R_OK) == 0
+                              ? CSM_SCHEMA_INSTALL_DIR
+                              : CSM_SCHEMA_SOURCE_DIR;
+        free(cfg->schema_dir);
+        cfg->schema_dir = strdup(dir);
+    }
     if (cfg->n_plugins == 0)
         for (size_t i = 0; i < sizeof default_chain / sizeof *default_chain; i++)
             cfg->plugins[cfg->n_plugins++].name = strdup(default_chain[i]);

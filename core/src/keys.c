@@ -75,7 +75,10 @@ int csm_day_parse(const char *s, int32_t *day)
     return 0;
 }
 
-static int fits(int n, size_t cap) { return n < 0 || (size_t)n >= cap ? -1 : n; }
+static int fits(int n, size_t cap)
+{
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
 
 int csm_key_block(char *buf, size_t n, const char *prefix, const char *shop, const char *block,
                   int32_t day)

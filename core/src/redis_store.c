@@ -1,0 +1,448 @@
+/* Exactly-once writes: the deltas of a flush and the checkpoint that says
+ * which offsets they cover commit in one MULTI/EXEC, guarded by WATCH and
+ * an explicit sequence number, so a writer that lost its partition (or a
+ * Redis that lost data) can never apply deltas twice. Commands are
+ * pipelined: a flush costs two round trips whatever its size. */
+#include "redis_store.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+struct csm_redis_store {
+    redisContext *c;
+    char *host, *password, *username;
+    int port, db, timeout_ms;
+    int healthy;
+    uint64_t commands;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static struct timeval tv_of(int ms)
+{
+    if (ms <= 0)
+        ms = 2000;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    return tv;
+}
+
+static void drop(csm_redis_store *s)
+{
+    if (s->c)
+        redisFree(s->c);
+    s->c = NULL;
+    s->healthy = 0;
+}
+
+/* Runs one command synchronously during connection setup. */
+static int setup_cmd(csm_redis_store *s, int argc, const char **argv, char *err, size_t errlen)
+{
+    redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+    if (!r) {
+        snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, argv[0], s->c->errstr);
+        return -1;
+    }
+    int rc = 0;
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, argv[0], r->str);
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+static int connect_now(csm_redis_store *s, char *err, size_t errlen)
+{
+    struct timeval tv = tv_of(s->timeout_ms);
+    s->c = s->host[0] == '/' ? redisConnectUnixWithTimeout(s->host, tv)
+                             : redisConnectWithTimeout(s->host, s->port, tv);
+    if (!s->c || s->c->err) {
+        snprintf(err, errlen, "redis %s:%d: connect: %s", s->host, s->port,
+                 s->c ? s->c->errstr : "out of memory");
+        drop(s);
+        return -1;
+    }
+    if (redisSetTimeout(s->c, tv) != REDIS_OK) {
+        snprintf(err, errlen, "redis %s:%d: cannot set timeout", s->host, s->port);
+        drop(s);
+        return -1;
+    }
+    if (s->password) {
+        const char *argv[3] = {"AUTH", s->username ? s->username : s->password, s->password};
+        if (setup_cmd(s, s->username ? 3 : 2, argv, err, errlen)) {
+            drop(s);
+            return -1;
+        }
+    }
+    if (s->db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", s->db);
+        const char *argv[2] = {"SELECT", db};
+        if (setup_cmd(s, 2, argv, err, errlen)) {
+            drop(s);
+            return -1;
+        }
+    }
+    s->healthy = 1;
+    return 0;
+}
+
+static int ensure(csm_redis_store *s, char *err, size_t errlen)
+{
+    return s->c ? 0 : connect_now(s, err, errlen);
+}
+
+csm_redis_store *csm_redis_store_open(const csm_redis_config *cfg, char *err, size_t errlen)
+{
+    csm_redis_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->host = strdup(cfg->host ? cfg->host : "127.0.0.1");
+    s->password = dup_or_null(cfg->password);
+    s->username = dup_or_null(cfg->username);
+    s->port = cfg->port;
+    s->db = cfg->db;
+    s->timeout_ms = cfg->timeout_ms;
+    if (!s->host || connect_now(s, err, errlen)) {
+        csm_redis_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void csm_redis_store_close(csm_redis_store *s)
+{
+    if (!s)
+        return;
+    drop(s);
+    free(s->host);
+    free(s->password);
+    free(s->username);
+    free(s);
+}
+
+int csm_redis_store_healthy(const csm_redis_store *s)
+{
+    return s && s->healthy;
+}
+
+uint64_t csm_redis_store_commands(const csm_redis_store *s)
+{
+    return s ? s->commands : 0;
+}
+
+/* A transport failure leaves the reply stream out of step with our
+ * commands, so the connection is dropped and rebuilt on the next call. */
+static int io_error(csm_redis_store *s, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, what,
+             s->c && s->c->errstr[0] ? s->c->errstr : "connection lost");
+    drop(s);
+    return -1;
+}
+
+static int append(csm_redis_store *s, int argc, const char **argv, const size_t *lens)
+{
+    s->commands++;
+    return redisAppendCommandArgv(s->c, argc, argv, lens) == REDIS_OK ? 0 : -1;
+}
+
+static int parse_i64(const redisReply *r, int64_t *v)
+{
+    if (!r || r->type != REDIS_REPLY_STRING)
+        return -1;
+    char *end;
+    errno = 0;
+    long long x = strtoll(r->str, &end, 10);
+    if (errno || end == r->str || *end)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_u64(const redisReply *r, uint64_t *v)
+{
+    if (!r || r->type != REDIS_REPLY_STRING || r->str[0] == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(r->str, &end, 10);
+    if (errno || end == r->str || *end)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
+                              char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (ensure(s, err, errlen))
+        return -1;
+    const char *argv[] = {"HMGET", ckpt_key, "chat_offset", "order_offset", "seq", "state"};
+    s->commands = 1;
+    redisReply *r = redisCommandArgv(s->c, 6, argv, NULL);
+    if (!r)
+        return io_error(s, "HMGET checkpoint", err, errlen);
+    s->healthy = 1;
+    int rc = 0;
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "redis: HMGET %s: %s", ckpt_key, r->str);
+        rc = -1;
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+        snprintf(err, errlen, "redis: HMGET %s: unexpected reply", ckpt_key);
+        rc = -1;
+    } else if (r->element[2]->type != REDIS_REPLY_NIL) {
+        redisReply **e = r->element;
+        if (parse_i64(e[0], &out->chat_offset) || parse_i64(e[1], &out->order_offset) ||
+            parse_u64(e[2], &out->seq)) {
+            snprintf(err, errlen, "redis: checkpoint %s is malformed", ckpt_key);
+            rc = -1;
+        } else {
+            out->found = 1;
+            if (e[3]->type == REDIS_REPLY_STRING) {
+                out->state = malloc(e[3]->len ? e[3]->len : 1);
+                if (!out->state) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = -1;
+                } else {
+                    memcpy(out->state, e[3]->str, e[3]->len);
+                    out->state_len = e[3]->len;
+                }
+            }
+        }
+    }
+    freeReplyObject(r);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+typedef struct pipe_ctx {
+    csm_redis_store *s;
+    int failed;
+    size_t queued;
+} pipe_ctx;
+
+static void append_op(void *arg, const csm_delta_op *op)
+{
+    pipe_ctx *p = arg;
+    char num[24];
+    if (p->failed)
+        return;
+    p->queued++;
+    switch (op->kind) {
+    case CSM_DELTA_HINCRBY: {
+        snprintf(num, sizeof num, "%" PRId64, op->value);
+        const char *argv[4] = {"HINCRBY", op->key, op->field, num};
+        p->failed = append(p->s, 4, argv, NULL);
+        break;
+    }
+    case CSM_DELTA_SADD: {
+        const char *argv[3] = {"SADD", op->key, op->field};
+        p->failed = append(p->s, 3, argv, NULL);
+        break;
+    }
+    case CSM_DELTA_EXPIREAT: {
+        snprintf(num, sizeof num, "%" PRId64, op->value);
+        const char *argv[3] = {"EXPIREAT", op->key, num};
+        p->failed = append(p->s, 3, argv, NULL);
+        break;
+    }
+    case CSM_DELTA_XADD: {
+        /* Exact MAXLEN, not "~": approximate trimming depends on how
+         * entries fell into stream nodes, so a replay after a restart
+         * would keep a different tail than an uninterrupted run. */
+        enum { FIXED = 5, MAX_FV = 64 };
+        const char *argv[FIXED + MAX_FV];
+        size_t n = op->n_fv < MAX_FV ? op->n_fv : MAX_FV;
+        int argc = 0;
+        argv[argc++] = "XADD";
+        argv[argc++] = op->key;
+        if (op->maxlen > 0) {
+            snprintf(num, sizeof num, "%ld", op->maxlen);
+            argv[argc++] = "MAXLEN";
+            argv[argc++] = num;
+        }
+        argv[argc++] = "*";
+        for (size_t i = 0; i < n; i++)
+            argv[argc++] = op->fv[i];
+        if (n % 2)
+            argc--; /* an odd list is a caller bug; drop the dangling field */
+        p->failed = append(p->s, argc, argv, NULL);
+        break;
+    }
+    }
+}
+
+/* Reads n pipelined replies, keeping the first error text. 0 if every
+ * reply arrived (errors included), -1 on a transport failure. */
+static int drain(csm_redis_store *s, size_t n, int *had_error, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r;
+        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r)
+            return -1;
+        if (r->type == REDIS_REPLY_ERROR && !*had_error) {
+            *had_error = 1;
+            snprintf(err, errlen, "redis: %s", r->str);
+        }
+        freeReplyObject(r);
+    }
+    return 0;
+}
+
+/* WATCH the checkpoints and compare their seq; 0 ok, 1 conflict, -1 error. */
+static int check_seqs(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
+{
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++)
+        nk += parts[i].ckpt_key != NULL;
+    if (!nk)
+        return 0;
+    const char **argv = malloc((nk + 1) * sizeof *argv);
+    if (!argv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    argv[0] = "WATCH";
+    for (size_t i = 0, k = 1; i < n; i++)
+        if (parts[i].ckpt_key)
+            argv[k++] = parts[i].ckpt_key;
+    int bad = append(s, (int)nk + 1, argv, NULL);
+    free(argv);
+    for (size_t i = 0; i < n && !bad; i++) {
+        if (!parts[i].ckpt_key)
+            continue;
+        const char *hm[3] = {"HMGET", parts[i].ckpt_key, "seq"};
+        bad = append(s, 3, hm, NULL);
+    }
+    if (bad)
+        return io_error(s, "WATCH", err, errlen);
+
+    int had_error = 0, conflict = 0;
+    if (drain(s, 1, &had_error, err, errlen))
+        return io_error(s, "WATCH", err, errlen);
+    for (size_t i = 0; i < n; i++) {
+        if (!parts[i].ckpt_key)
+            continue;
+        redisReply *r;
+        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r)
+            return io_error(s, "HMGET seq", err, errlen);
+        uint64_t seq = 0;
+        if (r->type == REDIS_REPLY_ERROR) {
+            if (!had_error)
+                snprintf(err, errlen, "redis: HMGET %s: %s", parts[i].ckpt_key, r->str);
+            had_error = 1;
+        } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+                   (r->element[0]->type != REDIS_REPLY_NIL && parse_u64(r->element[0], &seq))) {
+            if (!had_error)
+                snprintf(err, errlen, "redis: checkpoint %s has a malformed seq",
+                         parts[i].ckpt_key);
+            had_error = 1;
+        } else if (seq != parts[i].expected_seq) {
+            parts[i].conflict = 1;
+            conflict = 1;
+        }
+        freeReplyObject(r);
+    }
+    if (had_error || conflict) {
+        const char *un[1] = {"UNWATCH"};
+        int dummy = 0;
+        char ignored[8];
+        if (append(s, 1, un, NULL) || drain(s, 1, &dummy, ignored, sizeof ignored))
+            return io_error(s, "UNWATCH", err, errlen);
+        return had_error ? -1 : 1;
+    }
+    return 0;
+}
+
+int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        parts[i].conflict = 0;
+    s->commands = 0;
+    if (ensure(s, err, errlen))
+        return -1;
+    int rc = check_seqs(s, parts, n, err, errlen);
+    if (rc)
+        return rc;
+
+    const char *multi[1] = {"MULTI"};
+    if (append(s, 1, multi, NULL))
+        return io_error(s, "MULTI", err, errlen);
+    pipe_ctx pc = {s, 0, 0};
+    for (size_t i = 0; i < n && !pc.failed; i++)
+        if (parts[i].deltas)
+            csm_deltas_foreach(parts[i].deltas, append_op, &pc);
+    size_t queued = pc.queued;
+    for (size_t i = 0; i < n && !pc.failed; i++) {
+        const csm_flush_part *p = &parts[i];
+        if (!p->ckpt_key)
+            continue;
+        char chat[24], order[24], seq[24];
+        snprintf(chat, sizeof chat, "%" PRId64, p->chat_offset);
+        snprintf(order, sizeof order, "%" PRId64, p->order_offset);
+        snprintf(seq, sizeof seq, "%" PRIu64, p->expected_seq + 1);
+        const char *argv[10] = {
+            "HSET", p->ckpt_key, "chat_offset", chat,    "order_offset",
+            order,  "seq",       seq,           "state", p->state ? p->state : ""};
+        size_t lens[10];
+        for (int k = 0; k < 9; k++)
+            lens[k] = strlen(argv[k]);
+        lens[9] = p->state ? p->state_len : 0;
+        pc.failed = append(s, 10, argv, lens);
+        queued++;
+    }
+    const char *exec[1] = {"EXEC"};
+    if (pc.failed || append(s, 1, exec, NULL))
+        return io_error(s, "MULTI", err, errlen);
+
+    /* MULTI's +OK and every +QUEUED; an error here (a malformed command)
+     * makes Redis discard the whole transaction at EXEC. */
+    int had_error = 0;
+    if (drain(s, 1 + queued, &had_error, err, errlen))
+        return io_error(s, "MULTI", err, errlen);
+    redisReply *r;
+    if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r)
+        return io_error(s, "EXEC", err, errlen);
+    s->healthy = 1;
+    if (r->type == REDIS_REPLY_NIL) {
+        /* A watched checkpoint changed between our check and EXEC. */
+        for (size_t i = 0; i < n; i++)
+            if (parts[i].ckpt_key)
+                parts[i].conflict = 1;
+        rc = 1;
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        if (!had_error)
+            snprintf(err, errlen, "redis: EXEC: %s", r->str);
+        rc = -1;
+    } else if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "redis: EXEC: unexpected reply");
+        rc = -1;
+    } else {
+        /* Redis does not roll back a command that fails inside EXEC (e.g.
+         * WRONGTYPE on a key someone else wrote). The checkpoint moved,
+         * so the caller's retry sees a conflict and reloads it. */
+        for (size_t i = 0; i < r->elements; i++) {
+            if (r->element[i]->type == REDIS_REPLY_ERROR) {
+                snprintf(err, errlen, "redis: command %zu of the transaction failed: %s", i + 1,
+                         r->element[i]->str);
+                rc = -1;
+                break;
+            }
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
