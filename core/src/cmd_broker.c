@@ -24,15 +24,14 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: csmetrics broker [-c FILE] [--partitions N] [--topics T1,T2,...]\n"
-            "  Runs librdkafka's mock cluster (one broker, in memory, for development and\n"
-            "  tests) with the configured chat, order, dead-letter (and alerts) topics, each\n"
-            "  with N partitions (default 4). Prints `BOOTSTRAP host:port` on stdout, then\n"
-            "  runs until SIGTERM or SIGINT.\n"
-            "  --port P is refused: librdkafka 2.0.2's mock cluster always listens on an\n"
-            "  ephemeral loopback port and has no API to choose it.\n"
-            "  Each mock partition keeps only about 5 MB; older messages vanish silently.\n");
+    fprintf(out, "usage: csmetrics broker [-c FILE] [--partitions N] [--topics T1,T2,...]\n"
+                 "  Runs librdkafka's mock cluster (one broker, in memory, for development and\n"
+                 "  tests) with the configured chat, order, dead-letter (and alerts) topics, each\n"
+                 "  with N partitions (default 4). Prints `BOOTSTRAP host:port` on stdout, then\n"
+                 "  runs until SIGTERM or SIGINT.\n"
+                 "  --port P is refused: librdkafka 2.0.2's mock cluster always listens on an\n"
+                 "  ephemeral loopback port and has no API to choose it.\n"
+                 "  Each mock partition keeps only about 5 MB; older messages vanish silently.\n");
 }
 
 static int create_topic(rd_kafka_mock_cluster_t *mc, const char *topic, int partitions)

@@ -1,11 +1,360 @@
-/* TEMPORARY placeholder so the binary links while this command is being written. */
+/* `csmetrics run`: the daemon. Consumes both topics in one consumer group,
+ * feeds each partition number's engine in event-time order and writes the
+ * figures with the partition's offsets in one Redis transaction. */
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "kafka_conf.h"
+#include "log.h"
+#include "run_internal.h"
+
+static volatile sig_atomic_t run_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    run_stop = 1;
+}
+
+int64_t csm_run_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int csm_run_topic_index(const csm_run *r, const char *topic)
+{
+    for (int t = 0; t < 2; t++)
+        if (!strcmp(r->topics[t], topic))
+            return t;
+    return -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: csmetrics run [-c FILE] [--redis HOST:PORT] [--brokers LIST]\n"
+                 "  Consumes the chat and order topics in the configured consumer group and\n"
+                 "  keeps the figures in Redis, exactly once. SIGTERM/SIGINT: flush, leave the\n"
+                 "  group, exit.\n");
+}
+
+static void on_message(csm_run *r, rd_kafka_message_t *m)
+{
+    int t = m->rkt ? csm_run_topic_index(r, rd_kafka_topic_name(m->rkt)) : -1;
+    csm_pslot *s = t < 0 ? NULL : csm_pset_get(&r->ps, m->partition);
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (s && (s->tp[t].fetched < 0 || m->offset >= s->tp[t].fetched)) {
+                s->tp[t].eof = 1;
+                s->tp[t].fetched = m->offset;
+            }
+        } else {
+            csm_logf(CSM_LOG_WARN, "kafka", "%s%s%s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+                     m->rkt ? ": " : "", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    /* Messages of partitions we no longer own, of unloaded slots (they are
+     * fetched again after the seek) or from before a seek: not ours. */
+    if (!s || !s->engine || !s->tp[t].assigned ||
+        (s->tp[t].fetched >= 0 && m->offset < s->tp[t].fetched)) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    csm_tp *tp = &s->tp[t];
+    csm_msgq_push(&tp->q, m);
+    tp->fetched = m->offset + 1;
+    tp->eof = 0;
+    if (!tp->backlog && tp->q.len >= CSM_RUN_BACKLOG_HIGH) {
+        tp->backlog = 1;
+        r->pause_stale = 1;
+    }
+}
+
+static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
+{
+    size_t n = 0;
+    char reason[512];
+    while (n < 1000) {
+        int t = csm_pslot_pick(s, r->codec, r->cfg.framing, now, CSM_RUN_MERGE_WAIT_MS);
+        if (t < 0)
+            break;
+        csm_tp *tp = &s->tp[t];
+        const rd_kafka_message_t *m = csm_msgq_peek(&tp->q);
+        if (tp->head_bad) {
+            csm_deadletter_send(r->dlq, m, r->topics[t], tp->head_reason);
+            r->dead_letters++;
+        } else {
+            csm_verdict v = csm_engine_offer(s->engine, &tp->head.ev, reason, sizeof reason);
+            if (v == CSM_VERDICT_LATE || v == CSM_VERDICT_DEADLETTER) {
+                csm_deadletter_send(r->dlq, m, r->topics[t], reason);
+                r->dead_letters++;
+            }
+        }
+        csm_pslot_consume_head(s, t);
+        n++;
+    }
+    for (int t = 0; t < 2; t++)
+        if (s->tp[t].backlog && s->tp[t].q.len <= CSM_RUN_BACKLOG_LOW) {
+            s->tp[t].backlog = 0;
+            r->pause_stale = 1;
+        }
+    if (n) {
+        s->dirty = 1;
+        s->last_msg_ms = now;
+        s->w_last = csm_engine_event_time(s->engine);
+        r->pending += n;
+        r->offered += n;
+    }
+    return n;
+}
+
+/* A quiet partition's event time follows the wall clock from its last
+ * event, so session timeouts and alerts fire without new traffic. One
+ * step a second is plenty for minute-scale timers. */
+static void idle_advance(csm_run *r, csm_pslot *s, int64_t now)
+{
+    int64_t quiet = now - s->last_msg_ms;
+    if (s->w_last == CSM_TS_NONE || s->tp[0].q.len || s->tp[1].q.len ||
+        quiet < r->cfg.idle_advance_ms || now - s->last_idle_ms < 1000)
+        return;
+    csm_engine_advance_to(s->engine, s->w_last + quiet);
+    s->last_idle_ms = now;
+    s->dirty = 1;
+}
+
+static int open_redis(csm_run *r)
+{
+    char err[512];
+    int64_t backoff = CSM_RUN_BACKOFF_MIN_MS;
+    int logged = 0;
+    while (!run_stop) {
+        r->redis = csm_redis_store_open(&r->cfg.redis, err, sizeof err);
+        if (r->redis) {
+            if (logged)
+                csm_logf(CSM_LOG_INFO, "run", "redis %s:%d reachable", r->cfg.redis.host,
+                         r->cfg.redis.port);
+            return 0;
+        }
+        if (!logged++)
+            csm_logf(CSM_LOG_ERROR, "run", "redis %s:%d: %s; retrying", r->cfg.redis.host,
+                     r->cfg.redis.port, err);
+        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        backoff = backoff * 2 > CSM_RUN_BACKOFF_MAX_MS ? CSM_RUN_BACKOFF_MAX_MS : backoff * 2;
+    }
+    return -1;
+}
+
+static int create_consumer(csm_run *r, char *err, size_t errlen)
+{
+    const char *strategy = csm_kafka_prop(&r->cfg, "partition.assignment.strategy");
+    if (strategy && strcmp(strategy, "range")) {
+        snprintf(err, errlen,
+                 "kafka.properties.partition.assignment.strategy: must be range (partition N "
+                 "of both topics has to go to the same member), got '%s'",
+                 strategy);
+        return -1;
+    }
+    /* Offsets live in Redis; Kafka gets them after each flush only for lag
+     * tooling. Partition EOF events tell the merge a topic has caught up. */
+    const char *defaults[] = {"group.id",
+                              r->cfg.group_id,
+                              "client.id",
+                              "csmetrics",
+                              "partition.assignment.strategy",
+                              "range",
+                              "enable.auto.commit",
+                              "false",
+                              "enable.auto.offset.store",
+                              "false",
+                              "auto.offset.reset",
+                              "earliest",
+                              "enable.partition.eof",
+                              "true",
+                              "fetch.wait.max.ms",
+                              "10",
+                              "fetch.max.bytes",
+                              "1048576",
+                              NULL};
+    rd_kafka_conf_t *conf = csm_kafka_conf_new(&r->cfg, defaults, err, errlen);
+    if (!conf)
+        return -1;
+    rd_kafka_conf_set_opaque(conf, r);
+    rd_kafka_conf_set_rebalance_cb(conf, csm_run_rebalance_cb);
+    char why[512];
+    r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    if (!r->rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "consumer: %s", why);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(r->rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(2);
+    for (int t = 0; t < 2; t++)
+        rd_kafka_topic_partition_list_add(topics, r->topics[t], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(r->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        snprintf(err, errlen, "subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+static void log_start(csm_run *r)
+{
+    char chain[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < r->chain->n && used < sizeof chain; i++)
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s%s", i ? "," : "",
+                                 r->chain->links[i].plugin->name);
+    csm_logf(CSM_LOG_INFO, "run",
+             "start: brokers=%s group=%s topics=%s,%s deadletter=%s chain=%s redis=%s:%d/%d",
+             r->cfg.brokers, r->cfg.group_id, r->topics[0], r->topics[1], r->cfg.deadletter_topic,
+             chain, r->cfg.redis.host, r->cfg.redis.port, r->cfg.redis.db);
+}
+
+static void main_loop(csm_run *r)
+{
+    int busy = 0;
+    int64_t last_stats = csm_run_now_ms();
+    while (!run_stop && !r->fatal) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, busy ? 0 : 10);
+        for (int n = 0; m; m = ++n < 10000 ? rd_kafka_consumer_poll(r->rk, 0) : NULL)
+            on_message(r, m);
+        int64_t now = csm_run_now_ms();
+        busy = 0;
+        if (!r->sink_down) {
+            CSM_PSET_FOREACH(&r->ps, s)
+            {
+                if (!s->engine)
+                    continue;
+                busy |= process_slot(r, s, now) > 0;
+                idle_advance(r, s, now);
+            }
+        }
+        csm_run_reload_pending(r, now);
+        csm_run_flush_tick(r, now, 0);
+        if (r->pause_stale)
+            csm_run_apply_pause(r);
+        csm_deadletter_poll(r->dlq);
+        if (now - last_stats >= 60000) {
+            last_stats = now;
+            csm_logf(CSM_LOG_INFO, "run",
+                     "progress: %" PRIu64 " events offered, %" PRIu64 " dead letters, %" PRIu64
+                     " flushes, %zu partition numbers owned",
+                     r->offered, r->dead_letters, r->flushes, r->ps.n);
+        }
+    }
+}
+
+/* SIGTERM: what was consumed is written before the group is left; a
+ * Redis that stays down is given a few seconds, then the checkpoint
+ * simply stays where it was. */
+static int shutdown_flush(csm_run *r)
+{
+    char err[512] = "";
+    int64_t deadline = csm_run_now_ms() + 3000;
+    for (;;) {
+        int rc = csm_run_flush(r, 0, err, sizeof err);
+        if (rc == 0)
+            return 0;
+        if (rc == 1) {
+            /* Dropped conflicting slots; the others may go now. */
+            continue;
+        }
+        if (csm_run_now_ms() >= deadline) {
+            csm_logf(CSM_LOG_ERROR, "run", "final flush failed: %s", err);
+            return -1;
+        }
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
 
 int csm_cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "csmetrics %s: not built yet\n", argv[0]);
-    return 2;
+    csm_cli_common o = {0};
+    for (int i = 1; i < argc; i++) {
+        int c = csm_cli_common_arg(&o, argc, argv, &i);
+        if (c < 0)
+            return 2;
+        if (c)
+            continue;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        usage(stderr);
+        return 2;
+    }
+    csm_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return 1;
+    if (csm_cli_load_config(&o, &r->cfg)) {
+        free(r);
+        return 2;
+    }
+    r->topics[CSM_STREAM_CHAT] = r->cfg.chat_topic;
+    r->topics[CSM_STREAM_ORDER] = r->cfg.order_topic;
+    r->stop = &run_stop;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    char err[1024];
+    if (!(r->chain = csm_chain_load(&r->cfg, err, sizeof err)) ||
+        !(r->st = csm_shoptime_new(&r->cfg, err, sizeof err)) ||
+        !(r->codec = csm_codec_new(r->cfg.schema_dir, err, sizeof err))) {
+        fprintf(stderr, "csmetrics run: %s\n", err);
+        goto out;
+    }
+    for (size_t i = 0; i < r->cfg.n_schema_ids; i++)
+        csm_codec_map_schema_id(r->codec, r->cfg.schema_ids[i], r->cfg.schema_streams[i]);
+    log_start(r);
+    if (open_redis(r)) {
+        rc = 0; /* stopped while waiting for Redis: nothing consumed */
+        goto out;
+    }
+    if (!(r->dlq = csm_deadletter_new(&r->cfg, err, sizeof err)) ||
+        create_consumer(r, err, sizeof err)) {
+        fprintf(stderr, "csmetrics run: %s\n", err);
+        goto out;
+    }
+    r->last_flush_ms = csm_run_now_ms();
+    main_loop(r);
+    csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
+    int flushed = r->fatal ? -1 : shutdown_flush(r);
+    /* Leaving the group revokes (nothing left to flush) and frees slots. */
+    rd_kafka_consumer_close(r->rk);
+    csm_logf(CSM_LOG_INFO, "run",
+             "stopped: %" PRIu64 " events offered, %" PRIu64 " dead letters, %" PRIu64 " flushes",
+             r->offered, r->dead_letters, r->flushes);
+    rc = r->fatal || flushed ? 1 : 0;
+out:
+    if (r->rk)
+        rd_kafka_destroy(r->rk);
+    csm_pset_free(&r->ps);
+    csm_deadletter_free(r->dlq);
+    csm_redis_store_close(r->redis);
+    csm_codec_free(r->codec);
+    csm_shoptime_free(r->st);
+    csm_chain_free(r->chain);
+    csm_config_free(&r->cfg);
+    free(r);
+    return rc;
 }

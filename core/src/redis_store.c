@@ -4,6 +4,7 @@
  * Redis that lost data) can never apply deltas twice. Commands are
  * pipelined: a flush costs two round trips whatever its size. */
 #include "redis_store.h"
+#include "redis_conn.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -43,56 +44,64 @@ static void drop(csm_redis_store *s)
 }
 
 /* Runs one command synchronously during connection setup. */
-static int setup_cmd(csm_redis_store *s, int argc, const char **argv, char *err, size_t errlen)
+static int setup_cmd(redisContext *c, const csm_redis_config *cfg, int argc, const char **argv,
+                     char *err, size_t errlen)
 {
-    redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
     if (!r) {
-        snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, argv[0], s->c->errstr);
+        snprintf(err, errlen, "redis %s:%d: %s: %s", cfg->host, cfg->port, argv[0], c->errstr);
         return -1;
     }
     int rc = 0;
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, argv[0], r->str);
+        snprintf(err, errlen, "redis %s:%d: %s: %s", cfg->host, cfg->port, argv[0], r->str);
         rc = -1;
     }
     freeReplyObject(r);
     return rc;
 }
 
+redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t errlen)
+{
+    struct timeval tv = tv_of(cfg->timeout_ms);
+    const char *host = cfg->host ? cfg->host : "127.0.0.1";
+    redisContext *c = host[0] == '/' ? redisConnectUnixWithTimeout(host, tv)
+                                     : redisConnectWithTimeout(host, cfg->port, tv);
+    if (!c || c->err) {
+        snprintf(err, errlen, "redis %s:%d: connect: %s", host, cfg->port,
+                 c ? c->errstr : "out of memory");
+        goto fail;
+    }
+    if (redisSetTimeout(c, tv) != REDIS_OK) {
+        snprintf(err, errlen, "redis %s:%d: cannot set timeout", host, cfg->port);
+        goto fail;
+    }
+    if (cfg->password) {
+        const char *argv[3] = {"AUTH", cfg->username ? cfg->username : cfg->password,
+                               cfg->password};
+        if (setup_cmd(c, cfg, cfg->username ? 3 : 2, argv, err, errlen))
+            goto fail;
+    }
+    if (cfg->db) {
+        char db[16];
+        snprintf(db, sizeof db, "%d", cfg->db);
+        const char *argv[2] = {"SELECT", db};
+        if (setup_cmd(c, cfg, 2, argv, err, errlen))
+            goto fail;
+    }
+    return c;
+fail:
+    if (c)
+        redisFree(c);
+    return NULL;
+}
+
 static int connect_now(csm_redis_store *s, char *err, size_t errlen)
 {
-    struct timeval tv = tv_of(s->timeout_ms);
-    s->c = s->host[0] == '/' ? redisConnectUnixWithTimeout(s->host, tv)
-                             : redisConnectWithTimeout(s->host, s->port, tv);
-    if (!s->c || s->c->err) {
-        snprintf(err, errlen, "redis %s:%d: connect: %s", s->host, s->port,
-                 s->c ? s->c->errstr : "out of memory");
-        drop(s);
-        return -1;
-    }
-    if (redisSetTimeout(s->c, tv) != REDIS_OK) {
-        snprintf(err, errlen, "redis %s:%d: cannot set timeout", s->host, s->port);
-        drop(s);
-        return -1;
-    }
-    if (s->password) {
-        const char *argv[3] = {"AUTH", s->username ? s->username : s->password, s->password};
-        if (setup_cmd(s, s->username ? 3 : 2, argv, err, errlen)) {
-            drop(s);
-            return -1;
-        }
-    }
-    if (s->db) {
-        char db[16];
-        snprintf(db, sizeof db, "%d", s->db);
-        const char *argv[2] = {"SELECT", db};
-        if (setup_cmd(s, 2, argv, err, errlen)) {
-            drop(s);
-            return -1;
-        }
-    }
-    s->healthy = 1;
-    return 0;
+    csm_redis_config cfg = {s->host, s->port, s->password, s->username, s->db, s->timeout_ms};
+    s->c = csm_redis_connect(&cfg, err, errlen);
+    s->healthy = s->c != NULL;
+    return s->c ? 0 : -1;
 }
 
 static int ensure(csm_redis_store *s, char *err, size_t errlen)

@@ -90,8 +90,8 @@ static void seven_day_rule_and_contract(void **state)
     assert_int_equal(csm_testkit_feed(tk, chat("b", t + S, NULL)), CSM_TK_ACCEPTED);
     assert_int_equal(csm_testkit_feed(tk, "{\"stream\":\"chat\",\"event_id\":\"x\"}"),
                      CSM_TK_DEADLETTER);
-    assert_int_equal(csm_testkit_feed(tk, chat("d", t, ",\"platform\":\"MARS\"")),
-                     CSM_TK_DEADLETTER);
+    assert_int_equal(csm_testkit_feed(tk, chat("d", t, "\"entry\":\"MARS\"")), CSM_TK_DEADLETTER);
+    assert_non_null(strstr(csm_testkit_last_reason(tk), "bad enum value 'MARS' for field entry"));
     csm_testkit_end(tk);
     assert_int_equal(csm_testkit_counter(tk, "allday", "s1", "2026-11-20", "events"), 2);
     csm_testkit_free(tk);
@@ -158,7 +158,7 @@ static void agents_sets_and_alerts(void **state)
 {
     csm_testkit *tk = kit(PROBE);
     long long t = DAY0 + 10 * H;
-    csm_testkit_feed(tk, chat("a", t, ",\"agent_id\":\"ag1\""));
+    csm_testkit_feed(tk, chat("a", t, "\"agent_id\":\"ag1\""));
     snprintf(line, sizeof line,
              "{\"stream\":\"chat\",\"event_id\":\"r\",\"platform\":\"DOUYIN\",\"shop_id\":\"s1\","
              "\"customer_id\":\"c2\",\"ts\":%lld,\"type\":\"RATED\",\"stars\":1}",

@@ -1,0 +1,194 @@
+/* JSON Lines events (events.md): one plain JSON object per line with the
+ * contract's field names, enums as symbol strings, null fields optional,
+ * plus "stream": "chat" | "order". Unknown fields are ignored so that
+ * test files may carry notes. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+
+typedef struct reader {
+    json_t *obj;
+    csm_event_slot *slot;
+    char *err;
+    size_t errlen;
+    int bad;
+} reader;
+
+static void fail(reader *r, const char *fmt, const char *field, const char *detail)
+{
+    if (r->bad)
+        return;
+    r->bad = 1;
+    snprintf(r->err, r->errlen, fmt, field, detail);
+}
+
+static const char *get_string(reader *r, const char *field, int required)
+{
+    json_t *v = json_object_get(r->obj, field);
+    if (!v || json_is_null(v)) {
+        if (required)
+            fail(r, "missing field %s%s", field, "");
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        fail(r, "field %s: expected a string%s", field, "");
+        return NULL;
+    }
+    const char *s = csm_event_slot_strndup(r->slot, json_string_value(v), json_string_length(v));
+    if (!s)
+        fail(r, "event too large (field %s)%s", field, "");
+    return s;
+}
+
+/* Returns the enum value, 0 (null) for an absent optional enum. */
+static int get_enum(reader *r, const char *field, int required, int (*parse)(const char *))
+{
+    json_t *v = json_object_get(r->obj, field);
+    if (!v || json_is_null(v)) {
+        if (required)
+            fail(r, "missing field %s%s", field, "");
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        fail(r, "field %s: expected an enum symbol string%s", field, "");
+        return 0;
+    }
+    int e = parse(json_string_value(v));
+    if (e < 0)
+        fail(r, "bad enum value '%2$s' for field %1$s", field, json_string_value(v));
+    return e < 0 ? 0 : e;
+}
+
+static int get_int(reader *r, const char *field, int required, int64_t *out)
+{
+    json_t *v = json_object_get(r->obj, field);
+    if (!v || json_is_null(v)) {
+        if (required)
+            fail(r, "missing field %s%s", field, "");
+        return 0;
+    }
+    if (!json_is_integer(v)) {
+        fail(r, "field %s: expected an integer%s", field, "");
+        return 0;
+    }
+    *out = json_integer_value(v);
+    return 1;
+}
+
+int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char *err,
+                         size_t errlen)
+{
+    json_error_t jerr;
+    json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj) {
+        snprintf(err, errlen, "invalid JSON: %s (column %d)", jerr.text, jerr.column);
+        return -1;
+    }
+    if (!json_is_object(obj)) {
+        snprintf(err, errlen, "not a JSON object");
+        json_decref(obj);
+        return -1;
+    }
+    const char *stream = json_string_value(json_object_get(obj, "stream"));
+    csm_stream s;
+    if (stream && !strcmp(stream, "chat"))
+        s = CSM_STREAM_CHAT;
+    else if (stream && !strcmp(stream, "order"))
+        s = CSM_STREAM_ORDER;
+    else {
+        snprintf(err, errlen, "field stream: expected \"chat\" or \"order\"");
+        json_decref(obj);
+        return -1;
+    }
+    csm_event_slot_reset(out, s);
+    reader r = {obj, out, err, errlen, 0};
+    csm_event *ev = &out->ev;
+    ev->event_id = get_string(&r, "event_id", 1);
+    ev->platform = (csm_platform)get_enum(&r, "platform", 1, csm_platform_parse);
+    ev->shop_id = get_string(&r, "shop_id", 1);
+    ev->customer_id = get_string(&r, "customer_id", 1);
+    int64_t v = 0;
+    get_int(&r, "ts", 1, &v);
+    ev->ts = v;
+    if (s == CSM_STREAM_CHAT) {
+        csm_chat_fields *c = &ev->chat;
+        c->type = (csm_chat_type)get_enum(&r, "type", 1, csm_chat_type_parse);
+        c->sender = (csm_sender)get_enum(&r, "sender", 0, csm_sender_parse);
+        c->msg_kind = (csm_msg_kind)get_enum(&r, "msg_kind", 0, csm_msg_kind_parse);
+        c->entry = (csm_entry)get_enum(&r, "entry", 0, csm_entry_parse);
+        c->agent_id = get_string(&r, "agent_id", 0);
+        c->from_agent_id = get_string(&r, "from_agent_id", 0);
+        c->group_id = get_string(&r, "group_id", 0);
+        c->order_id = get_string(&r, "order_id", 0);
+        c->intent = get_string(&r, "intent", 0);
+        c->reason = get_string(&r, "reason", 0);
+        if (get_int(&r, "stars", 0, &v)) {
+            if (v < INT32_MIN || v > INT32_MAX)
+                fail(&r, "field %s: out of range%s", "stars", "");
+            c->stars = (int32_t)v;
+            c->has_stars = 1;
+        }
+    } else {
+        csm_order_fields *o = &ev->order;
+        o->type = (csm_order_type)get_enum(&r, "type", 1, csm_order_type_parse);
+        o->order_id = get_string(&r, "order_id", 1);
+        if (get_int(&r, "amount_cents", 0, &v)) {
+            o->amount_cents = v;
+            o->has_amount = 1;
+        }
+        o->refund_id = get_string(&r, "refund_id", 0);
+        o->logistics_status = get_string(&r, "logistics_status", 0);
+    }
+    json_decref(obj);
+    if (r.bad)
+        return -1;
+    return csm_event_validate(ev, err, errlen);
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+long csm_json_encode(const csm_event *ev, char *buf, size_t cap)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "stream", json_string(ev->stream == CSM_STREAM_CHAT ? "chat" : "order"));
+    set_str(o, "event_id", ev->event_id);
+    set_str(o, "platform", csm_platform_name(ev->platform));
+    set_str(o, "shop_id", ev->shop_id);
+    set_str(o, "customer_id", ev->customer_id);
+    json_object_set_new(o, "ts", json_integer(ev->ts));
+    if (ev->stream == CSM_STREAM_CHAT) {
+        const csm_chat_fields *c = &ev->chat;
+        set_str(o, "type", csm_chat_type_name(c->type));
+        set_str(o, "sender", csm_sender_name(c->sender));
+        set_str(o, "msg_kind", csm_msg_kind_name(c->msg_kind));
+        set_str(o, "agent_id", c->agent_id);
+        set_str(o, "from_agent_id", c->from_agent_id);
+        set_str(o, "group_id", c->group_id);
+        set_str(o, "entry", csm_entry_name(c->entry));
+        set_str(o, "order_id", c->order_id);
+        set_str(o, "intent", c->intent);
+        if (c->has_stars)
+            json_object_set_new(o, "stars", json_integer(c->stars));
+        set_str(o, "reason", c->reason);
+    } else {
+        const csm_order_fields *d = &ev->order;
+        set_str(o, "order_id", d->order_id);
+        set_str(o, "type", csm_order_type_name(d->type));
+        if (d->has_amount)
+            json_object_set_new(o, "amount_cents", json_integer(d->amount_cents));
+        set_str(o, "refund_id", d->refund_id);
+        set_str(o, "logistics_status", d->logistics_status);
+    }
+    size_t n = json_dumpb(o, buf, cap, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (n == 0 || n >= cap)
+        return -1;
+    buf[n] = 0;
+    return (long)n;
+}

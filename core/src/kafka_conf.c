@@ -1,0 +1,40 @@
+#include "kafka_conf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
+{
+    char why[512];
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "kafka property %s=%s: %s", name, value, why);
+        return -1;
+    }
+    return 0;
+}
+
+rd_kafka_conf_t *csm_kafka_conf_new(const csm_config *cfg, const char *const *defaults, char *err,
+                                    size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (set(conf, "bootstrap.servers", cfg->brokers, err, errlen))
+        goto fail;
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
+        if (set(conf, defaults[i], defaults[i + 1], err, errlen))
+            goto fail;
+    for (size_t i = 0; i < cfg->n_kafka_props; i++)
+        if (set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, err, errlen))
+            goto fail;
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+const char *csm_kafka_prop(const csm_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_kafka_props; i++)
+        if (!strcmp(cfg->kafka_props[i].key, name))
+            return cfg->kafka_props[i].value;
+    return NULL;
+}

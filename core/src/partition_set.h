@@ -1,0 +1,97 @@
+/* The partition numbers this `run` instance owns. Each holds one engine
+ * fed by two co-partitioned topic partitions (chat N and order N), the
+ * messages fetched but not yet offered, and the offsets its checkpoint
+ * covers.
+ *
+ * Why messages wait here: the engine has one event time per partition
+ * number, so if the chat log were read far ahead of the order log, every
+ * order event would arrive "late". Like a Kafka Streams task, the slot
+ * offers whichever topic's head has the smaller timestamp and waits for
+ * the other topic unless that one has reached the end of its log. */
+#ifndef CSM_PARTITION_SET_H
+#define CSM_PARTITION_SET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "bytebuf.h"
+#include "codec.h"
+#include "engine.h"
+#include "event_slot.h"
+
+/* A FIFO of fetched messages (owned: destroyed on pop/clear). */
+typedef struct csm_msgq {
+    rd_kafka_message_t **v;
+    size_t head, len, cap;
+} csm_msgq;
+
+void csm_msgq_push(csm_msgq *q, rd_kafka_message_t *m);
+rd_kafka_message_t *csm_msgq_peek(const csm_msgq *q);
+void csm_msgq_pop(csm_msgq *q); /* destroys the head */
+void csm_msgq_clear(csm_msgq *q);
+void csm_msgq_free(csm_msgq *q);
+
+/* One topic's partition inside a slot (index = csm_stream). */
+typedef struct csm_tp {
+    int assigned;
+    csm_msgq q;
+    int64_t next;    /* next offset to offer; what the checkpoint stores */
+    int64_t fetched; /* next offset expected from the fetcher; -1 unknown */
+    int eof;         /* the fetcher reached the end of the log at `fetched` */
+    int paused;      /* what librdkafka was last told */
+    int backlog;     /* q is over its high mark: fetching stops */
+    int head_ready;  /* head decoded (or refused) below */
+    int head_bad;
+    char head_reason[256];
+    csm_event_slot head;
+} csm_tp;
+
+typedef struct csm_pslot {
+    int32_t partition;
+    csm_engine *engine; /* NULL until the checkpoint is loaded */
+    uint64_t seq;       /* checkpoint sequence the next flush expects */
+    csm_tp tp[2];
+    int dirty;             /* changed since the last successful flush */
+    int64_t last_msg_ms;   /* monotonic ms of the last offered event */
+    csm_ts w_last;         /* event time after that event */
+    int64_t last_idle_ms;  /* last idle advance (monotonic ms) */
+    int64_t wait_since_ms; /* merge waiting for the other topic since; 0 not */
+    csm_writer snap;       /* snapshot buffer, reused across flushes */
+    char ckpt_key[256];
+} csm_pslot;
+
+typedef struct csm_pset {
+    csm_pslot **by_part; /* indexed by partition number */
+    size_t cap;
+    size_t n;
+} csm_pset;
+
+csm_pslot *csm_pset_get(const csm_pset *ps, int32_t partition);
+/* A new empty slot (engine NULL, offsets "from the beginning"). */
+csm_pslot *csm_pset_add(csm_pset *ps, int32_t partition);
+/* Frees the slot's engine and held messages. */
+void csm_pset_remove(csm_pset *ps, int32_t partition);
+void csm_pset_free(csm_pset *ps);
+
+/* Visits the owned slots: for (i = 0; i < ps->cap; i++) if (ps->by_part[i]). */
+#define CSM_PSET_FOREACH(ps, s)                                                                    \
+    for (size_t s##_i = 0; s##_i < (ps)->cap; s##_i++)                                             \
+        for (csm_pslot *s = (ps)->by_part[s##_i]; s; s = NULL)
+
+/* Drops every held message and the decoded heads (after a seek). */
+void csm_pslot_clear_queues(csm_pslot *s);
+
+/* Which topic's head to offer next (CSM_STREAM_CHAT/ORDER), or -1 to wait.
+ * Decodes heads as needed; a head that does not decode is returned at
+ * once (tp[t].head_bad, reason in head_reason): it has no timestamp to
+ * wait for. @p wait_ms bounds how long a head waits for the other topic
+ * that is behind but not at its end. */
+int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms,
+                   int64_t wait_ms);
+
+/* Removes the head of tp[t] after it was offered or dead-lettered. */
+void csm_pslot_consume_head(csm_pslot *s, int t);
+
+#endif

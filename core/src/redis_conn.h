@@ -1,0 +1,15 @@
+/* One way to open a configured Redis connection (timeout, AUTH, SELECT),
+ * shared by the store and the read-only report. */
+#ifndef CSM_REDIS_CONN_H
+#define CSM_REDIS_CONN_H
+
+#include <stddef.h>
+
+#include "redis_store.h"
+
+struct redisContext;
+
+/* NULL + err ("redis HOST:PORT: connect: …") on failure. */
+struct redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,142 @@
+/* The exactly-once step of `run`: every dirty partition's deltas and its
+ * checkpoint (offsets, engine snapshot) in one Redis transaction, after
+ * the dead letters up to those offsets are confirmed delivered. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "run_internal.h"
+
+/* For lag tooling only: Redis holds the offsets that count. */
+static void commit_to_kafka(csm_run *r)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)r->ps.n * 2);
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        for (int t = 0; t < 2; t++)
+            if (s->engine && s->tp[t].assigned && s->tp[t].next >= 0)
+                rd_kafka_topic_partition_list_add(l, r->topics[t], s->partition)->offset =
+                    s->tp[t].next;
+    }
+    if (l->cnt)
+        rd_kafka_commit(r->rk, l, 1);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void drop_conflicting(csm_run *r, csm_pslot *s, int reload)
+{
+    csm_logf(CSM_LOG_WARN, "run",
+             "partition %d: checkpoint %s no longer at seq %" PRIu64
+             " (another owner wrote it); dropping local state and reloading",
+             (int)s->partition, s->ckpt_key, s->seq);
+    csm_engine_free(s->engine);
+    s->engine = NULL;
+    s->dirty = 0;
+    csm_pslot_clear_queues(s);
+    r->pause_stale = 1;
+    if (reload)
+        r->reload_at_ms = 0;
+}
+
+int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
+{
+    size_t n = 0;
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        n += s->engine && s->dirty;
+    }
+    if (!n)
+        return 0;
+    /* Dead letters first: the checkpoint below moves past their offsets. */
+    if (csm_deadletter_sync(r->dlq, 2000)) {
+        snprintf(err, errlen, "dead letters not yet delivered to %s", r->cfg.deadletter_topic);
+        return -1;
+    }
+    csm_flush_part *parts = calloc(n, sizeof *parts);
+    csm_pslot **owners = calloc(n, sizeof *owners);
+    if (!parts || !owners)
+        abort();
+    size_t i = 0;
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        if (!s->engine || !s->dirty)
+            continue;
+        csm_writer_reset(&s->snap);
+        if (csm_engine_snapshot(s->engine, &s->snap)) {
+            csm_logf(CSM_LOG_ERROR, "run", "partition %d: engine snapshot failed",
+                     (int)s->partition);
+            r->fatal = 1;
+            continue;
+        }
+        owners[i] = s;
+        parts[i++] = (csm_flush_part){.ckpt_key = s->ckpt_key,
+                                      .expected_seq = s->seq,
+                                      .chat_offset = s->tp[CSM_STREAM_CHAT].next,
+                                      .order_offset = s->tp[CSM_STREAM_ORDER].next,
+                                      .state = s->snap.data,
+                                      .state_len = s->snap.len,
+                                      .deltas = csm_engine_deltas(s->engine)};
+    }
+    int64_t t0 = csm_run_now_ms();
+    int rc = i ? csm_redis_flush(r->redis, parts, i, err, errlen) : 0;
+    if (rc == 0) {
+        for (size_t k = 0; k < i; k++) {
+            csm_deltas_clear(csm_engine_deltas(owners[k]->engine));
+            owners[k]->seq++;
+            owners[k]->dirty = 0;
+        }
+        r->pending = 0;
+        r->flushes++;
+        int64_t took = csm_run_now_ms() - t0;
+        if (took > 1000)
+            csm_logf(CSM_LOG_WARN, "run", "slow flush: %zu partitions in %" PRId64 " ms", i, took);
+        commit_to_kafka(r);
+    } else if (rc == 1) {
+        /* Nothing was written; the other parts stay dirty for the retry. */
+        for (size_t k = 0; k < i; k++)
+            if (parts[k].conflict)
+                drop_conflicting(r, owners[k], reload);
+    }
+    free(parts);
+    free(owners);
+    return rc;
+}
+
+void csm_run_flush_tick(csm_run *r, int64_t now, int force)
+{
+    int due = r->sink_down ? now >= r->retry_at_ms
+                           : force || r->pending >= (uint64_t)r->cfg.flush_max_events ||
+                                 now - r->last_flush_ms >= r->cfg.flush_interval_ms;
+    if (!due)
+        return;
+    char err[512] = "";
+    int rc = csm_run_flush(r, 1, err, sizeof err);
+    if (rc >= 0) {
+        if (r->sink_down) {
+            csm_logf(CSM_LOG_INFO, "run",
+                     "flush succeeded after %" PRIu64 " failed attempts; resuming consumption",
+                     r->sink_failures);
+            r->sink_down = 0;
+            r->sink_failures = 0;
+            r->pause_stale = 1;
+        }
+        /* After a conflict the remaining parts go again right away. */
+        r->last_flush_ms = rc == 1 ? now - r->cfg.flush_interval_ms : now;
+        return;
+    }
+    r->sink_failures++;
+    if (!r->sink_down) {
+        csm_logf(CSM_LOG_ERROR, "run", "flush failed: %s; pausing consumption until it succeeds",
+                 err);
+        r->sink_down = 1;
+        r->backoff_ms = CSM_RUN_BACKOFF_MIN_MS;
+        r->pause_stale = 1;
+    } else {
+        csm_logf(CSM_LOG_DEBUG, "run", "flush retry %" PRIu64 " failed: %s", r->sink_failures, err);
+        r->backoff_ms *= 2;
+        if (r->backoff_ms > CSM_RUN_BACKOFF_MAX_MS)
+            r->backoff_ms = CSM_RUN_BACKOFF_MAX_MS;
+    }
+    r->retry_at_ms = now + r->backoff_ms;
+}

@@ -1,0 +1,83 @@
+/* State of `csmetrics run` shared by its parts: cmd_run.c (setup and the
+ * poll loop), run_rebalance.c (partition ownership and checkpoint loads)
+ * and run_flush.c (the exactly-once writes and the Redis-down state). */
+#ifndef CSM_RUN_INTERNAL_H
+#define CSM_RUN_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "chain.h"
+#include "codec.h"
+#include "config.h"
+#include "deadletter.h"
+#include "partition_set.h"
+#include "redis_store.h"
+#include "shoptime.h"
+
+/* Fetched messages held per topic partition before fetching pauses. */
+#define CSM_RUN_BACKLOG_HIGH 4096
+#define CSM_RUN_BACKLOG_LOW 1024
+/* How long a head waits for the other topic of its partition number when
+ * that one is behind but not at the end of its log. */
+#define CSM_RUN_MERGE_WAIT_MS 2000
+/* Redis retry backoff bounds. */
+#define CSM_RUN_BACKOFF_MIN_MS 100
+#define CSM_RUN_BACKOFF_MAX_MS 5000
+
+typedef struct csm_run {
+    csm_config cfg;
+    csm_chain *chain;
+    csm_shoptime *st;
+    csm_codec *codec;
+    csm_redis_store *redis;
+    csm_deadletter *dlq;
+    rd_kafka_t *rk;
+    csm_pset ps;
+    const char *topics[2]; /* by csm_stream */
+
+    volatile sig_atomic_t *stop;
+    int fatal;       /* a checkpoint or plugin refused: exit 1 */
+    int pause_stale; /* a tp's wanted pause state may have changed */
+
+    /* Redis (and dead-letter delivery): the sink of every flush. */
+    int sink_down;
+    int64_t retry_at_ms;
+    int64_t backoff_ms;
+    uint64_t sink_failures;
+    int64_t last_flush_ms;
+    uint64_t pending; /* events offered since the last successful flush */
+    int64_t reload_at_ms;
+
+    uint64_t offered, dead_letters, flushes;
+} csm_run;
+
+int64_t csm_run_now_ms(void); /* monotonic */
+
+/* Index (csm_stream) of a topic name, or -1. */
+int csm_run_topic_index(const csm_run *r, const char *topic);
+
+/* run_rebalance.c */
+void csm_run_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t *parts, void *opaque);
+/* Loads slot @p s's checkpoint into a fresh engine. 0, or -1 when Redis
+ * is unreachable (slot stays unloaded; r->fatal set on worse). */
+int csm_run_load_slot(csm_run *r, csm_pslot *s);
+/* Retries unloaded slots (Redis was down, or a conflict dropped them),
+ * then seeks their partitions to the loaded offsets. */
+void csm_run_reload_pending(csm_run *r, int64_t now_ms);
+/* Tells librdkafka which topic partitions to pause or resume: paused
+ * while Redis is down, while the slot is unloaded or its backlog full. */
+void csm_run_apply_pause(csm_run *r);
+
+/* run_flush.c */
+/* Writes every dirty slot in one atomic step. 0 written, 1 some
+ * checkpoints had moved (those slots are dropped and, with @p reload,
+ * reloaded), -1 Redis or dead-letter delivery failed (err set). */
+int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
+/* The periodic flush with the Redis-down state machine. */
+void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);
+
+#endif

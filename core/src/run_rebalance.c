@@ -1,0 +1,230 @@
+/* Partition ownership for `run`: the range assignor gives partition N of
+ * both topics to the same member, which continues exactly where the
+ * partition's checkpoint in Redis stands (Kafka Connect sinks do the
+ * same), whatever offsets Kafka may have committed. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "log.h"
+#include "run_internal.h"
+
+static void fmt_offset(char *buf, size_t n, int64_t off)
+{
+    if (off < 0)
+        snprintf(buf, n, "beginning");
+    else
+        snprintf(buf, n, "%" PRId64, off);
+}
+
+int csm_run_load_slot(csm_run *r, csm_pslot *s)
+{
+    char err[512];
+    csm_checkpoint ck = {0};
+    if (csm_redis_load_checkpoint(r->redis, s->ckpt_key, &ck, err, sizeof err)) {
+        csm_logf(CSM_LOG_WARN, "run", "partition %d: cannot load checkpoint: %s; will retry",
+                 (int)s->partition, err);
+        return -1;
+    }
+    csm_engine *e = csm_engine_new(&r->cfg, r->chain, r->st, s->partition, err, sizeof err);
+    if (!e) {
+        csm_logf(CSM_LOG_ERROR, "run", "partition %d: %s", (int)s->partition, err);
+        r->fatal = 1;
+        free(ck.state);
+        return -1;
+    }
+    if (ck.found && csm_engine_restore(e, ck.state, ck.state_len, err, sizeof err)) {
+        /* Starting over would count the partition twice. */
+        csm_logf(CSM_LOG_ERROR, "run",
+                 "partition %d: checkpoint %s cannot be restored: %s (delete it only together "
+                 "with the figures it covers)",
+                 (int)s->partition, s->ckpt_key, err);
+        csm_engine_free(e);
+        r->fatal = 1;
+        free(ck.state);
+        return -1;
+    }
+    free(ck.state);
+    s->engine = e;
+    s->seq = ck.found ? ck.seq : 0;
+    int64_t off[2] = {ck.chat_offset, ck.order_offset};
+    for (int t = 0; t < 2; t++) {
+        s->tp[t].next = ck.found && off[t] >= 0 ? off[t] : RD_KAFKA_OFFSET_BEGINNING;
+        s->tp[t].fetched = s->tp[t].next >= 0 ? s->tp[t].next : -1;
+        s->tp[t].eof = 0;
+        s->tp[t].backlog = 0;
+    }
+    s->dirty = 0;
+    s->last_msg_ms = csm_run_now_ms();
+    s->last_idle_ms = 0;
+    s->w_last = csm_engine_event_time(e);
+    char c[24], o[24];
+    fmt_offset(c, sizeof c, s->tp[CSM_STREAM_CHAT].next);
+    fmt_offset(o, sizeof o, s->tp[CSM_STREAM_ORDER].next);
+    csm_logf(CSM_LOG_INFO, "run", "partition %d: %s; %s from %s, %s from %s", (int)s->partition,
+             ck.found ? "checkpoint loaded" : "no checkpoint", r->topics[0], c, r->topics[1], o);
+    return 0;
+}
+
+void csm_run_apply_pause(csm_run *r)
+{
+    r->pause_stale = 0;
+    rd_kafka_topic_partition_list_t *pause = rd_kafka_topic_partition_list_new(8);
+    rd_kafka_topic_partition_list_t *resume = rd_kafka_topic_partition_list_new(8);
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        for (int t = 0; t < 2; t++) {
+            csm_tp *tp = &s->tp[t];
+            if (!tp->assigned)
+                continue;
+            int want = r->sink_down || !s->engine || tp->backlog;
+            if (want == tp->paused)
+                continue;
+            rd_kafka_topic_partition_list_add(want ? pause : resume, r->topics[t], s->partition);
+            tp->paused = want;
+        }
+    }
+    /* Pausing drops librdkafka's prefetched messages for the partition and
+     * resumes after the last one we polled: ours stay queued in the slot. */
+    if (pause->cnt)
+        rd_kafka_pause_partitions(r->rk, pause);
+    if (resume->cnt)
+        rd_kafka_resume_partitions(r->rk, resume);
+    rd_kafka_topic_partition_list_destroy(pause);
+    rd_kafka_topic_partition_list_destroy(resume);
+}
+
+static void seek_slot(csm_run *r, csm_pslot *s)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2);
+    for (int t = 0; t < 2; t++)
+        if (s->tp[t].assigned)
+            rd_kafka_topic_partition_list_add(l, r->topics[t], s->partition)->offset =
+                s->tp[t].next;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 5000);
+    if (e) {
+        csm_logf(CSM_LOG_ERROR, "run", "partition %d: seek failed: %s", (int)s->partition,
+                 rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].err)
+            csm_logf(CSM_LOG_ERROR, "run", "seek %s [%d] to %" PRId64 ": %s", l->elems[i].topic,
+                     (int)l->elems[i].partition, l->elems[i].offset,
+                     rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void csm_run_reload_pending(csm_run *r, int64_t now)
+{
+    if (now < r->reload_at_ms)
+        return;
+    int failed = 0;
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        if (s->engine || failed || r->fatal)
+            continue;
+        if (csm_run_load_slot(r, s)) {
+            failed = 1;
+            continue;
+        }
+        /* Resume first: a seek queued before the resume would be undone by
+         * the resume's own restart position. */
+        csm_run_apply_pause(r);
+        seek_slot(r, s);
+    }
+    r->reload_at_ms = failed ? now + 1000 : 0;
+}
+
+static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int t = csm_run_topic_index(r, p->topic);
+        if (t < 0)
+            continue;
+        csm_pslot *s = csm_pset_get(&r->ps, p->partition);
+        if (!s) {
+            s = csm_pset_add(&r->ps, p->partition);
+            if (csm_key_checkpoint(s->ckpt_key, sizeof s->ckpt_key, r->cfg.prefix, r->cfg.group_id,
+                                   p->partition) < 0) {
+                csm_logf(CSM_LOG_ERROR, "run", "checkpoint key too long for group %s",
+                         r->cfg.group_id);
+                r->fatal = 1;
+            } else if (!r->fatal) {
+                csm_run_load_slot(r, s);
+            }
+        }
+        s->tp[t].assigned = 1;
+        s->tp[t].paused = 0;
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int t = csm_run_topic_index(r, p->topic);
+        csm_pslot *s = t < 0 ? NULL : csm_pset_get(&r->ps, p->partition);
+        /* An unloaded slot starts paused and seeks once it is loaded. */
+        p->offset = s && s->engine ? s->tp[t].next : RD_KAFKA_OFFSET_INVALID;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_assign(r->rk, parts);
+    if (e) {
+        csm_logf(CSM_LOG_ERROR, "run", "assign failed: %s", rd_kafka_err2str(e));
+        r->fatal = 1;
+    }
+    csm_run_apply_pause(r);
+    int lone = 0;
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        lone += !s->tp[0].assigned || !s->tp[1].assigned;
+    }
+    csm_logf(CSM_LOG_INFO, "run", "assigned %d topic partitions; %zu partition numbers owned",
+             parts->cnt, r->ps.n);
+    if (lone)
+        csm_logf(CSM_LOG_WARN, "run",
+                 "%d partition numbers have only one of the two topics: are %s and %s "
+                 "co-partitioned (same partition count) and is the assignor range?",
+                 lone, r->topics[0], r->topics[1]);
+}
+
+static void on_revoke(csm_run *r, rd_kafka_topic_partition_list_t *parts)
+{
+    if (rd_kafka_assignment_lost(r->rk)) {
+        /* Another member may already own them: its checkpoint wins. */
+        csm_logf(CSM_LOG_WARN, "run", "assignment lost; dropping unflushed state");
+    } else {
+        char err[512];
+        int rc = csm_run_flush(r, 0, err, sizeof err);
+        if (rc < 0)
+            csm_logf(CSM_LOG_WARN, "run",
+                     "final flush before revoke failed: %s; the next owner resumes from the "
+                     "last checkpoint",
+                     err);
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int t = csm_run_topic_index(r, parts->elems[i].topic);
+        csm_pslot *s = csm_pset_get(&r->ps, parts->elems[i].partition);
+        if (t < 0 || !s)
+            continue;
+        s->tp[t].assigned = 0;
+        if (!s->tp[0].assigned && !s->tp[1].assigned)
+            csm_pset_remove(&r->ps, s->partition);
+    }
+    rd_kafka_assign(r->rk, NULL);
+    csm_logf(CSM_LOG_INFO, "run", "revoked %d topic partitions; %zu partition numbers owned",
+             parts->cnt, r->ps.n);
+}
+
+void csm_run_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    csm_run *r = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        on_assign(r, parts);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        on_revoke(r, parts);
+    } else {
+        csm_logf(CSM_LOG_ERROR, "run", "rebalance error: %s", rd_kafka_err2str(err));
+        on_revoke(r, parts);
+    }
+}

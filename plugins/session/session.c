@@ -1,0 +1,418 @@
+/* The session builder: cuts each (shop, customer) conversation into
+ * sessions as metrics.md "Sessions" and "Settled details" define them,
+ * publishes their lifecycle as derived events for the later plugins, and
+ * counts the session figures that need nothing else (sessions_started,
+ * human_requested, assigned, queue_ms_sum, per-agent assigned). The
+ * contract with later plugins is plugins/session/README.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "csmetrics/plugin.h"
+#include "session_state.h"
+
+#define OFF(m) offsetof(session_ctx, m)
+
+static const csm_config_entry config_map[] = {
+    {CSM_CONFIG_DURATION, "idle_close", "15m", OFF(idle_close_ms),
+     "a session closes once the customer has sent nothing for this long"},
+    {CSM_CONFIG_DURATION, "max_open", "24h", OFF(max_open_ms),
+     "a session closes this long after it opened, whatever its state"},
+    {CSM_CONFIG_INT, "aftersale_days", "21", OFF(aftersale_days),
+     "a session is after-sale if the customer paid at the shop on one of this many "
+     "shop-local days before the opening day"},
+    {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
+
+static int session_init(void *vctx, csm_host *h)
+{
+    session_ctx *c = vctx;
+    if (c->idle_close_ms <= 0 || c->max_open_ms <= 0) {
+        csm_log(h, 0, "idle_close and max_open must be positive");
+        return -1;
+    }
+    if (c->aftersale_days < 0 || c->aftersale_days > 3660) {
+        csm_log(h, 0, "aftersale_days must be between 0 and 3660, got %lld",
+                (long long)c->aftersale_days);
+        return -1;
+    }
+    return 0;
+}
+
+static void session_destroy(void *vctx, csm_host *h)
+{
+    session_ctx *c = vctx;
+    rec *r, *tmp;
+    /* Open sessions are owned by their record; the id index only borrows. */
+    HASH_CLEAR(hh, c->open_by_id);
+    HASH_ITER(hh, c->recs, r, tmp)
+    {
+        HASH_DEL(c->recs, r);
+        rec_free(r);
+    }
+}
+
+static uint64_t session_state_entries(void *vctx, csm_host *h)
+{
+    session_ctx *c = vctx;
+    return HASH_COUNT(c->recs);
+}
+
+/* ---- output helpers ---- */
+
+static void count_shop(csm_host *h, const sess *s, const char *name, csm_ts anchor, int64_t delta,
+                       uint32_t flags)
+{
+    csm_count k = {.struct_size = sizeof k,
+                   .shop_id = s->v.shop_id,
+                   .platform = s->v.platform,
+                   .anchor_ts = anchor,
+                   .scope = CSM_SCOPE_SHOP,
+                   .name = name,
+                   .flags = flags,
+                   .delta = delta};
+    csm_emit_count(h, &k);
+}
+
+static void count_agent(csm_host *h, const sess *s, const char *agent, const char *name,
+                        csm_ts anchor)
+{
+    csm_count k = {.struct_size = sizeof k,
+                   .shop_id = s->v.shop_id,
+                   .platform = s->v.platform,
+                   .anchor_ts = anchor,
+                   .scope = CSM_SCOPE_AGENT,
+                   .subject = agent,
+                   .name = name,
+                   .delta = 1};
+    csm_emit_count(h, &k);
+}
+
+static void publish(csm_host *h, int type, const char *name, csm_ts ts, const sess *s,
+                    const csm_event *cause, const char *agent, const char *from_agent,
+                    const char *reason, int32_t stars)
+{
+    csm_derived d = {.struct_size = sizeof d,
+                     .type = type,
+                     .name = name,
+                     .ts = ts,
+                     .session = &s->v,
+                     .cause = cause,
+                     .agent_id = agent,
+                     .from_agent_id = from_agent,
+                     .reason = reason,
+                     .stars = stars};
+    csm_publish(h, &d);
+}
+
+/* ---- session lifecycle ---- */
+
+static int is_assigned(const sess *s)
+{
+    return s->v.assign_ts != CSM_TS_NONE;
+}
+
+/* The no-auto-close rule: a human-served session whose last customer
+ * message no human has answered yet does not close for idleness. */
+static int is_blocked(const sess *s)
+{
+    return is_assigned(s) && s->unanswered;
+}
+
+static int is_human_reply(const csm_chat_fields *f)
+{
+    return f->type == CSM_CHAT_MESSAGE && f->sender == CSM_SENDER_AGENT &&
+           f->msg_kind != CSM_MSG_WELCOME && f->msg_kind != CSM_MSG_AUTO_REPLY;
+}
+
+static int opens_session(const csm_chat_fields *f)
+{
+    if (f->entry == CSM_ENTRY_MERCHANT_INITIATED)
+        return 1;
+    if (f->type == CSM_CHAT_HUMAN_REQUESTED)
+        return 1;
+    return f->type == CSM_CHAT_MESSAGE &&
+           (f->sender == CSM_SENDER_CUSTOMER || f->sender == CSM_SENDER_AGENT);
+}
+
+static int paid_in_lookback(const session_ctx *c, const rec *r, int32_t open_day)
+{
+    int32_t first = open_day - (int32_t)c->aftersale_days;
+    for (uint32_t i = 0; i < r->n_paid; i++)
+        if (r->paid_days[i] >= first && r->paid_days[i] < open_day)
+            return 1;
+    return 0;
+}
+
+static void arm_sweep(session_ctx *c, csm_host *h)
+{
+    if (!c->sweep_timer)
+        c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+}
+
+static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *ev)
+{
+    const csm_chat_fields *f = &ev->chat;
+    sess *s = sess_new(r);
+    s->v.id = ++c->last_id;
+    s->v.platform = ev->platform;
+    s->v.open_ts = ev->ts;
+    s->v.merchant_initiated = f->entry == CSM_ENTRY_MERCHANT_INITIATED ||
+                              (f->type == CSM_CHAT_MESSAGE && f->sender == CSM_SENDER_AGENT);
+    s->v.aftersale = paid_in_lookback(c, r, csm_local_day(h, ev->shop_id, ev->ts));
+    /* The idle clock starts at the opening even when the merchant spoke
+     * first: "the customer has sent nothing for idle_close". */
+    s->v.last_customer_ts = ev->ts;
+    /* max_open first, so that at an equal deadline it fires first; the
+     * idle handler gives MAX_OPEN then too. */
+    s->max_timer = csm_timer_set(h, ev->ts + c->max_open_ms, s->v.id, TAG_MAX_OPEN);
+    s->idle_timer = csm_timer_set(h, ev->ts + c->idle_close_ms, s->v.id, TAG_IDLE);
+    r->open = s;
+    HASH_ADD(hh, c->open_by_id, v.id, sizeof s->v.id, s);
+    if (!s->v.merchant_initiated)
+        count_shop(h, s, "sessions_started", s->v.open_ts, 1, CSM_COUNT_HOURLY);
+    return s;
+}
+
+static void close_session(session_ctx *c, csm_host *h, rec *r, sess *s, csm_ts ts,
+                          const char *reason, const csm_event *cause)
+{
+    if (s->idle_timer)
+        csm_timer_cancel(h, s->idle_timer);
+    if (s->max_timer)
+        csm_timer_cancel(h, s->max_timer);
+    s->idle_timer = s->max_timer = 0;
+    s->v.close_ts = ts;
+    s->last_touch = ts;
+    HASH_DELETE(hh, c->open_by_id, s);
+    r->open = NULL;
+    sess_free(r->closed);
+    r->closed = s;
+    publish(h, CSM_SESSION_CLOSED, "closed", ts, s, cause, s->v.agent_id, NULL, reason, 0);
+}
+
+static void set_agent(sess *s, const char *agent)
+{
+    if (!agent || (s->agent && !strcmp(s->agent, agent)))
+        return;
+    char *copy = strdup(agent);
+    if (!copy)
+        abort();
+    free(s->agent);
+    s->v.agent_id = s->agent = copy;
+}
+
+static int set_intent(sess *s, const char *intent)
+{
+    if (s->intent || !intent)
+        return 0;
+    if (!(s->intent = strdup(intent)))
+        abort();
+    s->v.intent = s->intent;
+    return 1;
+}
+
+/* Applies a chat event to the open session @p s and publishes what it
+ * means. Every derived event shows the session as it stands after the
+ * whole event was applied. */
+static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_event *ev,
+                       int opened)
+{
+    const csm_chat_fields *f = &ev->chat;
+    csm_ts ts = ev->ts;
+    int intent_set = set_intent(s, f->intent);
+    int type = 0;
+    const char *name = NULL;
+
+    switch (f->type) {
+    case CSM_CHAT_MESSAGE:
+        if (f->sender == CSM_SENDER_CUSTOMER) {
+            s->v.last_customer_ts = ts;
+            s->unanswered = 1;
+            type = CSM_SESSION_CUSTOMER_MESSAGE, name = "customer_message";
+        } else if (is_human_reply(f)) {
+            if (s->v.first_human_reply_ts == CSM_TS_NONE)
+                s->v.first_human_reply_ts = ts;
+            s->unanswered = 0;
+            /* A held idle timer restarts when the block lifts: close at
+             * max(last customer event + idle, now). */
+            if (!s->idle_timer) {
+                csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
+                s->idle_timer = csm_timer_set(h, due > ts ? due : ts, s->v.id, TAG_IDLE);
+            }
+            type = CSM_SESSION_HUMAN_REPLY, name = "human_reply";
+        } else if (f->sender == CSM_SENDER_AGENT) {
+            type = CSM_SESSION_AUTO_MESSAGE, name = "auto_message";
+        }
+        break;
+    case CSM_CHAT_HUMAN_REQUESTED:
+        s->v.last_customer_ts = ts;
+        if (s->v.request_ts == CSM_TS_NONE) {
+            s->v.request_ts = ts;
+            count_shop(h, s, "human_requested", ts, 1, CSM_COUNT_HOURLY);
+        }
+        type = CSM_SESSION_HUMAN_REQUESTED, name = "human_requested";
+        break;
+    case CSM_CHAT_ASSIGNED:
+        set_agent(s, f->agent_id);
+        if (f->agent_id)
+            count_agent(h, s, f->agent_id, "assigned", ts);
+        if (s->v.request_ts != CSM_TS_NONE && s->v.assign_ts == CSM_TS_NONE) {
+            s->v.assign_ts = ts;
+            if (csm_local_day(h, s->v.shop_id, s->v.request_ts) ==
+                csm_local_day(h, s->v.shop_id, ts)) {
+                count_shop(h, s, "assigned", s->v.request_ts, 1, 0);
+                count_shop(h, s, "queue_ms_sum", s->v.request_ts, ts - s->v.request_ts, 0);
+            }
+        }
+        type = CSM_SESSION_ASSIGNED, name = "assigned";
+        break;
+    case CSM_CHAT_TRANSFERRED:
+        set_agent(s, f->agent_id);
+        if (f->agent_id)
+            count_agent(h, s, f->agent_id, "assigned", ts);
+        type = CSM_SESSION_TRANSFERRED, name = "transferred";
+        break;
+    case CSM_CHAT_OFFLINE_MESSAGE:
+        s->v.offline = 1;
+        type = CSM_SESSION_OFFLINE_MESSAGE, name = "offline_message";
+        break;
+    case CSM_CHAT_RATING_INVITED:
+        type = CSM_SESSION_RATING_INVITED, name = "rating_invited";
+        break;
+    case CSM_CHAT_RATED:
+        type = CSM_SESSION_RATED, name = "rated";
+        break;
+    default:
+        break;
+    }
+
+    if (opened)
+        publish(h, CSM_SESSION_OPENED, "opened", s->v.open_ts, s, ev, s->v.agent_id, NULL, NULL, 0);
+    if (intent_set)
+        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ts, s, ev, NULL, NULL, NULL, 0);
+    if (f->type == CSM_CHAT_SESSION_CLOSED) {
+        close_session(c, h, r, s, ts, f->reason, ev);
+        return;
+    }
+    if (type)
+        publish(h, type, name, ts, s, ev, f->agent_id,
+                f->type == CSM_CHAT_TRANSFERRED ? f->from_agent_id : NULL, f->reason,
+                f->type == CSM_CHAT_RATED ? f->stars : 0);
+}
+
+/* Invitations and ratings after the close go to the customer's most
+ * recent session while it is kept. */
+static void apply_closed(csm_host *h, sess *s, const csm_event *ev)
+{
+    const csm_chat_fields *f = &ev->chat;
+    s->last_touch = ev->ts;
+    if (set_intent(s, f->intent))
+        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ev->ts, s, ev, NULL, NULL, NULL, 0);
+    if (f->type == CSM_CHAT_RATED)
+        publish(h, CSM_SESSION_RATED, "rated", ev->ts, s, ev, f->agent_id, NULL, f->reason,
+                f->stars);
+    else
+        publish(h, CSM_SESSION_RATING_INVITED, "rating_invited", ev->ts, s, ev, f->agent_id, NULL,
+                f->reason, 0);
+}
+
+static void on_paid(session_ctx *c, csm_host *h, const csm_event *ev)
+{
+    rec *r = rec_find(c, ev->shop_id, ev->customer_id);
+    if (!r)
+        r = rec_create(c, h, ev->shop_id, ev->customer_id);
+    rec_add_paid_day(r, csm_local_day(h, ev->shop_id, ev->ts));
+    arm_sweep(c, h);
+}
+
+static void session_on_event(void *vctx, csm_host *h, const csm_event *ev)
+{
+    session_ctx *c = vctx;
+    if (ev->stream == CSM_STREAM_ORDER) {
+        if (ev->order.type == CSM_ORDER_PAID)
+            on_paid(c, h, ev);
+        return;
+    }
+    const csm_chat_fields *f = &ev->chat;
+    if (f->type == CSM_CHAT_AGENT_STATUS)
+        return; /* about an agent, not a conversation */
+    if (f->type == CSM_CHAT_RATED && (!f->has_stars || f->stars < 1 || f->stars > 5)) {
+        csm_stat_add(h, "ignored_invalid_rating", 1);
+        return;
+    }
+    rec *r = rec_find(c, ev->shop_id, ev->customer_id);
+    if (r && r->open) {
+        apply_open(c, h, r, r->open, ev, 0);
+        return;
+    }
+    if (opens_session(f)) {
+        if (!r)
+            r = rec_create(c, h, ev->shop_id, ev->customer_id);
+        arm_sweep(c, h);
+        apply_open(c, h, r, open_session(c, h, r, ev), ev, 1);
+        return;
+    }
+    if ((f->type == CSM_CHAT_RATED || f->type == CSM_CHAT_RATING_INVITED) && r && r->closed &&
+        ev->ts <= r->closed->last_touch + CLOSED_KEEP_MS) {
+        apply_closed(h, r->closed, ev);
+        return;
+    }
+    csm_stat_add(h, "ignored_no_session", 1);
+}
+
+static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
+{
+    session_ctx *c = vctx;
+    if (t->tag == TAG_SWEEP) {
+        if (t->id == c->sweep_timer) {
+            c->sweep_timer = 0;
+            session_sweep(c, h);
+            if (c->recs)
+                arm_sweep(c, h);
+        }
+        return;
+    }
+    sess *s;
+    uint64_t id = t->key;
+    HASH_FIND(hh, c->open_by_id, &id, sizeof id, s);
+    if (!s)
+        return;
+    rec *r = rec_find(c, s->v.shop_id, s->v.customer_id);
+    if (t->tag == TAG_MAX_OPEN && t->id == s->max_timer) {
+        s->max_timer = 0;
+        close_session(c, h, r, s, t->deadline, "MAX_OPEN", NULL);
+    } else if (t->tag == TAG_IDLE && t->id == s->idle_timer) {
+        s->idle_timer = 0;
+        if (is_blocked(s))
+            return; /* held until a human reply (apply_open re-arms) */
+        csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
+        if (t->deadline < due) {
+            /* The clock moved since this timer was set: re-arm lazily
+             * rather than on every customer event. */
+            s->idle_timer = csm_timer_set(h, due, s->v.id, TAG_IDLE);
+            return;
+        }
+        const char *why = t->deadline >= s->v.open_ts + c->max_open_ms ? "MAX_OPEN" : "IDLE";
+        close_session(c, h, r, s, t->deadline, why, NULL);
+    }
+}
+
+static const csm_plugin descriptor = {
+    .struct_size = sizeof(csm_plugin),
+    .abi_major = CSM_PLUGIN_ABI_MAJOR,
+    .abi_minor = CSM_PLUGIN_ABI_MINOR,
+    .name = "session",
+    .description = "session builder: sessions, their lifecycle events and session counts",
+    .version = "0.1.0",
+    .ctx_size = sizeof(session_ctx),
+    .config_map = config_map,
+    .subscribe = CSM_SUBSCRIBE_CHAT | CSM_SUBSCRIBE_ORDER,
+    .init = session_init,
+    .destroy = session_destroy,
+    .on_event = session_on_event,
+    .on_timer = session_on_timer,
+    .snapshot = session_snapshot,
+    .restore = session_restore,
+    .state_entries = session_state_entries,
+};
+
+CSM_PLUGIN_DEFINE(descriptor)

@@ -1,0 +1,412 @@
+/* The exactly-once writer against a real redis-server started here. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <hiredis/hiredis.h>
+
+#include "redis_store.h"
+
+static pid_t server_pid = -1;
+static int server_port;
+
+static const char *redis_server_path(void)
+{
+    const char *env = getenv("CSM_REDIS_SERVER");
+    if (env && *env)
+        return env;
+    return "/usr/bin/redis-server";
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname(fd, (struct sockaddr *)&a, &len)) {
+        perror("free port");
+        exit(1);
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static redisContext *raw_connect(void)
+{
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", server_port, tv);
+    if (c && c->err) {
+        redisFree(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void start_server(void)
+{
+    const char *bin = redis_server_path();
+    if (access(bin, X_OK)) {
+        fprintf(stderr,
+                "test_redis_store: %s not found or not executable; install redis-server "
+                "or set CSM_REDIS_SERVER\n",
+                bin);
+        exit(1);
+    }
+    char port[16];
+    snprintf(port, sizeof port, "%d", server_port);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        /* No stray server if this test crashes. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* Its start-up banner would bury the test output. */
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDOUT_FILENO);
+        execl(bin, bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+              "--loglevel", "warning", (char *)NULL);
+        _exit(127);
+    }
+    server_pid = pid;
+    for (int i = 0; i < 500; i++) {
+        redisContext *c = raw_connect();
+        if (c) {
+            redisReply *r = redisCommand(c, "PING");
+            int ok = r && r->type == REDIS_REPLY_STATUS;
+            freeReplyObject(r);
+            redisFree(c);
+            if (ok)
+                return;
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            fprintf(stderr, "test_redis_store: redis-server exited at start\n");
+            exit(1);
+        }
+        usleep(10000);
+    }
+    fprintf(stderr, "test_redis_store: redis-server did not answer PING within 5 s\n");
+    kill(pid, SIGKILL);
+    exit(1);
+}
+
+static void stop_server(void)
+{
+    if (server_pid > 0) {
+        kill(server_pid, SIGKILL);
+        waitpid(server_pid, NULL, 0);
+        server_pid = -1;
+    }
+}
+
+static redisContext *raw;
+
+static redisReply *cmd(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(raw, fmt, ap);
+    va_end(ap);
+    assert_non_null(r);
+    return r;
+}
+
+static long long cmd_int(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(raw, fmt, ap);
+    va_end(ap);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static void assert_hget(const char *key, const char *field, const char *want)
+{
+    redisReply *r = cmd("HGET %s %s", key, field);
+    if (!want) {
+        assert_int_equal(r->type, REDIS_REPLY_NIL);
+    } else {
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        assert_string_equal(r->str, want);
+    }
+    freeReplyObject(r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    freeReplyObject(cmd("FLUSHALL"));
+    return 0;
+}
+
+static csm_redis_store *open_store(void)
+{
+    csm_redis_config cfg = {.host = "127.0.0.1", .port = server_port, .timeout_ms = 1000};
+    char err[256] = "";
+    csm_redis_store *s = csm_redis_store_open(&cfg, err, sizeof err);
+    if (!s)
+        fail_msg("open: %s", err);
+    return s;
+}
+
+static const char state_bytes[] = {'s', 0, 't', '\xff', 0, 'e'};
+
+static void test_flush_writes_atomically(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 2, 4102444800);
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 4102444800);
+    csm_deltas_sadd(d, "t:{s1}:set:2026-11-22:aftersale_seekers", "c1", 4102444800);
+    const char *fv[] = {"type", "DISSATISFIED", "figure", "2"};
+    csm_deltas_xadd(d, "t:{s1}:alerts", 2, fv, 4);
+    csm_deltas_xadd(d, "t:{s1}:alerts", 2, fv, 4);
+    csm_deltas_xadd(d, "t:{s1}:alerts", 2, fv, 4);
+
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0",
+                        .expected_seq = 0,
+                        .chat_offset = 41,
+                        .order_offset = 7,
+                        .state = state_bytes,
+                        .state_len = sizeof state_bytes,
+                        .deltas = d};
+    char err[256] = "";
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_int_equal(p.conflict, 0);
+    assert_true(csm_redis_store_healthy(s));
+    /* WATCH, HMGET, MULTI, 1 HINCRBY, 1 SADD, 3 XADD, 2 EXPIREAT, HSET, EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 12);
+
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "3");
+    assert_int_equal(cmd_int("SCARD t:{s1}:set:2026-11-22:aftersale_seekers"), 1);
+    assert_int_equal(cmd_int("XLEN t:{s1}:alerts"), 2); /* exact MAXLEN */
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), 4102444800);
+    assert_int_equal(cmd_int("TTL t:{s1}:alerts"), -1);
+    assert_hget("t:ckpt:g:0", "seq", "1");
+    assert_hget("t:ckpt:g:0", "chat_offset", "41");
+    assert_int_equal(cmd_int("TTL t:ckpt:g:0"), -1);
+
+    /* The next flush continues from seq 1. */
+    csm_deltas_clear(d);
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 10, 4102444800);
+    p.expected_seq = 1;
+    p.chat_offset = 50;
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "13");
+    assert_hget("t:ckpt:g:0", "seq", "2");
+
+    /* Offline replay: no checkpoint, deltas only. */
+    csm_flush_part off = {.deltas = d};
+    assert_int_equal(csm_redis_flush(s, &off, 1, err, sizeof err), 0);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "23");
+    assert_int_equal(csm_redis_store_commands(s), 4); /* MULTI HINCRBY EXPIREAT EXEC */
+
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+static void test_checkpoint_roundtrip(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_checkpoint ck;
+    assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:3", &ck, err, sizeof err), 0);
+    assert_int_equal(ck.found, 0);
+    assert_null(ck.state);
+
+    csm_deltas *d = csm_deltas_new();
+    csm_flush_part parts[2] = {
+        {.ckpt_key = "t:ckpt:g:3",
+         .chat_offset = 1234567890123,
+         .order_offset = -1,
+         .state = state_bytes,
+         .state_len = sizeof state_bytes,
+         .deltas = d},
+        {.ckpt_key = "t:ckpt:g:4", .chat_offset = 5, .order_offset = 6, .deltas = d},
+    };
+    csm_deltas_hincr(d, "t:{s2}:allday:2026-11-22", "sessions_started", 1, 0);
+    assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 0);
+    /* The same deltas object in two parts is written twice. */
+    assert_hget("t:{s2}:allday:2026-11-22", "sessions_started", "2");
+
+    assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:3", &ck, err, sizeof err), 0);
+    assert_int_equal(ck.found, 1);
+    assert_int_equal(ck.chat_offset, 1234567890123);
+    assert_int_equal(ck.order_offset, -1);
+    assert_int_equal(ck.seq, 1);
+    assert_int_equal(ck.state_len, sizeof state_bytes);
+    assert_memory_equal(ck.state, state_bytes, sizeof state_bytes);
+    free(ck.state);
+
+    /* Empty state is found, with no bytes. */
+    assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:4", &ck, err, sizeof err), 0);
+    assert_int_equal(ck.found, 1);
+    assert_int_equal(ck.seq, 1);
+    assert_int_equal(ck.state_len, 0);
+    free(ck.state);
+
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+static void test_seq_conflict_writes_nothing(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    freeReplyObject(cmd("HSET t:ckpt:g:1 seq 5 chat_offset 9 order_offset 9 state x"));
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
+    csm_flush_part parts[2] = {
+        {.ckpt_key = "t:ckpt:g:0", .expected_seq = 0, .deltas = d},
+        {.ckpt_key = "t:ckpt:g:1", .expected_seq = 4, .deltas = d},
+    };
+    assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 1);
+    assert_int_equal(parts[0].conflict, 0);
+    assert_int_equal(parts[1].conflict, 1);
+    assert_int_equal(cmd_int("EXISTS t:{s1}:board:2026-11-22 t:ckpt:g:0"), 0);
+    assert_hget("t:ckpt:g:1", "seq", "5");
+
+    /* A checkpoint we expect but that is gone (Redis lost data). */
+    parts[1].expected_seq = 5;
+    parts[0].expected_seq = 3;
+    assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 1);
+    assert_int_equal(parts[0].conflict, 1);
+    assert_int_equal(parts[1].conflict, 0);
+    assert_int_equal(cmd_int("EXISTS t:{s1}:board:2026-11-22 t:ckpt:g:0"), 0);
+
+    /* The connection is still usable and unwatched afterwards. */
+    parts[0].expected_seq = 0;
+    assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 0);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "2");
+    assert_hget("t:ckpt:g:1", "seq", "6");
+
+    /* A wrong-typed checkpoint is an error, not a conflict. */
+    freeReplyObject(cmd("SET t:ckpt:g:9 oops"));
+    csm_flush_part bad = {.ckpt_key = "t:ckpt:g:9", .deltas = d};
+    assert_int_equal(csm_redis_flush(s, &bad, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "WRONGTYPE"));
+    assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 1); /* seqs moved */
+
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+static void test_connection_error_then_recovery(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
+
+    redisFree(raw);
+    raw = NULL;
+    stop_server();
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), -1);
+    assert_true(err[0] != '\0');
+    assert_false(csm_redis_store_healthy(s));
+    csm_checkpoint ck;
+    assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:0", &ck, err, sizeof err), -1);
+
+    start_server();
+    raw = raw_connect();
+    assert_non_null(raw);
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_true(csm_redis_store_healthy(s));
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "1");
+    assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:0", &ck, err, sizeof err), 0);
+    assert_int_equal(ck.seq, 1);
+    free(ck.state);
+
+    /* Opening against a dead server fails with a message. */
+    stop_server();
+    csm_redis_config cfg = {.host = "127.0.0.1", .port = server_port, .timeout_ms = 500};
+    assert_null(csm_redis_store_open(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "connect"));
+    start_server();
+    redisFree(raw);
+    raw = raw_connect();
+
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+static void test_auth_and_db(void **state)
+{
+    (void)state;
+    freeReplyObject(cmd("ACL SETUSER csmtest on >pw ~* &* +@all"));
+    csm_redis_config cfg = {.host = "127.0.0.1",
+                            .port = server_port,
+                            .timeout_ms = 1000,
+                            .username = "csmtest",
+                            .password = "pw",
+                            .db = 3};
+    char err[256] = "";
+    csm_redis_store *s = csm_redis_store_open(&cfg, err, sizeof err);
+    if (!s)
+        fail_msg("open: %s", err);
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_hincr(d, "t:k", "f", 1, 0);
+    csm_flush_part p = {.deltas = d};
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    freeReplyObject(cmd("SELECT 3"));
+    assert_hget("t:k", "f", "1");
+    freeReplyObject(cmd("SELECT 0"));
+    csm_redis_store_close(s);
+
+    cfg.password = "wrong";
+    assert_null(csm_redis_store_open(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "AUTH"));
+    csm_deltas_free(d);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    server_port = free_port();
+    start_server();
+    raw = raw_connect();
+    if (!raw) {
+        fprintf(stderr, "test_redis_store: cannot connect to the test server\n");
+        stop_server();
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_flush_writes_atomically, setup),
+        cmocka_unit_test_setup(test_checkpoint_roundtrip, setup),
+        cmocka_unit_test_setup(test_seq_conflict_writes_nothing, setup),
+        cmocka_unit_test_setup(test_connection_error_then_recovery, setup),
+        cmocka_unit_test_setup(test_auth_and_db, setup),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (raw)
+        redisFree(raw);
+    stop_server();
+    return rc;
+}
