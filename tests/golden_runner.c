@@ -22,11 +22,11 @@
 
 static int failures;
 
-#define FAIL(...)                                                                            \
-    do {                                                                                     \
-        fprintf(stderr, "FAIL: " __VA_ARGS__);                                               \
-        fputc('\n', stderr);                                                                 \
-        failures++;                                                                          \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                     \
+        fputc('\n', stderr);                                                                       \
+        failures++;                                                                                \
     } while (0)
 
 static char *read_text(const char *path)

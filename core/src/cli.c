@@ -29,9 +29,9 @@ int csm_cli_common_arg(csm_cli_common *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
     const char **slot = !strcmp(a, "-c") || !strcmp(a, "--config") ? &o->config_path
-                        : !strcmp(a, "--redis")                     ? &o->redis
-                        : !strcmp(a, "--brokers")                   ? &o->brokers
-                                                                    : NULL;
+                        : !strcmp(a, "--redis")                    ? &o->redis
+                        : !strcmp(a, "--brokers")                  ? &o->brokers
+                                                                   : NULL;
     if (!slot)
         return 0;
     if (*i + 1 >= argc) {

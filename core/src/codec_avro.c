@@ -34,9 +34,10 @@ enum field {
 };
 
 static const char *const field_names[F_COUNT] = {
-    "event_id", "platform", "shop_id", "customer_id", "ts",       "type",         "sender",
-    "msg_kind", "agent_id", "from_agent_id", "group_id", "entry", "order_id",     "intent",
-    "stars",    "reason",   "amount_cents", "refund_id", "logistics_status"};
+    "event_id", "platform",     "shop_id",   "customer_id",     "ts",
+    "type",     "sender",       "msg_kind",  "agent_id",        "from_agent_id",
+    "group_id", "entry",        "order_id",  "intent",          "stars",
+    "reason",   "amount_cents", "refund_id", "logistics_status"};
 
 /* One schema's decoding machinery. */
 typedef struct schema_codec {
@@ -266,7 +267,8 @@ static int extract_event(schema_codec *sc, csm_stream stream, csm_event_slot *ou
     extract x = {sc, out, err, errlen, 0};
     csm_event *ev = &out->ev;
     ev->event_id = get_string(&x, F_EVENT_ID);
-    ev->platform = (csm_platform)get_enum(&x, F_PLATFORM, 0, CSM_PLATFORM_COUNT, csm_platform_parse);
+    ev->platform =
+        (csm_platform)get_enum(&x, F_PLATFORM, 0, CSM_PLATFORM_COUNT, csm_platform_parse);
     ev->shop_id = get_string(&x, F_SHOP_ID);
     ev->customer_id = get_string(&x, F_CUSTOMER_ID);
     int64_t n = 0;
@@ -276,7 +278,8 @@ static int extract_event(schema_codec *sc, csm_stream stream, csm_event_slot *ou
         csm_chat_fields *c = &ev->chat;
         c->type = (csm_chat_type)get_enum(&x, F_TYPE, 0, CSM_CHAT_TYPE_COUNT, csm_chat_type_parse);
         c->sender = (csm_sender)get_enum(&x, F_SENDER, 1, CSM_SENDER_COUNT - 1, csm_sender_parse);
-        c->msg_kind = (csm_msg_kind)get_enum(&x, F_MSG_KIND, 1, CSM_MSG_COUNT - 1, csm_msg_kind_parse);
+        c->msg_kind =
+            (csm_msg_kind)get_enum(&x, F_MSG_KIND, 1, CSM_MSG_COUNT - 1, csm_msg_kind_parse);
         c->entry = (csm_entry)get_enum(&x, F_ENTRY, 1, CSM_ENTRY_COUNT - 1, csm_entry_parse);
         c->agent_id = get_string(&x, F_AGENT_ID);
         c->from_agent_id = get_string(&x, F_FROM_AGENT_ID);
@@ -290,7 +293,8 @@ static int extract_event(schema_codec *sc, csm_stream stream, csm_event_slot *ou
         }
     } else {
         csm_order_fields *o = &ev->order;
-        o->type = (csm_order_type)get_enum(&x, F_TYPE, 0, CSM_ORDER_TYPE_COUNT, csm_order_type_parse);
+        o->type =
+            (csm_order_type)get_enum(&x, F_TYPE, 0, CSM_ORDER_TYPE_COUNT, csm_order_type_parse);
         o->order_id = get_string(&x, F_ORDER_ID);
         if (get_long(&x, F_AMOUNT_CENTS, &n)) {
             o->amount_cents = n;
@@ -311,15 +315,15 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
     /* Auto: a plain record cannot start with byte 0 (that would be an
      * empty event_id, which the contract forbids), so byte 0 means the
      * Confluent magic byte. */
-    int confluent = framing == CSM_FRAMING_CONFLUENT ||
-                    (framing == CSM_FRAMING_AUTO && len > 0 && p[0] == 0);
+    int confluent =
+        framing == CSM_FRAMING_CONFLUENT || (framing == CSM_FRAMING_AUTO && len > 0 && p[0] == 0);
     if (confluent) {
         if (len < 5 || p[0] != 0) {
             snprintf(err, errlen, "not Confluent-framed (no magic byte 0 + schema id)");
             return -1;
         }
-        int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-                               (uint32_t)p[3] << 8 | (uint32_t)p[4]);
+        int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+                               (uint32_t)p[4]);
         size_t i = 0;
         while (i < c->n_ids && c->ids[i] != id)
             i++;
@@ -552,8 +556,8 @@ static int read_json_lines(const char *path, csm_file_event_fn fn, void *arg, ch
     return 0;
 }
 
-int csm_codec_read_file(csm_codec *c, const char *path, csm_file_event_fn fn, void *arg,
-                        char *err, size_t errlen)
+int csm_codec_read_file(csm_codec *c, const char *path, csm_file_event_fn fn, void *arg, char *err,
+                        size_t errlen)
 {
     (void)c;
     if (has_suffix(path, ".avro"))

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void csm_dedup_init(csm_dedup *d) { memset(d, 0, sizeof *d); }
+void csm_dedup_init(csm_dedup *d)
+{
+    memset(d, 0, sizeof *d);
+}
 
 void csm_dedup_free(csm_dedup *d)
 {
@@ -28,7 +31,10 @@ uint64_t csm_dedup_hash(csm_stream stream, const char *event_id)
     return h ? h : 1;
 }
 
-static size_t home(const csm_dedup *d, uint64_t hash) { return (size_t)hash & (d->n_slots - 1); }
+static size_t home(const csm_dedup *d, uint64_t hash)
+{
+    return (size_t)hash & (d->n_slots - 1);
+}
 
 int csm_dedup_contains(const csm_dedup *d, uint64_t hash)
 {
@@ -90,9 +96,15 @@ static void remove_slot(csm_dedup *d, uint64_t hash)
     d->slots[i] = 0;
 }
 
-size_t csm_dedup_count(const csm_dedup *d) { return d->n; }
+size_t csm_dedup_count(const csm_dedup *d)
+{
+    return d->n;
+}
 
-static size_t fifo_len(const csm_dedup *d) { return d->n; }
+static size_t fifo_len(const csm_dedup *d)
+{
+    return d->n;
+}
 
 const csm_dedup_entry *csm_dedup_at(const csm_dedup *d, size_t i)
 {

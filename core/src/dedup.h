@@ -17,7 +17,7 @@ typedef struct csm_dedup_entry {
 } csm_dedup_entry;
 
 typedef struct csm_dedup {
-    uint64_t *slots;       /* 0 = empty; hashes are never 0 */
+    uint64_t *slots; /* 0 = empty; hashes are never 0 */
     size_t n_slots, n;
     csm_dedup_entry *fifo; /* ring in acceptance order */
     size_t head, fifo_cap;

@@ -161,8 +161,7 @@ static void drain(csm_engine *e, csm_ts frontier)
 
 static csm_ts frontier_of(const csm_engine *e)
 {
-    return e->event_time == CSM_TS_NONE ? CSM_TS_NONE
-                                        : e->event_time - e->cfg->allowed_lateness_ms;
+    return e->event_time == CSM_TS_NONE ? CSM_TS_NONE : e->event_time - e->cfg->allowed_lateness_ms;
 }
 
 static void forget_old_ids(csm_engine *e)
@@ -204,7 +203,8 @@ csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, s
     }
     csm_ts frontier = frontier_of(e);
     if (frontier != CSM_TS_NONE && ev->ts < frontier) {
-        snprintf(reason, reason_len, "late: %lld ms behind the partition's event time (allowed %lld)",
+        snprintf(reason, reason_len,
+                 "late: %lld ms behind the partition's event time (allowed %lld)",
                  (long long)(e->event_time - ev->ts), (long long)e->cfg->allowed_lateness_ms);
         e->stats.late[s]++;
         return CSM_VERDICT_LATE;
@@ -249,10 +249,22 @@ void csm_engine_finish(csm_engine *e)
         fire_next_timer(e);
 }
 
-csm_ts csm_engine_event_time(const csm_engine *e) { return e->event_time; }
-size_t csm_engine_buffered(const csm_engine *e) { return csm_reorder_count(&e->buffer); }
-const csm_engine_stats *csm_engine_stats_get(const csm_engine *e) { return &e->stats; }
-csm_deltas *csm_engine_deltas(csm_engine *e) { return e->deltas; }
+csm_ts csm_engine_event_time(const csm_engine *e)
+{
+    return e->event_time;
+}
+size_t csm_engine_buffered(const csm_engine *e)
+{
+    return csm_reorder_count(&e->buffer);
+}
+const csm_engine_stats *csm_engine_stats_get(const csm_engine *e)
+{
+    return &e->stats;
+}
+csm_deltas *csm_engine_deltas(csm_engine *e)
+{
+    return e->deltas;
+}
 
 uint64_t csm_engine_state_entries(const csm_engine *e)
 {

@@ -37,7 +37,7 @@ typedef enum csm_verdict {
 /* Per-engine counts since creation (restored from the checkpoint too, so
  * they describe the partition, not the process). */
 typedef struct csm_engine_stats {
-    uint64_t offered[2];      /* by stream */
+    uint64_t offered[2]; /* by stream */
     uint64_t accepted[2];
     uint64_t applied[2];
     uint64_t duplicate[2];

@@ -219,8 +219,7 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
         const char *name;
         int64_t name_len, blob_len;
         if (csm_reader_get_view(&r, &name, &name_len) || !name ||
-            csm_reader_get_i64(&r, &blob_len) || blob_len < 0 ||
-            (size_t)blob_len > r.len - r.pos)
+            csm_reader_get_i64(&r, &blob_len) || blob_len < 0 || (size_t)blob_len > r.len - r.pos)
             goto corrupt;
         if ((size_t)name_len != strlen(p->name) || memcmp(name, p->name, (size_t)name_len)) {
             snprintf(err, errlen, "checkpoint: plugin %zu is '%.*s', the chain has '%s'", i,

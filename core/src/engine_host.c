@@ -51,7 +51,10 @@ static int host_timer_cancel(csm_host *h, uint64_t id)
     return csm_timers_cancel(&h->engine->timers, id, h->index);
 }
 
-static csm_ts host_now(csm_host *h) { return h->engine->now; }
+static csm_ts host_now(csm_host *h)
+{
+    return h->engine->now;
+}
 
 static int64_t expiry_of(csm_engine *e, const char *shop, int32_t day)
 {
@@ -155,11 +158,24 @@ static void host_alert(csm_host *h, const csm_alert *a)
     snprintf(raised, sizeof raised, "%lld", (long long)a->raised_ts);
     snprintf(figure, sizeof figure, "%lld", (long long)a->figure);
     csm_day_format(csm_shoptime_day(e->st, a->shop_id, a->anchor_ts), day);
-    const char *fv[] = {"type",     a->type,  "shop_id",   a->shop_id,
-                        "customer_id", a->customer_id ? a->customer_id : "",
-                        "session_open_ts", open_ts, "agent_id", agent,
-                        "anchor_ts", anchor,  "raised_ts", raised,
-                        "figure",   figure,   "day",       day};
+    const char *fv[] = {"type",
+                        a->type,
+                        "shop_id",
+                        a->shop_id,
+                        "customer_id",
+                        a->customer_id ? a->customer_id : "",
+                        "session_open_ts",
+                        open_ts,
+                        "agent_id",
+                        agent,
+                        "anchor_ts",
+                        anchor,
+                        "raised_ts",
+                        raised,
+                        "figure",
+                        figure,
+                        "day",
+                        day};
     csm_deltas_xadd(e->deltas, key, (long)e->cfg->alerts_maxlen, fv, sizeof fv / sizeof *fv);
     note_shop(e, a->shop_id);
 }
@@ -202,8 +218,14 @@ static void host_stat_add(csm_host *h, const char *name, int64_t delta)
     s->value = delta;
 }
 
-static int host_get_i64(csm_reader *r, int64_t *v) { return csm_reader_get_i64(r, v); }
-static int host_get_str(csm_reader *r, char **s) { return csm_reader_get_str(r, s); }
+static int host_get_i64(csm_reader *r, int64_t *v)
+{
+    return csm_reader_get_i64(r, v);
+}
+static int host_get_str(csm_reader *r, char **s)
+{
+    return csm_reader_get_str(r, s);
+}
 
 const csm_host_api csm_host_api_v1 = {
     .struct_size = sizeof(csm_host_api),

@@ -60,20 +60,29 @@ void csm_event_slot_copy(csm_event_slot *dst, const csm_event_slot *src)
 /* Symbol tables in schema order (schemas/); index 0 of a nullable
  * enum is null, so its table starts at the enum's value 1. */
 static const char *const platforms[] = {"DOUYIN", "TAOBAO", "TMALL", "PINDUODUO", "JD", "OTHER"};
-static const char *const chat_types[] = {"MESSAGE",         "HUMAN_REQUESTED", "ASSIGNED",
-                                         "TRANSFERRED",     "OFFLINE_MESSAGE", "SESSION_CLOSED",
-                                         "RATING_INVITED",  "RATED",           "AGENT_STATUS"};
+static const char *const chat_types[] = {"MESSAGE",        "HUMAN_REQUESTED", "ASSIGNED",
+                                         "TRANSFERRED",    "OFFLINE_MESSAGE", "SESSION_CLOSED",
+                                         "RATING_INVITED", "RATED",           "AGENT_STATUS"};
 static const char *const senders[] = {"CUSTOMER", "AGENT", "ROBOT", "SYSTEM"};
 static const char *const msg_kinds[] = {"TEXT",         "IMAGE",      "VIDEO",   "EMOJI",
                                         "PRODUCT_CARD", "ORDER_CARD", "WELCOME", "AUTO_REPLY",
                                         "RATING_CARD",  "OTHER"};
 static const char *const entries[] = {"PRODUCT_PAGE", "ORDER_PAGE",     "LIVE_ROOM",
                                       "MESSAGE_LIST", "OFFLINE_RECALL", "MERCHANT_INITIATED"};
-static const char *const order_types[] = {
-    "CREATED",          "PAID",             "SHIPPED",         "DELIVERED",
-    "COMPLETED",        "CLOSED",           "REFUND_REQUESTED", "REFUND_COMPLETED",
-    "REFUND_REJECTED",  "REFUND_CANCELLED", "PLATFORM_CONSULTED", "DISPUTE_OPENED",
-    "COMPLAINT_INTERVENED", "LOGISTICS_UPDATE"};
+static const char *const order_types[] = {"CREATED",
+                                          "PAID",
+                                          "SHIPPED",
+                                          "DELIVERED",
+                                          "COMPLETED",
+                                          "CLOSED",
+                                          "REFUND_REQUESTED",
+                                          "REFUND_COMPLETED",
+                                          "REFUND_REJECTED",
+                                          "REFUND_CANCELLED",
+                                          "PLATFORM_CONSULTED",
+                                          "DISPUTE_OPENED",
+                                          "COMPLAINT_INTERVENED",
+                                          "LOGISTICS_UPDATE"};
 
 #define COUNT(a) ((int)(sizeof a / sizeof *a))
 
@@ -92,25 +101,43 @@ static int parse_in(const char *const *table, int n, const char *s)
     return -1;
 }
 
-const char *csm_platform_name(csm_platform p) { return name_of(platforms, COUNT(platforms), p); }
+const char *csm_platform_name(csm_platform p)
+{
+    return name_of(platforms, COUNT(platforms), p);
+}
 const char *csm_chat_type_name(csm_chat_type t)
 {
     return name_of(chat_types, COUNT(chat_types), t);
 }
-const char *csm_sender_name(csm_sender s) { return name_of(senders, COUNT(senders), s - 1); }
+const char *csm_sender_name(csm_sender s)
+{
+    return name_of(senders, COUNT(senders), s - 1);
+}
 const char *csm_msg_kind_name(csm_msg_kind k)
 {
     return name_of(msg_kinds, COUNT(msg_kinds), k - 1);
 }
-const char *csm_entry_name(csm_entry e) { return name_of(entries, COUNT(entries), e - 1); }
+const char *csm_entry_name(csm_entry e)
+{
+    return name_of(entries, COUNT(entries), e - 1);
+}
 const char *csm_order_type_name(csm_order_type t)
 {
     return name_of(order_types, COUNT(order_types), t);
 }
 
-int csm_platform_parse(const char *s) { return parse_in(platforms, COUNT(platforms), s); }
-int csm_chat_type_parse(const char *s) { return parse_in(chat_types, COUNT(chat_types), s); }
-int csm_order_type_parse(const char *s) { return parse_in(order_types, COUNT(order_types), s); }
+int csm_platform_parse(const char *s)
+{
+    return parse_in(platforms, COUNT(platforms), s);
+}
+int csm_chat_type_parse(const char *s)
+{
+    return parse_in(chat_types, COUNT(chat_types), s);
+}
+int csm_order_type_parse(const char *s)
+{
+    return parse_in(order_types, COUNT(order_types), s);
+}
 
 static int parse_nullable(const char *const *table, int n, const char *s)
 {
@@ -118,9 +145,18 @@ static int parse_nullable(const char *const *table, int n, const char *s)
     return v < 0 ? -1 : v + 1;
 }
 
-int csm_sender_parse(const char *s) { return parse_nullable(senders, COUNT(senders), s); }
-int csm_msg_kind_parse(const char *s) { return parse_nullable(msg_kinds, COUNT(msg_kinds), s); }
-int csm_entry_parse(const char *s) { return parse_nullable(entries, COUNT(entries), s); }
+int csm_sender_parse(const char *s)
+{
+    return parse_nullable(senders, COUNT(senders), s);
+}
+int csm_msg_kind_parse(const char *s)
+{
+    return parse_nullable(msg_kinds, COUNT(msg_kinds), s);
+}
+int csm_entry_parse(const char *s)
+{
+    return parse_nullable(entries, COUNT(entries), s);
+}
 
 static int require(const char *value, const char *field, char *err, size_t errlen)
 {

@@ -3,6 +3,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
+/* librdkafka's lines in our format, minus one kind of noise: the
+ * properties are shared by the consumer and the dead-letter producer, so
+ * each warns about the other's. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (!strcmp(fac, "CONFWARN") &&
+        (strstr(buf, "is a consumer property") || strstr(buf, "is a producer property")))
+        return;
+    int ours = level <= 3   ? CSM_LOG_ERROR
+               : level == 4 ? CSM_LOG_WARN
+               : level <= 6 ? CSM_LOG_INFO
+                            : CSM_LOG_DEBUG;
+    csm_logf(ours, "kafka", "%s %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
 {
     char why[512];
@@ -17,6 +34,7 @@ rd_kafka_conf_t *csm_kafka_conf_new(const csm_config *cfg, const char *const *de
                                     size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, on_log);
     if (set(conf, "bootstrap.servers", cfg->brokers, err, errlen))
         goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)

@@ -2,7 +2,10 @@
 
 #include <stdlib.h>
 
-void csm_reorder_init(csm_reorder *r) { *r = (csm_reorder){0}; }
+void csm_reorder_init(csm_reorder *r)
+{
+    *r = (csm_reorder){0};
+}
 
 void csm_reorder_free(csm_reorder *r)
 {
@@ -61,7 +64,10 @@ void csm_reorder_push(csm_reorder *r, csm_reorder_item *it)
     r->heap[i] = it;
 }
 
-csm_reorder_item *csm_reorder_peek(const csm_reorder *r) { return r->n ? r->heap[0] : NULL; }
+csm_reorder_item *csm_reorder_peek(const csm_reorder *r)
+{
+    return r->n ? r->heap[0] : NULL;
+}
 
 csm_reorder_item *csm_reorder_pop(csm_reorder *r)
 {
@@ -85,7 +91,10 @@ csm_reorder_item *csm_reorder_pop(csm_reorder *r)
     return top;
 }
 
-size_t csm_reorder_count(const csm_reorder *r) { return r->n; }
+size_t csm_reorder_count(const csm_reorder *r)
+{
+    return r->n;
+}
 
 const csm_reorder_item *csm_reorder_at(const csm_reorder *r, size_t i)
 {

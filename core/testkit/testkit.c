@@ -73,7 +73,10 @@ int csm_testkit_feed(csm_testkit *tk, const char *json_line)
     }
 }
 
-const char *csm_testkit_last_reason(csm_testkit *tk) { return tk->reason; }
+const char *csm_testkit_last_reason(csm_testkit *tk)
+{
+    return tk->reason;
+}
 
 long csm_testkit_feed_file(csm_testkit *tk, const char *path)
 {
@@ -98,10 +101,13 @@ long csm_testkit_feed_file(csm_testkit *tk, const char *path)
     return n;
 }
 
-void csm_testkit_end(csm_testkit *tk) { csm_engine_finish(tk->engine); }
+void csm_testkit_end(csm_testkit *tk)
+{
+    csm_engine_finish(tk->engine);
+}
 
-static int block_key(csm_testkit *tk, const char *block, const char *shop, int32_t day,
-                     char *key, size_t n)
+static int block_key(csm_testkit *tk, const char *block, const char *shop, int32_t day, char *key,
+                     size_t n)
 {
     const char *prefix = tk->cfg.prefix;
     if (!strncmp(block, "agent:", 6))
@@ -111,8 +117,8 @@ static int block_key(csm_testkit *tk, const char *block, const char *shop, int32
     return csm_key_block(key, n, prefix, shop, block, day);
 }
 
-int64_t csm_testkit_counter(csm_testkit *tk, const char *block, const char *shop,
-                            const char *day, const char *field)
+int64_t csm_testkit_counter(csm_testkit *tk, const char *block, const char *shop, const char *day,
+                            const char *field)
 {
     int32_t d;
     char key[512];
@@ -137,8 +143,7 @@ static void count_members(void *arg, const csm_delta_op *op)
         w->n++;
 }
 
-int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day,
-                             const char *name)
+int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day, const char *name)
 {
     int32_t d;
     char key[512];
@@ -261,4 +266,7 @@ void csm_testkit_dump(csm_testkit *tk, FILE *out)
     free(l.v);
 }
 
-const char *csm_testkit_prefix(csm_testkit *tk) { return tk->cfg.prefix; }
+const char *csm_testkit_prefix(csm_testkit *tk)
+{
+    return tk->cfg.prefix;
+}

@@ -109,9 +109,8 @@ static void timers_fire_after_events_at_their_deadline(void **state)
     /* frontier = t + 60.001 s: now it has */
     csm_testkit_feed(tk, chat("d", t + MIN + 5 * S + 1, NULL));
     assert_int_equal(csm_testkit_counter(tk, "allday", "s1", "2026-11-20", "timers"), 1);
-    assert_int_equal(csm_testkit_counter(tk, "allday", "s1", "2026-11-20",
-                                         "timer_after_event_at_deadline"),
-                     1);
+    assert_int_equal(
+        csm_testkit_counter(tk, "allday", "s1", "2026-11-20", "timer_after_event_at_deadline"), 1);
     csm_testkit_end(tk); /* the remaining three timers fire at the end */
     assert_int_equal(csm_testkit_counter(tk, "allday", "s1", "2026-11-20", "timers"), 4);
     assert_int_equal(csm_testkit_counter(tk, "allday", "s1", "2026-11-20", "timer_late"), 0);
@@ -185,8 +184,8 @@ static void refuses_bad_plugins_clearly(void **state)
     assert_non_null(strstr(err, "not found"));
     assert_null(csm_testkit_new("plugins:\n  - name: probe\n    nonsense: 1\n", err, sizeof err));
     assert_non_null(strstr(err, "nonsense"));
-    assert_null(csm_testkit_new("plugins:\n  - name: probe\n    timer_after: soon\n", err,
-                                sizeof err));
+    assert_null(
+        csm_testkit_new("plugins:\n  - name: probe\n    timer_after: soon\n", err, sizeof err));
     assert_non_null(strstr(err, "timer_after"));
 }
 

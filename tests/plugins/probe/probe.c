@@ -45,8 +45,7 @@ static void probe_on_event(void *ctx, csm_host *h, const csm_event *ev)
     count(h, ev, ev->ts, CSM_SCOPE_SHOP, NULL, "events", CSM_COUNT_HOURLY);
     if (ev->stream == CSM_STREAM_CHAT && ev->chat.agent_id)
         count(h, ev, ev->ts, CSM_SCOPE_AGENT, ev->chat.agent_id, "events", 0);
-    csm_set_member m = {sizeof m, ev->shop_id, ev->platform, ev->ts, "customers",
-                        ev->customer_id};
+    csm_set_member m = {sizeof m, ev->shop_id, ev->platform, ev->ts, "customers", ev->customer_id};
     csm_emit_set_add(h, &m);
     if (ev->stream == CSM_STREAM_CHAT && ev->chat.type == CSM_CHAT_RATED && ev->chat.has_stars &&
         ev->chat.stars == 1) {
