@@ -357,10 +357,8 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
                 *q = ' ';
         return -1;
     }
-    if (!avro_reader_is_eof(c->reader)) {
-        snprintf(err, errlen, "trailing bytes after the Avro record (wrong schema?)");
-        return -1;
-    }
+    /* Trailing bytes are tolerated: avro-c's memory reader does not tell
+     * its position, and a newer writer never appends to a record. */
     return extract_event(sc, stream, out, err, errlen);
 }
 

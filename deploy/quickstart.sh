@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Quick start on a Debian machine: installs what is missing, builds, starts
+# a throwaway Redis and the embedded broker, generates a few thousand
+# events for today, runs the pipeline until they are consumed, prints one
+# shop's board (text and JSON), and stops everything.
+#   EVENTS=5000 deploy/quickstart.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+events=${EVENTS:-5000}
+
+packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
+    libjansson-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build" -j"$(nproc)" >/dev/null
+bin=$root/build/core/csmetrics
+
+work=$(mktemp -d /tmp/csm-quickstart.XXXXXX)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+    --dir "$work" >"$work/redis.log" 2>&1 &
+pids+=($!)
+until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
+
+"$bin" broker --partitions 4 >"$work/broker.out" 2>"$work/broker.log" &
+pids+=($!)
+until grep -q '^BOOTSTRAP ' "$work/broker.out" 2>/dev/null; do sleep 0.1; done
+brokers=$(sed -n 's/^BOOTSTRAP //p' "$work/broker.out")
+echo "redis 127.0.0.1:$port, broker $brokers"
+
+cat >"$work/csmetrics.yaml" <<EOF
+kafka:
+  brokers: "$brokers"
+  group_id: quickstart
+redis:
+  host: 127.0.0.1
+  port: $port
+schema_dir: "$root/schemas"
+plugin_path: "$root/build/plugins"
+EOF
+cfg=$work/csmetrics.yaml
+
+"$bin" gen -c "$cfg" --kafka --events "$events" --seed 1 >"$work/gen.log" 2>&1 ||
+    { cat "$work/gen.log"; exit 1; }
+cat "$work/gen.log"
+
+"$bin" run -c "$cfg" >"$work/run.log" 2>&1 &
+run_pid=$!
+pids+=($run_pid)
+
+# Consumed once the checkpoints' offsets reach the topics' ends.
+dump=$root/build/tests/tools/dlq_dump
+end_c=$("$dump" --watermarks "$brokers" cs.chat.events)
+end_o=$("$dump" --watermarks "$brokers" cs.order.events)
+consumed() {
+    local c=0 o=0 k v
+    for k in $(redis-cli -p "$port" --scan --pattern 'csm:ckpt:*'); do
+        v=$(redis-cli -p "$port" hget "$k" chat_offset)
+        ((v > 0)) && c=$((c + v))
+        v=$(redis-cli -p "$port" hget "$k" order_offset)
+        ((v > 0)) && o=$((o + v))
+    done
+    echo "consumed $c/$end_c chat, $o/$end_o order events" >&2
+    [[ $c -eq $end_c && $o -eq $end_o ]]
+}
+for ((i = 0; i < 120; i++)); do
+    consumed && break
+    sleep 1
+done
+kill -TERM "$run_pid"
+wait "$run_pid" || true
+tail -n 3 "$work/run.log"
+
+shop=$(redis-cli -p "$port" smembers csm:shops | sort | head -1)
+day=$(redis-cli -p "$port" --scan --pattern "csm:{$shop}:allday:*" | sed 's/.*://' | sort | tail -1)
+echo
+echo "==== csmetrics report --shop $shop --day $day"
+"$bin" report -c "$cfg" --shop "$shop" --day "$day"
+echo
+echo "==== csmetrics report --shop $shop --day $day --json"
+"$bin" report -c "$cfg" --shop "$shop" --day "$day" --json
