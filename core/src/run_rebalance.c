@@ -201,12 +201,25 @@ static void on_revoke(csm_run *r, rd_kafka_topic_partition_list_t *parts)
                      "last checkpoint",
                      err);
     }
+    /* librdkafka keeps an application pause across reassignment: lift ours
+     * before letting go, or a later owner in this process would stall. */
+    rd_kafka_topic_partition_list_t *resume = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++) {
+        int t = csm_run_topic_index(r, parts->elems[i].topic);
+        csm_pslot *s = csm_pset_get(&r->ps, parts->elems[i].partition);
+        if (t >= 0 && s && s->tp[t].paused)
+            rd_kafka_topic_partition_list_add(resume, r->topics[t], s->partition);
+    }
+    if (resume->cnt)
+        rd_kafka_resume_partitions(r->rk, resume);
+    rd_kafka_topic_partition_list_destroy(resume);
     for (int i = 0; i < parts->cnt; i++) {
         int t = csm_run_topic_index(r, parts->elems[i].topic);
         csm_pslot *s = csm_pset_get(&r->ps, parts->elems[i].partition);
         if (t < 0 || !s)
             continue;
         s->tp[t].assigned = 0;
+        s->tp[t].paused = 0;
         if (!s->tp[0].assigned && !s->tp[1].assigned)
             csm_pset_remove(&r->ps, s->partition);
     }
