@@ -3,10 +3,12 @@
 # a throwaway Redis and the embedded broker, generates a few thousand
 # events for today, runs the pipeline until they are consumed, prints one
 # shop's board (text and JSON), and stops everything.
-#   EVENTS=5000 deploy/quickstart.sh
+#   SESSIONS=600 deploy/quickstart.sh   (about 7 events per session)
+#   CSM_BUILD_DIR=DIR builds there instead of build/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-events=${EVENTS:-5000}
+sessions=${SESSIONS:-600}
+build=${CSM_BUILD_DIR:-$root/build}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
     libjansson-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
@@ -21,9 +23,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j"$(nproc)" >/dev/null
-bin=$root/build/core/csmetrics
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+bin=$build/core/csmetrics
 
 work=$(mktemp -d /tmp/csm-quickstart.XXXXXX)
 pids=()
@@ -54,11 +56,11 @@ redis:
   host: 127.0.0.1
   port: $port
 schema_dir: "$root/schemas"
-plugin_path: "$root/build/plugins"
+plugin_path: "$build/plugins"
 EOF
 cfg=$work/csmetrics.yaml
 
-"$bin" gen -c "$cfg" --kafka --events "$events" --seed 1 >"$work/gen.log" 2>&1 ||
+"$bin" gen -c "$cfg" --kafka --sessions "$sessions" --seed 1 >"$work/gen.log" 2>&1 ||
     { cat "$work/gen.log"; exit 1; }
 cat "$work/gen.log"
 
@@ -67,7 +69,7 @@ run_pid=$!
 pids+=($run_pid)
 
 # Consumed once the checkpoints' offsets reach the topics' ends.
-dump=$root/build/tests/tools/dlq_dump
+dump=$build/tests/tools/dlq_dump
 end_c=$("$dump" --watermarks "$brokers" cs.chat.events)
 end_o=$("$dump" --watermarks "$brokers" cs.order.events)
 consumed() {

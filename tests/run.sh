@@ -3,14 +3,15 @@
 # tree (build/, RelWithDebInfo) and an AddressSanitizer/UBSan tree
 # (build-asan/), and runs ctest in both. Exits non-zero on any failure.
 #
-# The ASan tree runs every test except integration.test_kill9: killing
-# and restarting an instrumented daemon many times over tens of thousands
-# of events multiplies its run time while the same code paths are covered
-# by the other integration tests under ASan and by kill9 in build/.
-# CSM_SKIP_ASAN=1 skips the ASan tree; JOBS sets build parallelism.
+# Both trees run every test, integration tests included: under ASan the
+# daemon and broker are slower (test_kill9 about 50 s instead of 35 s)
+# but the crash/restart paths are exactly where memory errors would hide.
+# CSM_SKIP_ASAN=1 skips the ASan tree; JOBS sets build parallelism;
+# CSM_BUILD_ROOT puts the two trees elsewhere than the checkout.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-$(nproc)}
+build_root=${CSM_BUILD_ROOT:-$root}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
     libjansson-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
@@ -43,9 +44,9 @@ build_and_test() {
     [[ $# -gt 0 ]] && shift
     ctest_args=("$@")
     echo "==== $dir" >&2
-    cmake -S "$root" -B "$root/$dir" "${cmake_args[@]}" &&
-        cmake --build "$root/$dir" -j"$jobs" &&
-        (cd "$root/$dir" && ctest --output-on-failure "${ctest_args[@]}") || status=1
+    cmake -S "$root" -B "$build_root/$dir" "${cmake_args[@]}" &&
+        cmake --build "$build_root/$dir" -j"$jobs" &&
+        (cd "$build_root/$dir" && ctest --output-on-failure "${ctest_args[@]}") || status=1
 }
 
 build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -53,8 +54,7 @@ if [[ ${CSM_SKIP_ASAN:-0} != 1 ]]; then
     # librdkafka's and avro-c's own allocations at exit are not ours to fix.
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSM_SANITIZE=ON -- \
-        -E 'integration\.test_kill9'
+    build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSM_SANITIZE=ON
 fi
 [[ $status -eq 0 ]] && echo "tests/run.sh: all passed" >&2 || echo "tests/run.sh: FAILED" >&2
 exit $status

@@ -145,12 +145,15 @@ int csm_cmd_produce(int argc, char **argv)
             goto out;
         }
     long failed = csm_event_producer_finish(pr.p, 60000);
-    printf("produced %llu events (chat %llu, order %llu; %ld raw records); %ld failed\n",
-           (unsigned long long)(csm_event_producer_delivered(pr.p, CSM_STREAM_CHAT) +
-                                csm_event_producer_delivered(pr.p, CSM_STREAM_ORDER)),
-           (unsigned long long)csm_event_producer_delivered(pr.p, CSM_STREAM_CHAT),
-           (unsigned long long)csm_event_producer_delivered(pr.p, CSM_STREAM_ORDER), pr.raw,
-           failed + pr.bad);
+    uint64_t chat = csm_event_producer_delivered(pr.p, CSM_STREAM_CHAT),
+             order = csm_event_producer_delivered(pr.p, CSM_STREAM_ORDER);
+    printf("produced %llu events (chat %llu, order %llu)", (unsigned long long)(chat + order),
+           (unsigned long long)chat, (unsigned long long)order);
+    if (pr.raw)
+        printf("; %ld of them raw records", pr.raw);
+    if (failed || pr.bad)
+        printf("; %ld not delivered", failed + pr.bad);
+    printf("\n");
     rc = failed || pr.bad ? 1 : 0;
 out:
     csm_event_producer_free(pr.p);

@@ -82,7 +82,8 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
 {
     size_t n = 0;
     char reason[512];
-    while (n < 1000) {
+    /* Stops at flush_max_events so a flush never covers much more. */
+    while (n < 1000 && r->pending + n < (uint64_t)r->cfg.flush_max_events) {
         int t = csm_pslot_pick(s, r->codec, r->cfg.framing, now, CSM_RUN_MERGE_WAIT_MS);
         if (t < 0)
             break;

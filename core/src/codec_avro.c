@@ -308,6 +308,139 @@ static int extract_event(schema_codec *sc, csm_stream stream, csm_event_slot *ou
     return csm_event_validate(ev, err, errlen);
 }
 
+/* ---- bounds check before avro-c reads ----
+ * avro-c leaks the buffer of a string it could not finish reading, so a
+ * flood of truncated messages would grow the heap without bound. Walking
+ * the bytes against the schema first means avro-c only ever reads records
+ * that are complete, and tells truncation from leftover bytes exactly. */
+
+enum { WALK_OK = 0, WALK_SHORT = -1, WALK_BAD = -2 };
+
+typedef struct walk {
+    const unsigned char *p;
+    size_t len, pos;
+    long budget; /* array/map items left: zero-size items must not loop forever */
+    char *err;
+    size_t errlen;
+} walk;
+
+static int walk_varint(walk *w, int max_bytes, int64_t *out)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < max_bytes; i++) {
+        if (w->pos >= w->len)
+            return WALK_SHORT;
+        unsigned char b = w->p[w->pos++];
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return WALK_OK;
+        }
+    }
+    snprintf(w->err, w->errlen, "invalid Avro: varint longer than %d bytes", max_bytes);
+    return WALK_BAD;
+}
+
+static int walk_skip(walk *w, int64_t n)
+{
+    if (n < 0) {
+        snprintf(w->err, w->errlen, "invalid Avro: negative length %lld", (long long)n);
+        return WALK_BAD;
+    }
+    if ((uint64_t)n > w->len - w->pos)
+        return WALK_SHORT;
+    w->pos += (size_t)n;
+    return WALK_OK;
+}
+
+static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
+{
+    int64_t n = 0;
+    int rc;
+    if (depth > 32) {
+        snprintf(w->err, w->errlen, "invalid Avro: schema nested too deep");
+        return WALK_BAD;
+    }
+    switch (avro_typeof(s)) {
+    case AVRO_NULL:
+        return WALK_OK;
+    case AVRO_BOOLEAN:
+        return walk_skip(w, 1);
+    case AVRO_INT32:
+        return walk_varint(w, 5, &n);
+    case AVRO_INT64:
+        return walk_varint(w, 10, &n);
+    case AVRO_FLOAT:
+        return walk_skip(w, 4);
+    case AVRO_DOUBLE:
+        return walk_skip(w, 8);
+    case AVRO_STRING:
+    case AVRO_BYTES:
+        return (rc = walk_varint(w, 10, &n)) ? rc : walk_skip(w, n);
+    case AVRO_FIXED:
+        return walk_skip(w, avro_schema_fixed_size(s));
+    case AVRO_ENUM:
+        if ((rc = walk_varint(w, 5, &n)))
+            return rc;
+        if (n < 0 || n >= avro_schema_enum_number_of_symbols(s)) {
+            snprintf(w->err, w->errlen, "bad enum value %lld for field %s", (long long)n, field);
+            return WALK_BAD;
+        }
+        return WALK_OK;
+    case AVRO_UNION:
+        if ((rc = walk_varint(w, 10, &n)))
+            return rc;
+        if (n < 0 || (uint64_t)n >= avro_schema_union_size(s)) {
+            snprintf(w->err, w->errlen, "invalid Avro: union branch %lld for field %s",
+                     (long long)n, field);
+            return WALK_BAD;
+        }
+        return walk_value(w, avro_schema_union_branch(s, (int)n), field, depth + 1);
+    case AVRO_RECORD:
+        for (size_t i = 0; i < avro_schema_record_size(s); i++) {
+            rc = walk_value(w, avro_schema_record_field_get_by_index(s, (int)i),
+                            avro_schema_record_field_name(s, (int)i), depth + 1);
+            if (rc)
+                return rc;
+        }
+        return WALK_OK;
+    case AVRO_ARRAY:
+    case AVRO_MAP:
+        for (;;) {
+            int64_t count, bytes;
+            if ((rc = walk_varint(w, 10, &count)))
+                return rc;
+            if (count == 0)
+                return WALK_OK;
+            if (count < 0) { /* a block that also tells its size in bytes */
+                count = count == INT64_MIN ? INT64_MAX : -count;
+                if ((rc = walk_varint(w, 10, &bytes)))
+                    return rc;
+            }
+            if (count > w->budget) {
+                snprintf(w->err, w->errlen, "invalid Avro: %lld items in field %s",
+                         (long long)count, field);
+                return WALK_BAD;
+            }
+            w->budget -= (long)count;
+            for (int64_t i = 0; i < count; i++) {
+                if (avro_typeof(s) == AVRO_MAP &&
+                    ((rc = walk_varint(w, 10, &n)) || (rc = walk_skip(w, n))))
+                    return rc;
+                avro_schema_t item = avro_typeof(s) == AVRO_MAP ? avro_schema_map_values(s)
+                                                                : avro_schema_array_items(s);
+                if ((rc = walk_value(w, item, field, depth + 1)))
+                    return rc;
+            }
+        }
+    case AVRO_LINK:
+        return walk_value(w, avro_schema_link_target(s), field, depth + 1);
+    default:
+        snprintf(w->err, w->errlen, "schema type %d not supported", (int)avro_typeof(s));
+        return WALK_BAD;
+    }
+}
+
 int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const void *buf,
                      size_t len, csm_event_slot *out, char *err, size_t errlen)
 {
@@ -345,20 +478,35 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
         return -1;
     }
     schema_codec *sc = &c->streams[stream == CSM_STREAM_ORDER ? 1 : 0];
+    walk w = {p, len, 0, 1L << 20, err, errlen};
+    int rc = walk_value(&w, sc->schema, "?", 0);
+    if (rc == WALK_SHORT) {
+        snprintf(err, errlen, "truncated Avro: the record needs more than the %zu bytes there are",
+                 len);
+        return -1;
+    }
+    if (rc)
+        return -1;
+    /* Leftovers mean the writer used another schema than the one we decode
+     * with, so the fields read so far cannot be trusted either. */
+    if (w.pos < len) {
+        snprintf(err, errlen, "invalid Avro: %zu bytes left after the record", len - w.pos);
+        return -1;
+    }
     avro_reader_memory_set_source(c->reader, (const char *)p, (int64_t)len);
     avro_value_reset(&sc->value);
+    /* avro-c prefixes its read errors to whatever its error buffer holds,
+     * e.g. a field lookup that failed at load time. */
+    avro_set_error("%s", "");
     if (avro_value_read(c->reader, &sc->value)) {
         const char *why = avro_strerror();
-        snprintf(err, errlen, "truncated or invalid Avro%s%s", why && *why ? ": " : "",
-                 why ? why : "");
-        /* avro-c keeps the message; make the next one start clean. */
+        snprintf(err, errlen, "invalid Avro%s%s", why && *why ? ": " : "", why ? why : "");
+        /* one line per dead letter */
         for (char *q = err; *q; q++)
             if (*q == '\n')
                 *q = ' ';
         return -1;
     }
-    /* Trailing bytes are tolerated: avro-c's memory reader does not tell
-     * its position, and a newer writer never appends to a record. */
     return extract_event(sc, stream, out, err, errlen);
 }
 
@@ -480,6 +628,7 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
         snprintf(err, errlen, "not an Avro container file: %s", avro_strerror());
         return -1;
     }
+    /* This returns a new reference, which sc below takes over. */
     avro_schema_t ws = avro_file_reader_get_writer_schema(fr);
     const char *name = ws ? avro_schema_name(ws) : NULL;
     int stream = -1;
@@ -489,11 +638,13 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
     if (stream < 0) {
         snprintf(err, errlen, "container schema '%s' is neither ChatEvent nor OrderEvent",
                  name ? name : "?");
+        if (ws)
+            avro_schema_decref(ws);
         avro_file_reader_close(fr);
         return -1;
     }
     schema_codec sc = {0};
-    if (schema_codec_init(&sc, avro_schema_incref(ws), 1)) {
+    if (schema_codec_init(&sc, ws, 1)) {
         snprintf(err, errlen, "container schema: %s", avro_strerror());
         schema_codec_free(&sc);
         avro_file_reader_close(fr);

@@ -66,7 +66,7 @@ int csm_config_map_set(const csm_config_entry *e, const char *section, const cha
         double v = strtod(value, &end);
         if (errno || end == value || *end)
             goto bad;
-        *(double *)p = v;
+        memcpy(p, &v, sizeof v); /* the member may be unaligned for a cast */
         return 0;
     }
     case CSM_CONFIG_BOOL:

@@ -33,6 +33,10 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
 rd_kafka_conf_t *csm_kafka_conf_new(const csm_config *cfg, const char *const *defaults, char *err,
                                     size_t errlen)
 {
+    if (!cfg->brokers || !*cfg->brokers) {
+        snprintf(err, errlen, "kafka.brokers: empty (set it, CSM_BROKERS or --brokers)");
+        return NULL;
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, on_log);
     if (set(conf, "bootstrap.servers", cfg->brokers, err, errlen))

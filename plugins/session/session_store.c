@@ -116,6 +116,7 @@ void session_sweep(session_ctx *c, csm_host *h)
     rec *r, *tmp;
     HASH_ITER(hh, c->recs, r, tmp)
     {
+        /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
         if (r->n_paid) {
             int32_t first = csm_local_day(h, rec_shop(r), now) - (int32_t)c->aftersale_days;
             uint32_t drop = 0;

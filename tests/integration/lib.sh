@@ -107,7 +107,6 @@ redis:
   port: $port
   prefix: csm
 pipeline:
-  flush_interval: 100ms
 $extra
 schema_dir: "$CSM_SCHEMA_DIR"
 plugin_path: "$CSM_PLUGIN_PATH"

@@ -6,14 +6,14 @@
 # checkpoints aside: their snapshots depend on when flushes happened).
 #
 # KILLS (default 5) sets the number of kills; SEED (default: random) the
-# moments; EVENTS (default 40000) the size of the stream.
+# moments; SESSIONS (default 6000, about 45 000 events) the size of the stream.
 source "$(dirname "$0")/lib.sh"
 csm_setup
 KILLS=${KILLS:-5}
 SEED=${SEED:-$RANDOM}
-EVENTS=${EVENTS:-40000}
+SESSIONS=${SESSIONS:-6000}
 RANDOM=$SEED
-log "seed $SEED, $KILLS kills, $EVENTS events"
+log "seed $SEED, $KILLS kills, $SESSIONS sessions"
 
 start_redis a
 start_redis b
@@ -22,15 +22,18 @@ start_broker 8
 
 # Separate groups so each run reads the topics from the start. No idle
 # advance (event time would follow the wall clock, which differs between
-# runs); short session timeout so a killed member leaves the group fast.
+# runs); short session timeout so a killed member leaves the group fast;
+# small frequent flushes so that kills fall between many of them.
 for x in a b; do
     port_var=REDIS_PORT_$x
-    write_config "$CSM_TMP/$x.yaml" "${!port_var}" "  idle_advance: 30d"
+    write_config "$CSM_TMP/$x.yaml" "${!port_var}" "  idle_advance: 30d
+  flush_interval: 20ms
+  flush_max_events: 500"
     sed -i "s/group_id: csm-it/group_id: csm-it-$x\n  properties:\n    session.timeout.ms: \"3000\"\n    heartbeat.interval.ms: \"300\"/" \
         "$CSM_TMP/$x.yaml"
 done
 
-"$CSM_BIN" gen --out "$CSM_TMP/events.jsonl" --seed 7 --events "$EVENTS" \
+"$CSM_BIN" gen --out "$CSM_TMP/events.jsonl" --seed 7 --sessions "$SESSIONS" \
     >"$CSM_TMP/gen.log" 2>&1 || fail "gen failed: $(cat "$CSM_TMP/gen.log")"
 "$CSM_BIN" produce -c "$CSM_TMP/a.yaml" "$CSM_TMP/events.jsonl" \
     >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed: $(cat "$CSM_TMP/produce.log")"
@@ -46,15 +49,29 @@ stop_run 10
 redis_dump "$REDIS_PORT_a" >"$CSM_TMP/dump-a.txt"
 log "run a: $(wc -l <"$CSM_TMP/dump-a.txt") dump lines"
 
-# Killed run into Redis b: SIGKILL at random moments, then run to the end.
+# Killed run into Redis b. Kill k waits until about k/(KILLS+1) of the chat
+# events are checkpointed (plus a random 0-90 ms), so the kills spread
+# over the stream: the whole stream takes well under a second to consume,
+# too short to hit by sleeping a random time.
+progress() {
+    rcli "$REDIS_PORT_b" eval "local s = 0
+        for _, k in ipairs(redis.call('keys', 'csm:ckpt:*')) do
+            local v = tonumber(redis.call('hget', k, 'chat_offset'))
+            if v and v > 0 then s = s + v end
+        end
+        return s" 0
+}
 for ((k = 1; k <= KILLS; k++)); do
+    target=$((CHAT * k / (KILLS + 1) + (RANDOM % 1000) - 500))
     start_run "$CSM_TMP/b.yaml" run-b
-    # Between 0.5 s and 6.5 s: before, during and after the group join.
-    sleep "$((RANDOM % 6)).$((RANDOM % 10))"
-    sleep 0.5
+    for ((i = 0; i < 6000; i++)); do
+        (($(progress) >= target)) && break
+        sleep 0.01
+    done
+    sleep "0.0$((RANDOM % 10))"
     kill -9 "$RUN_PID"
     wait "$RUN_PID" 2>/dev/null || true
-    log "kill $k: chat $(ckpt_sum "$REDIS_PORT_b" chat_offset)/$CHAT order $(ckpt_sum "$REDIS_PORT_b" order_offset)/$ORDER"
+    log "kill $k (target $target): chat $(ckpt_sum "$REDIS_PORT_b" chat_offset)/$CHAT order $(ckpt_sum "$REDIS_PORT_b" order_offset)/$ORDER"
 done
 start_run "$CSM_TMP/b.yaml" run-b
 wait_until 300 consumed_all "$REDIS_PORT_b" "$CHAT" "$ORDER" || fail "run b did not consume everything"

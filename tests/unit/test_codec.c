@@ -168,6 +168,16 @@ static void avro_reasons(void **state)
                      -1);
     assert_non_null(strstr(err, "truncated"));
 
+    /* a byte more than the record is refused too: another writer schema */
+    buf[n] = 0;
+    assert_int_equal(csm_codec_decode(c, CSM_STREAM_CHAT, CSM_FRAMING_AUTO, buf, (size_t)n + 1,
+                                      &out, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "bytes left"));
+    assert_int_equal(csm_codec_decode(c, CSM_STREAM_CHAT, CSM_FRAMING_AUTO, buf, (size_t)n, &out,
+                                      err, sizeof err),
+                     0);
+
     buf[4] = 99; /* schema id 99 */
     assert_int_equal(csm_codec_decode(c, CSM_STREAM_CHAT, CSM_FRAMING_AUTO, buf, (size_t)n, &out,
                                       err, sizeof err),
@@ -194,6 +204,22 @@ static void avro_reasons(void **state)
         fail_msg("hand-made record: %s", err);
     assert_int_equal(out.ev.platform, CSM_PLATFORM_TAOBAO);
     assert_int_equal(out.ev.ts, 1);
+
+    /* the same record with union branch 2 for sender (only null|enum) */
+    bad_enum[9] = 4;
+    assert_int_equal(csm_codec_decode(c, CSM_STREAM_CHAT, CSM_FRAMING_PLAIN, bad_enum,
+                                      sizeof bad_enum, &out, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "union branch 2 for field sender"));
+
+    /* an empty shop_id is a missing one */
+    in.ev.shop_id = "";
+    n = csm_codec_encode(c, &in.ev, 17, buf, sizeof buf);
+    assert_int_equal(csm_codec_decode(c, CSM_STREAM_CHAT, CSM_FRAMING_CONFLUENT, buf, (size_t)n,
+                                      &out, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "missing field shop_id");
+    in.ev.shop_id = "s1";
 
     /* strings beyond the slot's arena are refused, not truncated */
     static char big[4096];
