@@ -17,7 +17,7 @@
 #define OFF(m) offsetof(csm_config, m)
 
 /* The chain used when the configuration names no plugins. */
-static const char *const default_chain[] = {"session"};
+static const char *const default_chain[] = {"session", "sla", "unserved"};
 
 static const csm_config_entry kafka_keys[] = {
     {CSM_CONFIG_STRING, "brokers", "127.0.0.1:9092", OFF(brokers),
@@ -105,7 +105,7 @@ void csm_config_print_reference(void *file)
                  "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
                  "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
                  "  shops (map shop_id -> {timezone, window, <setting>: value})\n"
-                 "  plugins (list of names, or {name: N, <key>: value}); default: session\n");
+                 "  plugins (list of names, or {name: N, <key>: value}); default: session, sla, unserved\n");
 }
 
 /* ---- YAML helpers over libyaml's document model ---- */

@@ -1,0 +1,562 @@
+/* The SLA timer plugin: first replies, first responses, reply rounds and
+ * the timeout alerts of metrics.md ("Shop board and all-day figures",
+ * "Reply rounds", "Per-agent figures", "Alerts", "Settled details"),
+ * computed from the session builder's derived events
+ * (plugins/session/README.md). One record per session, keyed by the
+ * session id; see README.md for the readings chosen. */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "csmetrics/plugin.h"
+
+/* Fixed figure thresholds (metrics.md: configuration changes only alerts). */
+#define FIRST_REPLY_MS 120000LL
+#define RESP_30S_MS 30000LL
+#define RESP_60S_MS 60000LL
+#define RESP_3M_MS 180000LL
+
+#define SNAPSHOT_VERSION 1
+
+/* Timer tags; the key is the session id. */
+enum { TAG_FIRST_RESPONSE = 1, TAG_RESPONSE = 2, TAG_NOT_PICKED_UP = 3 };
+
+/* Session flags. */
+enum {
+    F_REQUESTED = 1 << 0,  /* the first HUMAN_REQUESTED was seen */
+    F_REPLIED = 1 << 1,    /* a human reply came after the request */
+    F_ASSIGNED = 1 << 2,   /* human-served: ASSIGNED after the request */
+    F_SAME_DAY = 1 << 3,   /* assigned on the request's shop-local day (`assigned`) */
+    F_FIRST_RESP = 1 << 4, /* first human reply after the assignment seen */
+    F_WAITING = 1 << 5,    /* a customer message no human reply has answered */
+    F_ROUND_OPEN = 1 << 6, /* a reply round is open (at round_ts) */
+    F_RT_RAISED = 1 << 7,  /* RESPONSE_TIMEOUT raised */
+    F_NPU_DONE = 1 << 8,   /* NOT_PICKED_UP raised or made impossible */
+    F_CLOSED = 1 << 9,     /* the session closed */
+};
+
+typedef struct agent_first {
+    char *agent;
+    csm_ts assign_ts; /* the agent's first assignment to the session */
+    int done;         /* its first human reply was counted */
+} agent_first;
+
+typedef struct sla_sess {
+    uint64_t id;
+    char *shop;
+    char *customer;
+    char *agent; /* the session's agent (latest assigned/transferred) */
+    csm_platform platform;
+    csm_ts open_ts;
+    csm_ts request_ts;
+    csm_ts assign_ts;
+    csm_ts round_ts; /* open round's open time */
+    uint32_t flags;
+    uint64_t frt_timer; /* pending timers, 0 = none */
+    uint64_t rt_timer;
+    uint64_t npu_timer;
+    agent_first *agents;
+    uint32_t n_agents, cap_agents;
+    UT_hash_handle hh;
+} sla_sess;
+
+typedef struct sla_ctx {
+    /* config_map */
+    int64_t first_response_timeout_ms;
+    int64_t response_timeout_ms;
+    /* state */
+    sla_sess *sessions;
+} sla_ctx;
+
+#define OFF(m) offsetof(sla_ctx, m)
+
+static const csm_config_entry config_map[] = {
+    {CSM_CONFIG_DURATION, "first_response_timeout", "120s", OFF(first_response_timeout_ms),
+     "FIRST_RESPONSE_TIMEOUT when no human reply came this long after the human request"},
+    {CSM_CONFIG_DURATION, "response_timeout", "180s", OFF(response_timeout_ms),
+     "RESPONSE_TIMEOUT when a reply round stays open this long (once per session)"},
+    {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
+
+static char *dup_str(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void sess_free(sla_sess *s)
+{
+    for (uint32_t i = 0; i < s->n_agents; i++)
+        free(s->agents[i].agent);
+    free(s->agents);
+    free(s->shop);
+    free(s->customer);
+    free(s->agent);
+    free(s);
+}
+
+static int sla_init(void *vctx, csm_host *h)
+{
+    sla_ctx *c = vctx;
+    if (c->first_response_timeout_ms <= 0 || c->response_timeout_ms <= 0) {
+        csm_log(h, 0, "first_response_timeout and response_timeout must be positive");
+        return -1;
+    }
+    return 0;
+}
+
+static void sla_destroy(void *vctx, csm_host *h)
+{
+    sla_ctx *c = vctx;
+    sla_sess *s, *tmp;
+    (void)h;
+    HASH_ITER(hh, c->sessions, s, tmp)
+    {
+        HASH_DEL(c->sessions, s);
+        sess_free(s);
+    }
+}
+
+static uint64_t sla_state_entries(void *vctx, csm_host *h)
+{
+    sla_ctx *c = vctx;
+    (void)h;
+    return HASH_COUNT(c->sessions);
+}
+
+/* ---- output ---- */
+
+static void emit(csm_host *h, const sla_sess *s, csm_scope scope, const char *subject,
+                 const char *name, csm_ts anchor, int64_t delta, uint32_t flags)
+{
+    csm_count k = {.struct_size = sizeof k,
+                   .shop_id = s->shop,
+                   .platform = s->platform,
+                   .anchor_ts = anchor,
+                   .scope = scope,
+                   .subject = subject,
+                   .name = name,
+                   .flags = flags,
+                   .delta = delta};
+    csm_emit_count(h, &k);
+}
+
+static void alert(csm_host *h, const sla_sess *s, const char *type, csm_ts anchor)
+{
+    csm_ts now = csm_now(h);
+    csm_alert a = {.struct_size = sizeof a,
+                   .type = type,
+                   .shop_id = s->shop,
+                   .customer_id = s->customer,
+                   .session_open_ts = s->open_ts,
+                   .agent_id = s->agent,
+                   .anchor_ts = anchor,
+                   .raised_ts = now,
+                   .figure = now - anchor,
+                   .platform = s->platform};
+    csm_emit_alert(h, &a);
+}
+
+/* Counts one finished round: answered at reply_ts, or unanswered
+ * (reply_ts == CSM_TS_NONE), at the shop and for the session's agent. */
+static void count_round(csm_host *h, const sla_sess *s, csm_ts reply_ts)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        csm_scope scope = pass ? CSM_SCOPE_AGENT : CSM_SCOPE_SHOP;
+        const char *subject = pass ? s->agent : NULL;
+        if (pass && !subject)
+            break;
+        emit(h, s, scope, subject, "rounds", s->round_ts, 1, 0);
+        if (reply_ts == CSM_TS_NONE)
+            continue;
+        int64_t ms = reply_ts - s->round_ts;
+        emit(h, s, scope, subject, "rounds_answered", s->round_ts, 1, 0);
+        emit(h, s, scope, subject, "resp_ms_sum", s->round_ts, ms, 0);
+        if (ms <= RESP_30S_MS)
+            emit(h, s, scope, subject, "resp_30s", s->round_ts, 1, 0);
+        if (ms <= RESP_60S_MS)
+            emit(h, s, scope, subject, "resp_60s", s->round_ts, 1, 0);
+        if (ms <= RESP_3M_MS)
+            emit(h, s, scope, subject, "resp_3m", s->round_ts, 1, 0);
+    }
+}
+
+/* ---- timers and eviction ---- */
+
+static void cancel(csm_host *h, uint64_t *timer)
+{
+    if (*timer)
+        csm_timer_cancel(h, *timer);
+    *timer = 0;
+}
+
+/* Nothing can change for a closed session without pending timers. */
+static void maybe_evict(sla_ctx *c, sla_sess *s)
+{
+    if ((s->flags & F_CLOSED) && !s->frt_timer && !s->rt_timer && !s->npu_timer) {
+        HASH_DEL(c->sessions, s);
+        sess_free(s);
+    }
+}
+
+static void open_round(sla_ctx *c, csm_host *h, sla_sess *s, csm_ts ts)
+{
+    s->flags |= F_ROUND_OPEN;
+    s->round_ts = ts;
+    if (!(s->flags & F_RT_RAISED))
+        s->rt_timer = csm_timer_set(h, ts + c->response_timeout_ms, s->id, TAG_RESPONSE);
+}
+
+static void sla_on_timer(void *vctx, csm_host *h, const csm_timer *t)
+{
+    sla_ctx *c = vctx;
+    sla_sess *s;
+    uint64_t key = t->key;
+    HASH_FIND(hh, c->sessions, &key, sizeof key, s);
+    if (!s)
+        return;
+    switch (t->tag) {
+    case TAG_FIRST_RESPONSE:
+        if (s->frt_timer != t->id)
+            return;
+        s->frt_timer = 0;
+        alert(h, s, "FIRST_RESPONSE_TIMEOUT", s->request_ts);
+        break;
+    case TAG_RESPONSE:
+        if (s->rt_timer != t->id)
+            return;
+        s->rt_timer = 0;
+        s->flags |= F_RT_RAISED;
+        alert(h, s, "RESPONSE_TIMEOUT", s->round_ts);
+        break;
+    case TAG_NOT_PICKED_UP:
+        if (s->npu_timer != t->id)
+            return;
+        s->npu_timer = 0;
+        s->flags |= F_NPU_DONE;
+        alert(h, s, "NOT_PICKED_UP", s->request_ts);
+        break;
+    default:
+        return;
+    }
+    maybe_evict(c, s);
+}
+
+/* ---- derived events ---- */
+
+static sla_sess *sess_get(sla_ctx *c, const csm_session *v)
+{
+    sla_sess *s;
+    uint64_t id = v->id;
+    HASH_FIND(hh, c->sessions, &id, sizeof id, s);
+    if (s)
+        return s;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->id = id;
+    s->shop = dup_str(v->shop_id);
+    s->customer = dup_str(v->customer_id);
+    s->platform = v->platform;
+    s->open_ts = v->open_ts;
+    s->request_ts = s->assign_ts = s->round_ts = CSM_TS_NONE;
+    HASH_ADD(hh, c->sessions, id, sizeof s->id, s);
+    return s;
+}
+
+static void set_agent(sla_sess *s, const char *agent)
+{
+    if (!agent || (s->agent && !strcmp(s->agent, agent)))
+        return;
+    free(s->agent);
+    s->agent = strdup(agent);
+}
+
+/* The agent's first assignment to this session starts its first response. */
+static void note_agent_assignment(sla_sess *s, const char *agent, csm_ts ts)
+{
+    if (!agent)
+        return;
+    for (uint32_t i = 0; i < s->n_agents; i++)
+        if (!strcmp(s->agents[i].agent, agent))
+            return;
+    if (s->n_agents == s->cap_agents) {
+        uint32_t cap = s->cap_agents ? s->cap_agents * 2 : 2;
+        agent_first *a = realloc(s->agents, cap * sizeof *a);
+        if (!a)
+            return;
+        s->agents = a;
+        s->cap_agents = cap;
+    }
+    s->agents[s->n_agents++] = (agent_first){.agent = strdup(agent), .assign_ts = ts};
+}
+
+static void on_request(sla_ctx *c, csm_host *h, sla_sess *s, const csm_derived *d)
+{
+    if (s->flags & F_REQUESTED)
+        return;
+    s->flags |= F_REQUESTED;
+    s->request_ts = d->session->request_ts;
+    s->frt_timer =
+        csm_timer_set(h, s->request_ts + c->first_response_timeout_ms, s->id, TAG_FIRST_RESPONSE);
+    int32_t day = csm_local_day(h, s->shop, s->request_ts);
+    s->npu_timer = csm_timer_set(h, csm_day_start(h, s->shop, day + 1), s->id, TAG_NOT_PICKED_UP);
+}
+
+static void on_assigned(sla_ctx *c, csm_host *h, sla_sess *s, const csm_derived *d)
+{
+    note_agent_assignment(s, d->agent_id, d->ts);
+    if ((s->flags & F_ASSIGNED) || !(s->flags & F_REQUESTED) ||
+        d->session->assign_ts == CSM_TS_NONE)
+        return;
+    s->flags |= F_ASSIGNED;
+    s->assign_ts = d->session->assign_ts;
+    if (csm_local_day(h, s->shop, s->assign_ts) == csm_local_day(h, s->shop, s->request_ts))
+        s->flags |= F_SAME_DAY;
+    s->flags |= F_NPU_DONE;
+    cancel(h, &s->npu_timer);
+    if (s->flags & F_WAITING)
+        open_round(c, h, s, s->assign_ts);
+}
+
+static void on_customer_message(sla_ctx *c, csm_host *h, sla_sess *s, const csm_derived *d)
+{
+    s->flags |= F_WAITING;
+    if ((s->flags & F_ASSIGNED) && !(s->flags & F_ROUND_OPEN))
+        open_round(c, h, s, d->ts);
+}
+
+static void on_human_reply(csm_host *h, sla_sess *s, const csm_derived *d)
+{
+    s->flags &= ~(uint32_t)F_WAITING;
+    if ((s->flags & F_REQUESTED) && !(s->flags & F_REPLIED)) {
+        s->flags |= F_REPLIED;
+        cancel(h, &s->frt_timer);
+        if (d->ts - s->request_ts <= FIRST_REPLY_MS)
+            emit(h, s, CSM_SCOPE_SHOP, NULL, "first_reply_2m", s->request_ts, 1, CSM_COUNT_HOURLY);
+    }
+    if ((s->flags & F_ASSIGNED) && !(s->flags & F_FIRST_RESP)) {
+        s->flags |= F_FIRST_RESP;
+        if (s->flags & F_SAME_DAY) {
+            emit(h, s, CSM_SCOPE_SHOP, NULL, "first_resp_ms_sum", s->request_ts,
+                 d->ts - s->assign_ts, 0);
+            emit(h, s, CSM_SCOPE_SHOP, NULL, "first_resp_n", s->request_ts, 1, 0);
+        }
+    }
+    if (d->agent_id) {
+        for (uint32_t i = 0; i < s->n_agents; i++) {
+            agent_first *a = &s->agents[i];
+            if (a->done || strcmp(a->agent, d->agent_id))
+                continue;
+            a->done = 1;
+            emit(h, s, CSM_SCOPE_AGENT, a->agent, "first_resp_ms_sum", a->assign_ts,
+                 d->ts - a->assign_ts, 0);
+            emit(h, s, CSM_SCOPE_AGENT, a->agent, "first_resp_n", a->assign_ts, 1, 0);
+        }
+    }
+    if (s->flags & F_ROUND_OPEN) {
+        count_round(h, s, d->ts);
+        s->flags &= ~(uint32_t)F_ROUND_OPEN;
+        cancel(h, &s->rt_timer);
+    }
+}
+
+static void on_offline(csm_host *h, sla_sess *s)
+{
+    if (!(s->flags & F_REQUESTED) || (s->flags & F_NPU_DONE))
+        return;
+    s->flags |= F_NPU_DONE;
+    cancel(h, &s->npu_timer);
+    alert(h, s, "NOT_PICKED_UP", s->request_ts);
+}
+
+static void on_closed(sla_ctx *c, csm_host *h, sla_sess *s)
+{
+    if (s->flags & F_ROUND_OPEN) {
+        count_round(h, s, CSM_TS_NONE);
+        s->flags &= ~(uint32_t)F_ROUND_OPEN;
+    }
+    /* The round is over: it can no longer be open for the threshold. */
+    cancel(h, &s->rt_timer);
+    s->flags |= F_CLOSED;
+    maybe_evict(c, s);
+}
+
+static void sla_on_derived(void *vctx, csm_host *h, const csm_derived *d)
+{
+    sla_ctx *c = vctx;
+    const csm_session *v = d->session;
+    if (!v)
+        return;
+    switch (d->type) {
+    case CSM_SESSION_OPENED:
+    case CSM_SESSION_HUMAN_REQUESTED:
+    case CSM_SESSION_ASSIGNED:
+    case CSM_SESSION_TRANSFERRED:
+    case CSM_SESSION_CUSTOMER_MESSAGE:
+    case CSM_SESSION_HUMAN_REPLY:
+    case CSM_SESSION_OFFLINE_MESSAGE:
+    case CSM_SESSION_CLOSED:
+        break;
+    default:
+        return; /* auto messages, ratings, intents: nothing for the SLA */
+    }
+    uint64_t id = v->id;
+    sla_sess *s;
+    HASH_FIND(hh, c->sessions, &id, sizeof id, s);
+    if (!s) {
+        /* Only an open session gets a record (a closed one was evicted). */
+        if (v->close_ts != CSM_TS_NONE || !(s = sess_get(c, v)))
+            return;
+    }
+    if (s->flags & F_CLOSED)
+        return;
+    set_agent(s, v->agent_id);
+    if (v->request_ts != CSM_TS_NONE)
+        on_request(c, h, s, d);
+    switch (d->type) {
+    case CSM_SESSION_ASSIGNED:
+        on_assigned(c, h, s, d);
+        break;
+    case CSM_SESSION_TRANSFERRED:
+        note_agent_assignment(s, d->agent_id, d->ts);
+        break;
+    case CSM_SESSION_CUSTOMER_MESSAGE:
+        on_customer_message(c, h, s, d);
+        break;
+    case CSM_SESSION_HUMAN_REPLY:
+        on_human_reply(h, s, d);
+        break;
+    case CSM_SESSION_OFFLINE_MESSAGE:
+        on_offline(h, s);
+        break;
+    case CSM_SESSION_CLOSED:
+        on_closed(c, h, s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- snapshot / restore ---- */
+
+static int sla_snapshot(void *vctx, csm_host *h, csm_writer *w)
+{
+    sla_ctx *c = vctx;
+    sla_sess *s, *tmp;
+    (void)h;
+    csm_api->put_i64(w, SNAPSHOT_VERSION);
+    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->sessions));
+    HASH_ITER(hh, c->sessions, s, tmp)
+    {
+        csm_api->put_i64(w, (int64_t)s->id);
+        csm_api->put_str(w, s->shop);
+        csm_api->put_str(w, s->customer);
+        csm_api->put_str(w, s->agent);
+        csm_api->put_i64(w, s->platform);
+        csm_api->put_i64(w, s->open_ts);
+        csm_api->put_i64(w, s->request_ts);
+        csm_api->put_i64(w, s->assign_ts);
+        csm_api->put_i64(w, s->round_ts);
+        csm_api->put_i64(w, s->flags);
+        csm_api->put_i64(w, (int64_t)s->frt_timer);
+        csm_api->put_i64(w, (int64_t)s->rt_timer);
+        csm_api->put_i64(w, (int64_t)s->npu_timer);
+        csm_api->put_i64(w, s->n_agents);
+        for (uint32_t i = 0; i < s->n_agents; i++) {
+            csm_api->put_str(w, s->agents[i].agent);
+            csm_api->put_i64(w, s->agents[i].assign_ts);
+            csm_api->put_i64(w, s->agents[i].done);
+        }
+    }
+    return 0;
+}
+
+static int get_u64(csm_reader *r, uint64_t *v)
+{
+    int64_t x;
+    if (csm_api->get_i64(r, &x))
+        return -1;
+    *v = (uint64_t)x;
+    return 0;
+}
+
+static int restore_one(sla_ctx *c, csm_reader *r)
+{
+    sla_sess *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    int64_t platform, flags, n_agents;
+    if (get_u64(r, &s->id) || csm_api->get_str(r, &s->shop) || csm_api->get_str(r, &s->customer) ||
+        csm_api->get_str(r, &s->agent) || csm_api->get_i64(r, &platform) ||
+        csm_api->get_i64(r, &s->open_ts) || csm_api->get_i64(r, &s->request_ts) ||
+        csm_api->get_i64(r, &s->assign_ts) || csm_api->get_i64(r, &s->round_ts) ||
+        csm_api->get_i64(r, &flags) || get_u64(r, &s->frt_timer) || get_u64(r, &s->rt_timer) ||
+        get_u64(r, &s->npu_timer) || csm_api->get_i64(r, &n_agents) || !s->shop || platform < 0 ||
+        platform >= CSM_PLATFORM_COUNT || n_agents < 0 || n_agents > 1000000)
+        goto fail;
+    s->platform = (csm_platform)platform;
+    s->flags = (uint32_t)flags;
+    if (n_agents) {
+        s->agents = calloc((size_t)n_agents, sizeof *s->agents);
+        if (!s->agents)
+            goto fail;
+        s->cap_agents = (uint32_t)n_agents;
+    }
+    for (; s->n_agents < (uint32_t)n_agents; s->n_agents++) {
+        agent_first *a = &s->agents[s->n_agents];
+        int64_t done;
+        if (csm_api->get_str(r, &a->agent) || !a->agent || csm_api->get_i64(r, &a->assign_ts) ||
+            csm_api->get_i64(r, &done)) {
+            s->n_agents++; /* free what was read */
+            goto fail;
+        }
+        a->done = done != 0;
+    }
+    sla_sess *dup;
+    HASH_FIND(hh, c->sessions, &s->id, sizeof s->id, dup);
+    if (dup)
+        goto fail;
+    HASH_ADD(hh, c->sessions, id, sizeof s->id, s);
+    return 0;
+fail:
+    sess_free(s);
+    return -1;
+}
+
+static int sla_restore(void *vctx, csm_host *h, csm_reader *r)
+{
+    sla_ctx *c = vctx;
+    int64_t version, n;
+    if (csm_api->get_i64(r, &version) || version != SNAPSHOT_VERSION || csm_api->get_i64(r, &n) ||
+        n < 0) {
+        csm_log(h, 0, "sla: unreadable snapshot");
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (restore_one(c, r)) {
+            csm_log(h, 0, "sla: corrupt snapshot at session %lld", (long long)i);
+            sla_destroy(c, h);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const csm_plugin descriptor = {
+    .struct_size = sizeof(csm_plugin),
+    .abi_major = CSM_PLUGIN_ABI_MAJOR,
+    .abi_minor = CSM_PLUGIN_ABI_MINOR,
+    .name = "sla",
+    .description = "first reply, first response and reply-round figures; timeout alerts",
+    .version = "1.0",
+    .ctx_size = sizeof(sla_ctx),
+    .config_map = config_map,
+    .subscribe = CSM_SUBSCRIBE_DERIVED,
+    .init = sla_init,
+    .destroy = sla_destroy,
+    .on_derived = sla_on_derived,
+    .on_timer = sla_on_timer,
+    .snapshot = sla_snapshot,
+    .restore = sla_restore,
+    .state_entries = sla_state_entries,
+};
+CSM_PLUGIN_DEFINE(descriptor)
