@@ -17,7 +17,10 @@ static void reserve(csm_writer *w, size_t more)
     w->cap = cap;
 }
 
-void csm_writer_reset(csm_writer *w) { w->len = 0; }
+void csm_writer_reset(csm_writer *w)
+{
+    w->len = 0;
+}
 
 void csm_writer_free(csm_writer *w)
 {

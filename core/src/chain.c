@@ -23,8 +23,9 @@ static int find_plugin(const csm_config *cfg, const char *name, char *out, size_
     }
     const char *env = getenv("CSM_PLUGIN_PATH");
     char dirs[4096];
-    snprintf(dirs, sizeof dirs, "%s:%s:%s:%s", env ? env : "", cfg->plugin_path ? cfg->plugin_path : "",
-             CSM_PLUGIN_BUILD_DIR, CSM_PLUGIN_INSTALL_DIR);
+    snprintf(dirs, sizeof dirs, "%s:%s:%s:%s", env ? env : "",
+             cfg->plugin_path ? cfg->plugin_path : "", CSM_PLUGIN_BUILD_DIR,
+             CSM_PLUGIN_INSTALL_DIR);
     searched[0] = 0;
     char *save = NULL;
     for (char *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {

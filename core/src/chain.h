@@ -11,9 +11,9 @@
 
 typedef struct csm_chain_link {
     const csm_plugin *plugin;
-    char *path;          /* the .so it came from */
-    void *dl;            /* dlopen handle */
-    void *ctx_template;  /* ctx_size bytes with the configured values */
+    char *path;         /* the .so it came from */
+    void *dl;           /* dlopen handle */
+    void *ctx_template; /* ctx_size bytes with the configured values */
 } csm_chain_link;
 
 typedef struct csm_chain {

@@ -41,8 +41,7 @@ static const csm_config_entry redis_keys[] = {
      "AUTH password (env CSM_REDIS_PASSWORD)"},
     {CSM_CONFIG_STRING, "username", "", OFF(redis_username_), "ACL user name (Redis 6+)"},
     {CSM_CONFIG_INT, "db", "0", OFF(redis_db_), "database number"},
-    {CSM_CONFIG_DURATION, "timeout", "2s", OFF(redis_timeout_ms_),
-     "connect and command timeout"},
+    {CSM_CONFIG_DURATION, "timeout", "2s", OFF(redis_timeout_ms_), "connect and command timeout"},
     {CSM_CONFIG_STRING, "prefix", "csm", OFF(prefix), "prefix of every key"},
     {CSM_CONFIG_INT, "day_ttl_days", "400", OFF(day_ttl_days),
      "daily keys expire this many days after their day"},
@@ -81,7 +80,8 @@ static const csm_config_entry top_keys[] = {
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
 
 static const csm_config_entry http_keys[] = {
-    {CSM_CONFIG_STRING, "bind", "127.0.0.1", OFF(http_bind), "address of /metrics, /healthz, /readyz"},
+    {CSM_CONFIG_STRING, "bind", "127.0.0.1", OFF(http_bind),
+     "address of /metrics, /healthz, /readyz"},
     {CSM_CONFIG_INT, "port", "0", OFF(http_port), "port of the HTTP endpoint; 0 turns it off"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
 
@@ -101,11 +101,13 @@ void csm_config_print_reference(void *file)
     FILE *out = file;
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
         csm_config_map_print(sections[i].keys, sections[i].name, out);
-    fprintf(out, "  kafka.schema_ids (map id -> chat|order): Confluent schema ids\n"
-                 "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
-                 "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
-                 "  shops (map shop_id -> {timezone, window, <setting>: value})\n"
-                 "  plugins (list of names, or {name: N, <key>: value}); default: session, sla, unserved\n");
+    fprintf(
+        out,
+        "  kafka.schema_ids (map id -> chat|order): Confluent schema ids\n"
+        "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
+        "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
+        "  shops (map shop_id -> {timezone, window, <setting>: value})\n"
+        "  plugins (list of names, or {name: N, <key>: value}); default: session, sla, unserved\n");
 }
 
 /* ---- YAML helpers over libyaml's document model ---- */
@@ -114,7 +116,10 @@ typedef struct doc {
     yaml_document_t d;
 } doc;
 
-static yaml_node_t *node(doc *d, int id) { return yaml_document_get_node(&d->d, id); }
+static yaml_node_t *node(doc *d, int id)
+{
+    return yaml_document_get_node(&d->d, id);
+}
 
 static const char *scalar(yaml_node_t *n)
 {
@@ -438,8 +443,8 @@ static int load_parser(yaml_parser_t *parser, csm_config *cfg, const char *what,
 {
     doc d;
     if (!yaml_parser_load(parser, &d.d)) {
-        snprintf(err, errlen, "%s: YAML error at line %zu: %s", what,
-                 parser->problem_mark.line + 1, parser->problem ? parser->problem : "?");
+        snprintf(err, errlen, "%s: YAML error at line %zu: %s", what, parser->problem_mark.line + 1,
+                 parser->problem ? parser->problem : "?");
         return -1;
     }
     int rc = 0;

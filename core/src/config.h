@@ -25,16 +25,16 @@ typedef struct csm_window {
 
 typedef struct csm_shop_override {
     char *shop_id;
-    char *timezone;        /* NULL: default */
+    char *timezone; /* NULL: default */
     int has_window;
     csm_window window;
-    csm_kv *settings;      /* other keys, e.g. satisfaction_target */
+    csm_kv *settings; /* other keys, e.g. satisfaction_target */
     size_t n_settings;
 } csm_shop_override;
 
 typedef struct csm_plugin_spec {
-    char *name;            /* name (looked up on the plugin path) or path to a .so */
-    csm_kv *settings;      /* its config section, validated against its config_map */
+    char *name;       /* name (looked up on the plugin path) or path to a .so */
+    csm_kv *settings; /* its config section, validated against its config_map */
     size_t n_settings;
 } csm_plugin_spec;
 
@@ -43,15 +43,15 @@ typedef struct csm_config {
     char *brokers;
     char *group_id;
     char *chat_topic, *order_topic, *deadletter_topic;
-    char *alerts_topic;          /* "" = none */
+    char *alerts_topic; /* "" = none */
     csm_framing framing;
     int32_t schema_ids[16];
     csm_stream schema_streams[16];
     size_t n_schema_ids;
-    csm_kv *kafka_props;         /* passed to librdkafka as they are (SASL, TLS…) */
+    csm_kv *kafka_props; /* passed to librdkafka as they are (SASL, TLS…) */
     size_t n_kafka_props;
     /* redis */
-    csm_redis_config redis;      /* strings owned by the config */
+    csm_redis_config redis; /* strings owned by the config */
     char *prefix;
     int64_t day_ttl_days;
     int64_t alerts_maxlen;
@@ -61,7 +61,7 @@ typedef struct csm_config {
     int64_t flush_interval_ms;
     int64_t flush_max_events;
     int64_t dedup_window_ms;
-    int64_t max_event_age_ms;    /* the 7-day rule */
+    int64_t max_event_age_ms; /* the 7-day rule */
     /* time */
     char *default_timezone;
     csm_window default_window;
@@ -70,14 +70,14 @@ typedef struct csm_config {
     csm_shop_override *shops;
     size_t n_shops;
     /* plugins */
-    char *plugin_path;           /* ':'-separated directories */
+    char *plugin_path; /* ':'-separated directories */
     char *schema_dir;
     csm_plugin_spec plugins[CSM_MAX_PLUGINS];
     size_t n_plugins;
     /* ops */
     char *http_bind;
-    int64_t http_port;           /* 0 = no HTTP endpoint */
-    int log_level;               /* 0 error … 3 debug */
+    int64_t http_port; /* 0 = no HTTP endpoint */
+    int log_level;     /* 0 error … 3 debug */
 
     /* Storage behind the typed table (config.c); read the fields above. */
     char *redis_host_, *redis_password_, *redis_username_, *framing_, *window_, *log_level_;

@@ -9,12 +9,18 @@
 static const char *type_name(csm_config_type t)
 {
     switch (t) {
-    case CSM_CONFIG_INT: return "integer";
-    case CSM_CONFIG_DOUBLE: return "number";
-    case CSM_CONFIG_BOOL: return "boolean";
-    case CSM_CONFIG_STRING: return "string";
-    case CSM_CONFIG_DURATION: return "duration";
-    default: return "?";
+    case CSM_CONFIG_INT:
+        return "integer";
+    case CSM_CONFIG_DOUBLE:
+        return "number";
+    case CSM_CONFIG_BOOL:
+        return "boolean";
+    case CSM_CONFIG_STRING:
+        return "string";
+    case CSM_CONFIG_DURATION:
+        return "duration";
+    default:
+        return "?";
     }
 }
 
@@ -73,8 +79,8 @@ int csm_config_map_set(const csm_config_entry *e, const char *section, const cha
         if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") ||
             !strcasecmp(value, "on"))
             *(int *)p = 1;
-        else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") ||
-                 !strcmp(value, "0") || !strcasecmp(value, "off"))
+        else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcmp(value, "0") ||
+                 !strcasecmp(value, "off"))
             *(int *)p = 0;
         else
             goto bad;

@@ -19,13 +19,12 @@ size_t csm_deltas_size(const csm_deltas *d);
 
 /* expire_at: unix seconds for EXPIREAT on the key, 0 for none. The latest
  * value given for a key wins. */
-void csm_deltas_hincr(csm_deltas *d, const char *key, const char *field,
-                      int64_t delta, int64_t expire_at);
-void csm_deltas_sadd(csm_deltas *d, const char *key, const char *member,
-                     int64_t expire_at);
+void csm_deltas_hincr(csm_deltas *d, const char *key, const char *field, int64_t delta,
+                      int64_t expire_at);
+void csm_deltas_sadd(csm_deltas *d, const char *key, const char *member, int64_t expire_at);
 /* XADD key MAXLEN = maxlen * f1 v1 f2 v2 … (n_fv strings, even). */
-void csm_deltas_xadd(csm_deltas *d, const char *key, long maxlen,
-                     const char *const *fv, size_t n_fv);
+void csm_deltas_xadd(csm_deltas *d, const char *key, long maxlen, const char *const *fv,
+                     size_t n_fv);
 
 typedef enum csm_delta_kind {
     CSM_DELTA_HINCRBY,
@@ -37,10 +36,10 @@ typedef enum csm_delta_kind {
 typedef struct csm_delta_op {
     csm_delta_kind kind;
     const char *key;
-    const char *field;      /* HINCRBY field / SADD member */
-    int64_t value;          /* HINCRBY delta / EXPIREAT seconds */
-    long maxlen;            /* XADD */
-    const char *const *fv;  /* XADD field/value strings */
+    const char *field;     /* HINCRBY field / SADD member */
+    int64_t value;         /* HINCRBY delta / EXPIREAT seconds */
+    long maxlen;           /* XADD */
+    const char *const *fv; /* XADD field/value strings */
     size_t n_fv;
 } csm_delta_op;
 

@@ -14,8 +14,8 @@
 #define CSM_EVENT_STRINGS_MAX 2048
 
 typedef struct csm_event_slot {
-    csm_event ev;          /* its strings point into arena */
-    size_t used;           /* bytes of arena in use */
+    csm_event ev; /* its strings point into arena */
+    size_t used;  /* bytes of arena in use */
     char arena[CSM_EVENT_STRINGS_MAX];
 } csm_event_slot;
 
@@ -39,7 +39,7 @@ int csm_event_validate(const csm_event *ev, char *err, size_t errlen);
 /* Contract symbol names, for JSON, logs and reports. NULL if out of range. */
 const char *csm_platform_name(csm_platform p);
 const char *csm_chat_type_name(csm_chat_type t);
-const char *csm_sender_name(csm_sender s);   /* NULL for CSM_SENDER_NULL */
+const char *csm_sender_name(csm_sender s); /* NULL for CSM_SENDER_NULL */
 const char *csm_msg_kind_name(csm_msg_kind k);
 const char *csm_entry_name(csm_entry e);
 const char *csm_order_type_name(csm_order_type t);

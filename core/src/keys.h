@@ -13,28 +13,26 @@ void csm_day_format(int32_t day, char out[11]);
 int csm_day_parse(const char *s, int32_t *day);
 
 /* block: "board" or "allday" → {P}:{shop}:board:2026-11-22 (hash) */
-int csm_key_block(char *buf, size_t n, const char *prefix, const char *shop,
-                  const char *block, int32_t day);
+int csm_key_block(char *buf, size_t n, const char *prefix, const char *shop, const char *block,
+                  int32_t day);
 /* {P}:{shop}:agent:DAY:AGENT (hash) and {P}:{shop}:agents:DAY (set) */
-int csm_key_agent(char *buf, size_t n, const char *prefix, const char *shop,
-                  int32_t day, const char *agent);
-int csm_key_agents(char *buf, size_t n, const char *prefix, const char *shop,
-                   int32_t day);
+int csm_key_agent(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
+                  const char *agent);
+int csm_key_agents(char *buf, size_t n, const char *prefix, const char *shop, int32_t day);
 /* {P}:{shop}:intent:DAY:INTENT (hash) and {P}:{shop}:intents:DAY (set) */
-int csm_key_intent(char *buf, size_t n, const char *prefix, const char *shop,
-                   int32_t day, const char *intent);
-int csm_key_intents(char *buf, size_t n, const char *prefix, const char *shop,
-                    int32_t day);
+int csm_key_intent(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
+                   const char *intent);
+int csm_key_intents(char *buf, size_t n, const char *prefix, const char *shop, int32_t day);
 /* {P}:{shop}:set:DAY:NAME (set) */
-int csm_key_set(char *buf, size_t n, const char *prefix, const char *shop,
-                int32_t day, const char *name);
+int csm_key_set(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
+                const char *name);
 /* {P}:{shop}:alerts (stream) */
 int csm_key_alerts(char *buf, size_t n, const char *prefix, const char *shop);
 /* {P}:shops (set of every shop seen; not hash-tagged) */
 int csm_key_shops(char *buf, size_t n, const char *prefix);
 /* {P}:ckpt:GROUP:PARTITION (hash: chat_offset, order_offset, seq, state) */
-int csm_key_checkpoint(char *buf, size_t n, const char *prefix,
-                       const char *group, int32_t partition);
+int csm_key_checkpoint(char *buf, size_t n, const char *prefix, const char *group,
+                       int32_t partition);
 
 /* Hash fields inside a block/agent/intent hash. */
 /* "split.presale.rated" */

@@ -8,45 +8,44 @@
 #include "deltas.h"
 
 typedef struct csm_redis_config {
-    const char *host;       /* or a unix socket path starting with '/' */
+    const char *host; /* or a unix socket path starting with '/' */
     int port;
-    const char *password;   /* AUTH; NULL for none */
-    const char *username;   /* ACL user (Redis 6+); NULL for default */
+    const char *password; /* AUTH; NULL for none */
+    const char *username; /* ACL user (Redis 6+); NULL for default */
     int db;
-    int timeout_ms;         /* connect and command timeout */
+    int timeout_ms; /* connect and command timeout */
 } csm_redis_config;
 
 typedef struct csm_redis_store csm_redis_store;
 
 /* Connects (and reconnects lazily later). NULL + err if the first
  * connection fails. */
-csm_redis_store *csm_redis_store_open(const csm_redis_config *cfg, char *err,
-                                      size_t errlen);
+csm_redis_store *csm_redis_store_open(const csm_redis_config *cfg, char *err, size_t errlen);
 void csm_redis_store_close(csm_redis_store *s);
 /* 1 if the last command reached Redis. */
 int csm_redis_store_healthy(const csm_redis_store *s);
 
 typedef struct csm_checkpoint {
-    int found;              /* 0: no checkpoint; start from the beginning */
-    int64_t chat_offset;    /* next offset to consume of each topic */
+    int found;           /* 0: no checkpoint; start from the beginning */
+    int64_t chat_offset; /* next offset to consume of each topic */
     int64_t order_offset;
-    uint64_t seq;           /* number of flushes written so far */
-    void *state;            /* malloc'd engine snapshot; caller frees */
+    uint64_t seq; /* number of flushes written so far */
+    void *state;  /* malloc'd engine snapshot; caller frees */
     size_t state_len;
 } csm_checkpoint;
 
 /* 0 (found or not), -1 on a connection error (err set). */
-int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key,
-                              csm_checkpoint *out, char *err, size_t errlen);
+int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
+                              char *err, size_t errlen);
 
 typedef struct csm_flush_part {
-    const char *ckpt_key;   /* NULL: no checkpoint (offline replay) */
-    uint64_t expected_seq;  /* seq read at load / written at last flush */
+    const char *ckpt_key;  /* NULL: no checkpoint (offline replay) */
+    uint64_t expected_seq; /* seq read at load / written at last flush */
     int64_t chat_offset, order_offset;
     const void *state;
     size_t state_len;
     const csm_deltas *deltas;
-    int conflict;           /* out: 1 if another writer moved the checkpoint */
+    int conflict; /* out: 1 if another writer moved the checkpoint */
 } csm_flush_part;
 
 /* Writes every part in one MULTI/EXEC guarded by WATCH on the checkpoint
@@ -57,8 +56,7 @@ typedef struct csm_flush_part {
  * known; retry the same call: if the lost reply hid a
  * successful EXEC, the retry reports a conflict and the caller reloads the
  * checkpoint, which then holds exactly what it had). */
-int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n,
-                    char *err, size_t errlen);
+int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen);
 
 /* Commands sent by the last flush (for /metrics). */
 uint64_t csm_redis_store_commands(const csm_redis_store *s);

@@ -38,7 +38,10 @@ struct csm_shoptime {
     char *saved_tz;
 };
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 static int32_t offset_now(zone *z, int64_t ts_ms)
 {

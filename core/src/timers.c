@@ -102,8 +102,8 @@ static csm_timer_entry *insert(csm_timers *t, uint64_t id, uint64_t seq, csm_ts 
         t->spare = e->next_spare;
     else
         e = malloc(sizeof *e);
-    *e = (csm_timer_entry){.id = id, .deadline = deadline, .seq = seq, .plugin = plugin,
-                           .tag = tag, .key = key};
+    *e = (csm_timer_entry){
+        .id = id, .deadline = deadline, .seq = seq, .plugin = plugin, .tag = tag, .key = key};
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 256;
         t->heap = realloc(t->heap, t->cap * sizeof *t->heap);
@@ -122,8 +122,7 @@ static void release(csm_timers *t, csm_timer_entry *e)
     t->spare = e;
 }
 
-uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_t key,
-                        uint32_t tag)
+uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_t key, uint32_t tag)
 {
     uint64_t id = t->next_id++;
     insert(t, id, t->next_seq++, deadline, plugin, key, tag);
@@ -157,7 +156,10 @@ void csm_timers_pop(csm_timers *t, csm_timer_fired *out)
     release(t, e);
 }
 
-size_t csm_timers_count(const csm_timers *t) { return t->n; }
+size_t csm_timers_count(const csm_timers *t)
+{
+    return t->n;
+}
 
 void csm_timers_snapshot(const csm_timers *t, csm_writer *w)
 {

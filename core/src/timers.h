@@ -13,8 +13,8 @@ typedef struct csm_timer_entry csm_timer_entry;
 typedef struct csm_timers {
     csm_timer_entry **heap;
     size_t n, cap;
-    csm_timer_entry *by_id;  /* uthash */
-    csm_timer_entry *spare;  /* freed entries, reused */
+    csm_timer_entry *by_id; /* uthash */
+    csm_timer_entry *spare; /* freed entries, reused */
     uint64_t next_id, next_seq;
 } csm_timers;
 

@@ -148,7 +148,7 @@ typedef struct csm_chat_fields {
     const char *order_id;
     const char *intent;
     const char *reason;
-    int32_t stars;  /**< valid only when has_stars */
+    int32_t stars; /**< valid only when has_stars */
     int has_stars;
 } csm_chat_fields;
 
@@ -198,31 +198,31 @@ typedef struct csm_session {
     const char *customer_id;
     csm_platform platform;
     csm_ts open_ts;
-    int merchant_initiated; /**< opened by the merchant (主动发起) */
-    int aftersale;          /**< PAID on shop-local days D-21..D-1 of the opening day */
-    csm_ts request_ts;      /**< first HUMAN_REQUESTED, or CSM_TS_NONE */
-    csm_ts assign_ts;       /**< first ASSIGNED after the request, or CSM_TS_NONE */
-    const char *agent_id;   /**< latest assigned/transferred agent, or NULL */
-    const char *intent;     /**< first non-null intent, or NULL */
-    csm_ts last_customer_ts; /**< last customer event (idle clock) */
+    int merchant_initiated;      /**< opened by the merchant (主动发起) */
+    int aftersale;               /**< PAID on shop-local days D-21..D-1 of the opening day */
+    csm_ts request_ts;           /**< first HUMAN_REQUESTED, or CSM_TS_NONE */
+    csm_ts assign_ts;            /**< first ASSIGNED after the request, or CSM_TS_NONE */
+    const char *agent_id;        /**< latest assigned/transferred agent, or NULL */
+    const char *intent;          /**< first non-null intent, or NULL */
+    csm_ts last_customer_ts;     /**< last customer event (idle clock) */
     csm_ts first_human_reply_ts; /**< first human reply at all, or CSM_TS_NONE */
-    int offline;            /**< an OFFLINE_MESSAGE was seen */
-    csm_ts close_ts;        /**< close time, or CSM_TS_NONE while open */
+    int offline;                 /**< an OFFLINE_MESSAGE was seen */
+    csm_ts close_ts;             /**< close time, or CSM_TS_NONE while open */
 } csm_session;
 
 typedef enum csm_derived_type {
-    CSM_SESSION_OPENED = 1,        /**< ts = open time */
-    CSM_SESSION_HUMAN_REQUESTED,   /**< every HUMAN_REQUESTED; first sets request_ts */
-    CSM_SESSION_ASSIGNED,          /**< every ASSIGNED (agent_id may be NULL) */
-    CSM_SESSION_TRANSFERRED,       /**< agent_id = new agent, from_agent_id = old */
-    CSM_SESSION_CUSTOMER_MESSAGE,  /**< a CUSTOMER MESSAGE of any kind */
-    CSM_SESSION_HUMAN_REPLY,       /**< AGENT MESSAGE other than WELCOME/AUTO_REPLY */
-    CSM_SESSION_AUTO_MESSAGE,      /**< AGENT WELCOME / AUTO_REPLY (not a human reply) */
-    CSM_SESSION_OFFLINE_MESSAGE,   /**< reason = offline reason */
-    CSM_SESSION_RATING_INVITED,    /**< every RATING_INVITED routed to the session */
-    CSM_SESSION_RATED,             /**< every RATED with valid stars routed to the session */
-    CSM_SESSION_CLOSED,            /**< ts = close time; reason = AGENT/CUSTOMER/SYSTEM/IDLE/MAX_OPEN/END */
-    CSM_SESSION_INTENT_SET,        /**< the session's intent was just set */
+    CSM_SESSION_OPENED = 1,       /**< ts = open time */
+    CSM_SESSION_HUMAN_REQUESTED,  /**< every HUMAN_REQUESTED; first sets request_ts */
+    CSM_SESSION_ASSIGNED,         /**< every ASSIGNED (agent_id may be NULL) */
+    CSM_SESSION_TRANSFERRED,      /**< agent_id = new agent, from_agent_id = old */
+    CSM_SESSION_CUSTOMER_MESSAGE, /**< a CUSTOMER MESSAGE of any kind */
+    CSM_SESSION_HUMAN_REPLY,      /**< AGENT MESSAGE other than WELCOME/AUTO_REPLY */
+    CSM_SESSION_AUTO_MESSAGE,     /**< AGENT WELCOME / AUTO_REPLY (not a human reply) */
+    CSM_SESSION_OFFLINE_MESSAGE,  /**< reason = offline reason */
+    CSM_SESSION_RATING_INVITED,   /**< every RATING_INVITED routed to the session */
+    CSM_SESSION_RATED,            /**< every RATED with valid stars routed to the session */
+    CSM_SESSION_CLOSED, /**< ts = close time; reason = AGENT/CUSTOMER/SYSTEM/IDLE/MAX_OPEN/END */
+    CSM_SESSION_INTENT_SET, /**< the session's intent was just set */
     CSM_DERIVED_CUSTOM_BASE = 1000
 } csm_derived_type;
 
@@ -261,9 +261,9 @@ typedef struct csm_count {
     csm_platform platform; /**< picks the platform's assessment window */
     csm_ts anchor_ts;      /**< the figure's anchor: day, hour and window */
     csm_scope scope;
-    const char *subject;   /**< agent id or intent for those scopes */
-    const char *split;     /**< NULL, or "presale"/"aftersale"/"human"/"robot" */
-    const char *name;      /**< figure name of metrics.md */
+    const char *subject;     /**< agent id or intent for those scopes */
+    const char *split;       /**< NULL, or "presale"/"aftersale"/"human"/"robot" */
+    const char *name;        /**< figure name of metrics.md */
     const char *hourly_name; /**< name in the hourly series, NULL = name */
     uint32_t flags;
     int64_t delta;
@@ -275,20 +275,20 @@ typedef struct csm_set_member {
     const char *shop_id;
     csm_platform platform;
     csm_ts anchor_ts;
-    const char *name;   /**< set name, e.g. "aftersale_seekers" */
+    const char *name; /**< set name, e.g. "aftersale_seekers" */
     const char *member;
 } csm_set_member;
 
 typedef struct csm_alert {
     uint32_t struct_size;
-    const char *type;        /**< FIRST_RESPONSE_TIMEOUT, … */
+    const char *type; /**< FIRST_RESPONSE_TIMEOUT, … */
     const char *shop_id;
     const char *customer_id;
     csm_ts session_open_ts;
-    const char *agent_id;    /**< may be NULL */
+    const char *agent_id; /**< may be NULL */
     csm_ts anchor_ts;
-    csm_ts raised_ts;        /**< event time when raised */
-    int64_t figure;          /**< e.g. waited ms */
+    csm_ts raised_ts; /**< event time when raised */
+    int64_t figure;   /**< e.g. waited ms */
     csm_platform platform;
 } csm_alert;
 /** @} */
@@ -300,12 +300,12 @@ typedef struct csm_alert {
  * value into the plugin context at @c offset before init(). @{ */
 
 typedef enum csm_config_type {
-    CSM_CONFIG_END = 0,  /**< terminates the table */
-    CSM_CONFIG_INT,      /**< int64_t */
-    CSM_CONFIG_DOUBLE,   /**< double */
-    CSM_CONFIG_BOOL,     /**< int: 0/1; YAML true/false */
-    CSM_CONFIG_STRING,   /**< const char * owned by the host */
-    CSM_CONFIG_DURATION  /**< int64_t ms; "150", "500ms", "30s", "15m", "24h", "3d" */
+    CSM_CONFIG_END = 0, /**< terminates the table */
+    CSM_CONFIG_INT,     /**< int64_t */
+    CSM_CONFIG_DOUBLE,  /**< double */
+    CSM_CONFIG_BOOL,    /**< int: 0/1; YAML true/false */
+    CSM_CONFIG_STRING,  /**< const char * owned by the host */
+    CSM_CONFIG_DURATION /**< int64_t ms; "150", "500ms", "30s", "15m", "24h", "3d" */
 } csm_config_type;
 
 typedef struct csm_config_entry {
@@ -321,10 +321,10 @@ typedef struct csm_config_entry {
 /** A timer as delivered to on_timer(). */
 typedef struct csm_timer {
     uint32_t struct_size;
-    uint64_t id;       /**< as returned by csm_timer_set() */
+    uint64_t id; /**< as returned by csm_timer_set() */
     csm_ts deadline;
-    uint64_t key;      /**< plugin's own key (e.g. a session id) */
-    uint32_t tag;      /**< plugin's own kind of timer */
+    uint64_t key; /**< plugin's own key (e.g. a session id) */
+    uint32_t tag; /**< plugin's own kind of timer */
 } csm_timer;
 
 /** Subscription bits of csm_plugin::subscribe. */
@@ -341,7 +341,7 @@ typedef struct csm_plugin {
     uint32_t struct_size;
     uint32_t abi_major;
     uint32_t abi_minor;
-    const char *name;        /**< as written in the configuration */
+    const char *name; /**< as written in the configuration */
     const char *description;
     const char *version;
     size_t ctx_size;
@@ -378,8 +378,7 @@ typedef struct csm_host_api {
     uint32_t abi_minor;
 
     /** Logs a line (levels: 0 error, 1 warn, 2 info, 3 debug). */
-    void (*log)(csm_host *h, int level, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    void (*log)(csm_host *h, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
     /** Publishes a derived event to the later plugins of the chain. */
     void (*publish)(csm_host *h, const csm_derived *d);
@@ -428,16 +427,34 @@ typedef const csm_plugin *(*csm_plugin_entry_fn)(const csm_host_api *api);
 extern const csm_host_api *csm_api;
 
 #define csm_log(h, lvl, ...) csm_api->log((h), (lvl), __VA_ARGS__)
-static inline void csm_publish(csm_host *h, const csm_derived *d) { csm_api->publish(h, d); }
+static inline void csm_publish(csm_host *h, const csm_derived *d)
+{
+    csm_api->publish(h, d);
+}
 static inline uint64_t csm_timer_set(csm_host *h, csm_ts deadline, uint64_t key, uint32_t tag)
 {
     return csm_api->timer_set(h, deadline, key, tag);
 }
-static inline int csm_timer_cancel(csm_host *h, uint64_t id) { return csm_api->timer_cancel(h, id); }
-static inline csm_ts csm_now(csm_host *h) { return csm_api->now(h); }
-static inline void csm_emit_count(csm_host *h, const csm_count *c) { csm_api->count(h, c); }
-static inline void csm_emit_set_add(csm_host *h, const csm_set_member *m) { csm_api->set_add(h, m); }
-static inline void csm_emit_alert(csm_host *h, const csm_alert *a) { csm_api->alert(h, a); }
+static inline int csm_timer_cancel(csm_host *h, uint64_t id)
+{
+    return csm_api->timer_cancel(h, id);
+}
+static inline csm_ts csm_now(csm_host *h)
+{
+    return csm_api->now(h);
+}
+static inline void csm_emit_count(csm_host *h, const csm_count *c)
+{
+    csm_api->count(h, c);
+}
+static inline void csm_emit_set_add(csm_host *h, const csm_set_member *m)
+{
+    csm_api->set_add(h, m);
+}
+static inline void csm_emit_alert(csm_host *h, const csm_alert *a)
+{
+    csm_api->alert(h, a);
+}
 static inline int32_t csm_local_day(csm_host *h, const char *shop, csm_ts ts)
 {
     return csm_api->local_day(h, shop, ts);
@@ -456,17 +473,17 @@ static inline void csm_stat_add(csm_host *h, const char *name, int64_t delta)
  * Defines the exported entry point for descriptor @p desc (a static
  * csm_plugin). It refuses a host of another ABI major.
  */
-#define CSM_PLUGIN_DEFINE(desc)                                                       \
-    const csm_host_api *csm_api;                                                      \
-    __attribute__((visibility("default"))) const csm_plugin *csm_plugin_entry(        \
-        const csm_host_api *api);                                                     \
-    const csm_plugin *csm_plugin_entry(const csm_host_api *api)                       \
-    {                                                                                 \
-        if (!api || api->abi_major != CSM_PLUGIN_ABI_MAJOR ||                         \
-            api->struct_size < sizeof(csm_host_api))                                  \
-            return NULL;                                                              \
-        csm_api = api;                                                                \
-        return &(desc);                                                               \
+#define CSM_PLUGIN_DEFINE(desc)                                                                    \
+    const csm_host_api *csm_api;                                                                   \
+    __attribute__((visibility("default"))) const csm_plugin *csm_plugin_entry(                     \
+        const csm_host_api *api);                                                                  \
+    const csm_plugin *csm_plugin_entry(const csm_host_api *api)                                    \
+    {                                                                                              \
+        if (!api || api->abi_major != CSM_PLUGIN_ABI_MAJOR ||                                      \
+            api->struct_size < sizeof(csm_host_api))                                               \
+            return NULL;                                                                           \
+        csm_api = api;                                                                             \
+        return &(desc);                                                                            \
     }
 
 #ifdef __cplusplus

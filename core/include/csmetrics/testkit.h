@@ -24,7 +24,7 @@ extern "C" {
 typedef struct csm_testkit csm_testkit;
 
 /** Verdicts of csm_testkit_feed(). */
-#define CSM_TK_ACCEPTED 0   /**< buffered for application in ts order */
+#define CSM_TK_ACCEPTED 0 /**< buffered for application in ts order */
 #define CSM_TK_DUPLICATE 1
 #define CSM_TK_LATE 2
 #define CSM_TK_DEADLETTER 3 /**< undecodable or outside the contract */
@@ -50,11 +50,10 @@ void csm_testkit_end(csm_testkit *tk);
  * "agent:<agent_id>" or "intent:<intent>"; @p field a figure name,
  * "split.<split>.<name>" or "hourly.<name>.<HH>".
  */
-int64_t csm_testkit_counter(csm_testkit *tk, const char *block, const char *shop,
-                            const char *day, const char *field);
+int64_t csm_testkit_counter(csm_testkit *tk, const char *block, const char *shop, const char *day,
+                            const char *field);
 /** Number of members of a per-day set, e.g. "aftersale_seekers". */
-int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day,
-                             const char *name);
+int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day, const char *name);
 /** Number of alerts of @p type (NULL: all) for @p shop (NULL: all shops). */
 long csm_testkit_alert_count(csm_testkit *tk, const char *shop, const char *type);
 /** The i-th alert (emission order) as field/value pairs; NULL past the end.
@@ -63,8 +62,7 @@ const char *csm_testkit_alert_field(csm_testkit *tk, long i, const char *field);
 
 /** Calls @p fn for every counter emitted so far (Redis key, hash field,
  *  value), in first-emission order; a non-zero return stops the walk. */
-typedef int (*csm_testkit_counter_fn)(void *arg, const char *key, const char *field,
-                                      int64_t value);
+typedef int (*csm_testkit_counter_fn)(void *arg, const char *key, const char *field, int64_t value);
 void csm_testkit_foreach_counter(csm_testkit *tk, csm_testkit_counter_fn fn, void *arg);
 
 /** Why the last csm_testkit_feed() did not accept its event ("" if it did). */
