@@ -247,6 +247,7 @@ static void main_loop(csm_run *r)
         if (r->pause_stale)
             csm_run_apply_pause(r);
         csm_deadletter_poll(r->dlq);
+        csm_run_alerts_pump(r, now);
         if (now - last_stats >= 60000) {
             last_stats = now;
             csm_logf(CSM_LOG_INFO, "run",
@@ -332,6 +333,8 @@ int csm_cmd_run(int argc, char **argv)
         goto out;
     }
     if (!(r->dlq = csm_deadletter_new(&r->cfg, err, sizeof err)) ||
+        (*r->cfg.alerts_topic && !(r->alerts = csm_alerts_out_new(&r->cfg, csm_run_alerts_delivered,
+                                                                  r, err, sizeof err))) ||
         create_consumer(r, err, sizeof err)) {
         fprintf(stderr, "csmetrics run: %s\n", err);
         goto out;
@@ -340,6 +343,11 @@ int csm_cmd_run(int argc, char **argv)
     main_loop(r);
     csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
     int flushed = r->fatal ? -1 : shutdown_flush(r);
+    if (!flushed && r->alerts) {
+        /* Alerts of the last flush go out, and their delivery is recorded. */
+        csm_run_alerts_drain(r, 5000);
+        flushed = shutdown_flush(r);
+    }
     /* Leaving the group revokes (nothing left to flush) and frees slots. */
     rd_kafka_consumer_close(r->rk);
     csm_logf(CSM_LOG_INFO, "run",
@@ -351,6 +359,7 @@ out:
         rd_kafka_destroy(r->rk);
     csm_pset_free(&r->ps);
     csm_deadletter_free(r->dlq);
+    csm_alerts_out_free(r->alerts);
     csm_redis_store_close(r->redis);
     csm_codec_free(r->codec);
     csm_shoptime_free(r->st);

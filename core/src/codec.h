@@ -55,4 +55,7 @@ typedef int (*csm_file_event_fn)(void *arg, long index, int ok, const csm_event_
 int csm_codec_read_file(csm_codec *c, const char *path, csm_file_event_fn fn, void *arg, char *err,
                         size_t errlen);
 
+/* A whole file, NUL-terminated (malloc'd); NULL with errno set. */
+char *csm_slurp(const char *path, size_t *len);
+
 #endif

@@ -84,7 +84,7 @@ static void schema_codec_free(schema_codec *sc)
     memset(sc, 0, sizeof *sc);
 }
 
-static char *slurp(const char *path, size_t *len)
+char *csm_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -114,7 +114,7 @@ csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", schema_dir ? schema_dir : ".", schema_files[s]);
         size_t len = 0;
-        char *json = slurp(path, &len);
+        char *json = csm_slurp(path, &len);
         avro_schema_t schema = NULL;
         if (!json) {
             snprintf(err, errlen, "schema %s: %s", path, strerror(errno));

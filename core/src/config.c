@@ -28,7 +28,10 @@ static const csm_config_entry kafka_keys[] = {
     {CSM_CONFIG_STRING, "deadletter_topic", "cs.deadletter", OFF(deadletter_topic),
      "where undecodable, invalid and late events go, with the reason"},
     {CSM_CONFIG_STRING, "alerts_topic", "", OFF(alerts_topic),
-     "if set, alerts are also produced there (Avro, schemas/alert.avsc)"},
+     "if set, alerts are also produced there (Avro, schemas/alert.avsc); it needs at least as "
+     "many partitions as the chat topic"},
+    {CSM_CONFIG_INT, "alerts_schema_id", "-1", OFF(alerts_schema_id),
+     "Confluent schema id of alert.avsc: alerts get the Confluent framing; -1: plain Avro"},
     {CSM_CONFIG_STRING, "framing", "auto", OFF(framing_),
      "auto, confluent (magic byte + schema id) or plain (bare Avro)"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};

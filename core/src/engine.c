@@ -64,6 +64,7 @@ void csm_engine_free(csm_engine *e)
     csm_reorder_free(&e->buffer);
     csm_timers_free(&e->timers);
     csm_deltas_free(e->deltas);
+    csm_alert_outbox_free(&e->alerts);
     free(e);
 }
 
@@ -275,4 +276,14 @@ uint64_t csm_engine_state_entries(const csm_engine *e)
             n += p->state_entries(e->ctx[i], (csm_host *)&e->hosts[i]);
     }
     return n;
+}
+
+void csm_engine_keep_alerts(csm_engine *e, int keep)
+{
+    e->alerts.keep = keep;
+}
+
+csm_alert_outbox *csm_engine_alerts(csm_engine *e)
+{
+    return &e->alerts;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert_outbox.h"
 #include "chain.h"
 #include "config.h"
 #include "deltas.h"
@@ -77,6 +78,10 @@ uint64_t csm_engine_state_entries(const csm_engine *e);
 /* Pending writes since the last csm_deltas_clear() by the caller. */
 csm_deltas *csm_engine_deltas(csm_engine *e);
 
+/* Holds every alert raised from now on in the engine's outbox (part of
+ * the snapshot) until the caller acknowledges its delivery to Kafka. */
+void csm_engine_keep_alerts(csm_engine *e, int keep);
+csm_alert_outbox *csm_engine_alerts(csm_engine *e);
 /* Everything needed to continue exactly where this engine stands: event
  * time, dedup memory, buffered events, timers, stats and every plugin's
  * snapshot (tagged with its name). Pending deltas are not included: they

@@ -10,7 +10,7 @@
 
 /* Bumped whenever the layout below changes; an older process refuses a
  * newer checkpoint instead of misreading it. */
-#define CHECKPOINT_MAGIC 0x43534d454e470001LL /* "CSMENG" + version 1 */
+#define CHECKPOINT_MAGIC 0x43534d454e470002LL /* "CSMENG" + version 2 */
 
 static void put_event(csm_writer *w, const csm_event *ev)
 {
@@ -153,6 +153,7 @@ int csm_engine_snapshot(csm_engine *e, csm_writer *w)
     }
 
     csm_timers_snapshot(&e->timers, w);
+    csm_alert_outbox_snapshot(&e->alerts, w);
 
     csm_writer_put_i64(w, (int64_t)e->chain->n);
     for (size_t i = 0; i < e->chain->n; i++) {
@@ -206,7 +207,7 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
         csm_reorder_push(&e->buffer, it);
     }
 
-    if (csm_timers_restore(&e->timers, &r))
+    if (csm_timers_restore(&e->timers, &r) || csm_alert_outbox_restore(&e->alerts, &r))
         goto corrupt;
 
     if (csm_reader_get_i64(&r, &n) || n != (int64_t)e->chain->n) {

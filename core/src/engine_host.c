@@ -151,31 +151,33 @@ static void host_alert(csm_host *h, const csm_alert *a)
     char key[KEY_MAX];
     if (csm_key_alerts(key, sizeof key, e->cfg->prefix, a->shop_id) < 0)
         return;
-    char open_ts[24], agent[256], anchor[24], raised[24], figure[24], day[11];
-    snprintf(open_ts, sizeof open_ts, "%lld", (long long)a->session_open_ts);
-    snprintf(agent, sizeof agent, "%s", a->agent_id ? a->agent_id : "");
+    char open_ts[24], anchor[24], raised[24], figure[24], day[11];
+    /* Shop-level alerts have no session: an empty value, null in Avro. */
+    if (a->session_open_ts == CSM_TS_NONE)
+        open_ts[0] = 0;
+    else
+        snprintf(open_ts, sizeof open_ts, "%lld", (long long)a->session_open_ts);
     snprintf(anchor, sizeof anchor, "%lld", (long long)a->anchor_ts);
     snprintf(raised, sizeof raised, "%lld", (long long)a->raised_ts);
     snprintf(figure, sizeof figure, "%lld", (long long)a->figure);
     csm_day_format(csm_shoptime_day(e->st, a->shop_id, a->anchor_ts), day);
-    const char *fv[] = {"type",
-                        a->type,
-                        "shop_id",
-                        a->shop_id,
-                        "customer_id",
-                        a->customer_id ? a->customer_id : "",
-                        "session_open_ts",
-                        open_ts,
-                        "agent_id",
-                        agent,
-                        "anchor_ts",
-                        anchor,
-                        "raised_ts",
-                        raised,
-                        "figure",
-                        figure,
-                        "day",
-                        day};
+    const char *values[CSM_ALERT_NFIELDS] = {[CSM_ALERT_TYPE] = a->type,
+                                             [CSM_ALERT_SHOP_ID] = a->shop_id,
+                                             [CSM_ALERT_CUSTOMER_ID] =
+                                                 a->customer_id ? a->customer_id : "",
+                                             [CSM_ALERT_SESSION_OPEN_TS] = open_ts,
+                                             [CSM_ALERT_AGENT_ID] = a->agent_id ? a->agent_id : "",
+                                             [CSM_ALERT_ANCHOR_TS] = anchor,
+                                             [CSM_ALERT_RAISED_TS] = raised,
+                                             [CSM_ALERT_FIGURE] = figure,
+                                             [CSM_ALERT_DAY] = day,
+                                             [CSM_ALERT_PLATFORM] = csm_platform_name(a->platform)};
+    const char *fv[2 * CSM_ALERT_NFIELDS];
+    for (int i = 0; i < CSM_ALERT_NFIELDS; i++) {
+        fv[2 * i] = csm_alert_field_names[i];
+        fv[2 * i + 1] = values[i];
+    }
+    csm_alert_outbox_push(&e->alerts, values);
     csm_deltas_xadd(e->deltas, key, (long)e->cfg->alerts_maxlen, fv, sizeof fv / sizeof *fv);
     note_shop(e, a->shop_id);
 }

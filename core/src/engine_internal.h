@@ -3,6 +3,7 @@
 #ifndef CSM_ENGINE_INTERNAL_H
 #define CSM_ENGINE_INTERNAL_H
 
+#include "alert_outbox.h"
 #include "dedup.h"
 #include "engine.h"
 #include "reorder.h"
@@ -42,6 +43,7 @@ struct csm_engine {
     csm_reorder buffer;
     csm_timers timers;
     csm_deltas *deltas;
+    csm_alert_outbox alerts;
     csm_engine_stats stats;
 
     csm_plugin_stat plugin_stats[CSM_MAX_PLUGIN_STATS];

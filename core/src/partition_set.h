@@ -59,6 +59,10 @@ typedef struct csm_pslot {
     int64_t last_idle_ms;  /* last idle advance (monotonic ms) */
     int64_t wait_since_ms; /* merge waiting for the other topic since; 0 not */
     csm_writer snap;       /* snapshot buffer, reused across flushes */
+    /* Alerts topic (run_alerts.c): highest alert seq written to Redis,
+     * highest handed to the producer, and a pause after a failure. */
+    uint64_t alerts_committed, alerts_sent;
+    int64_t alerts_hold_until_ms;
     char ckpt_key[256];
 } csm_pslot;
 

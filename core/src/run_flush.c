@@ -83,6 +83,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
     if (rc == 0) {
         for (size_t k = 0; k < i; k++) {
             csm_deltas_clear(csm_engine_deltas(owners[k]->engine));
+            csm_run_alerts_committed(owners[k]);
             owners[k]->seq++;
             owners[k]->dirty = 0;
         }

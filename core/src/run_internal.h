@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "alerts_out.h"
 #include "chain.h"
 #include "codec.h"
 #include "config.h"
@@ -34,6 +35,7 @@ typedef struct csm_run {
     csm_codec *codec;
     csm_redis_store *redis;
     csm_deadletter *dlq;
+    csm_alerts_out *alerts; /* NULL: no alerts topic */
     rd_kafka_t *rk;
     csm_pset ps;
     const char *topics[2]; /* by csm_stream */
@@ -79,5 +81,18 @@ void csm_run_apply_pause(csm_run *r);
 int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
 /* The periodic flush with the Redis-down state machine. */
 void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);
+
+/* run_alerts.c: the outbox of each partition to the alerts topic. */
+/* Delivery report (csm_alerts_delivered_fn; arg is the csm_run). */
+void csm_run_alerts_delivered(void *arg, int32_t partition, uint64_t seq, int ok);
+/* After a checkpoint load: keeps the slot's alerts and skips those the
+ * alerts partition already holds. 0, or -1 (err) to retry the load. */
+int csm_run_alerts_adopt(csm_run *r, csm_pslot *s, char *err, size_t errlen);
+/* After a successful flush of the slot: its alerts so far are in Redis. */
+void csm_run_alerts_committed(csm_pslot *s);
+/* Produces committed, unsent alerts and serves delivery reports. */
+void csm_run_alerts_pump(csm_run *r, int64_t now_ms);
+/* Before letting partitions go: sends and waits up to timeout_ms. */
+void csm_run_alerts_drain(csm_run *r, int timeout_ms);
 
 #endif

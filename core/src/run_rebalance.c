@@ -48,6 +48,13 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
     }
     free(ck.state);
     s->engine = e;
+    if (csm_run_alerts_adopt(r, s, err, sizeof err)) {
+        csm_logf(r->fatal ? CSM_LOG_ERROR : CSM_LOG_WARN, "run", "partition %d: %s%s",
+                 (int)s->partition, err, r->fatal ? "" : "; will retry");
+        csm_engine_free(e);
+        s->engine = NULL;
+        return -1;
+    }
     s->seq = ck.found ? ck.seq : 0;
     int64_t off[2] = {ck.chat_offset, ck.order_offset};
     for (int t = 0; t < 2; t++) {
@@ -200,6 +207,8 @@ static void on_revoke(csm_run *r, rd_kafka_topic_partition_list_t *parts)
                      "final flush before revoke failed: %s; the next owner resumes from the "
                      "last checkpoint",
                      err);
+        else
+            csm_run_alerts_drain(r, 5000);
     }
     /* librdkafka keeps an application pause across reassignment: lift ours
      * before letting go, or a later owner in this process would stall. */

@@ -85,23 +85,27 @@ start_redis() {
     REDIS_PORT=$port
 }
 
-# start_broker [PARTITIONS]: sets BOOTSTRAP.
+# start_broker [PARTITIONS [EXTRA_TOPICS]]: sets BOOTSTRAP.
 start_broker() {
-    local parts=${1:-4}
-    "$CSM_BIN" broker --partitions "$parts" >"$CSM_TMP/broker.out" 2>"$CSM_TMP/broker.log" &
+    local parts=${1:-4} extra=()
+    [[ -n ${2:-} ]] && extra=(--topics "$2")
+    "$CSM_BIN" broker --partitions "$parts" "${extra[@]}" >"$CSM_TMP/broker.out" \
+        2>"$CSM_TMP/broker.log" &
     CSM_PIDS+=($!)
     wait_until 10 grep -q '^BOOTSTRAP ' "$CSM_TMP/broker.out" || fail "broker printed no BOOTSTRAP"
     BOOTSTRAP=$(sed -n 's/^BOOTSTRAP //p' "$CSM_TMP/broker.out")
     log "broker at $BOOTSTRAP"
 }
 
-# write_config FILE REDIS_PORT [EXTRA_PIPELINE_YAML]: a config for both.
+# write_config FILE REDIS_PORT [EXTRA_PIPELINE_YAML] [EXTRA_KAFKA_YAML]
+# [EXTRA_TOP_LEVEL_YAML]: a config for both.
 write_config() {
-    local file=$1 port=$2 extra=${3:-}
+    local file=$1 port=$2 extra=${3:-} kafka=${4:-} top=${5:-}
     cat >"$file" <<EOF
 kafka:
   brokers: "$BOOTSTRAP"
   group_id: csm-it
+$kafka
 redis:
   host: 127.0.0.1
   port: $port
@@ -112,6 +116,7 @@ schema_dir: "$CSM_SCHEMA_DIR"
 plugin_path: "$CSM_PLUGIN_PATH"
 log:
   level: info
+$top
 EOF
 }
 

@@ -2,13 +2,17 @@
  * one line per message with the dead-letter headers,
  *   <csm.topic> TAB <csm.partition> TAB <csm.offset> TAB <csm.reason> TAB <key>
  * or, with --watermarks, the sum of the partitions' high watermarks
- * (messages ever produced, since the mock never trims below 5 MB). */
+ * (messages ever produced, since the mock never trims below 5 MB), or,
+ * with --alerts SCHEMA_DIR, the alerts topic decoded, one line per record:
+ *   <partition> TAB <csm.alert_seq> TAB <field>=<value> TAB … */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
+
+#include "alert_avro.h"
 
 static void die(const char *what, const char *why)
 {
@@ -69,14 +73,36 @@ static void header(const rd_kafka_message_t *m, const char *name, char *out, siz
     snprintf(out, n, "%.*s", (int)len, (const char *)v);
 }
 
+static void print_alert(csm_alert_avro *a, const rd_kafka_message_t *m)
+{
+    char seq[32];
+    header(m, "csm.alert_seq", seq, sizeof seq);
+    csm_alert_rec rec;
+    if (csm_alert_avro_decode(a, m->payload, m->len, &rec)) {
+        printf("%d\t%s\tundecodable\n", (int)m->partition, seq);
+        return;
+    }
+    printf("%d\t%s", (int)m->partition, seq);
+    for (int i = 0; i < CSM_ALERT_NFIELDS; i++)
+        printf("\t%s=%s", csm_alert_field_names[i], rec.v[i]);
+    printf("\n");
+    csm_alert_rec_clear(&rec);
+}
+
 int main(int argc, char **argv)
 {
     int watermarks = argc > 1 && !strcmp(argv[1], "--watermarks");
-    if (argc != 3 + watermarks) {
-        fprintf(stderr, "usage: dlq_dump [--watermarks] BROKERS TOPIC\n");
+    int alerts = argc > 2 && !strcmp(argv[1], "--alerts");
+    int skip = watermarks + 2 * alerts;
+    if (argc != 3 + skip) {
+        fprintf(stderr, "usage: dlq_dump [--watermarks | --alerts SCHEMA_DIR] BROKERS TOPIC\n");
         return 2;
     }
-    const char *brokers = argv[1 + watermarks], *topic = argv[2 + watermarks];
+    const char *brokers = argv[1 + skip], *topic = argv[2 + skip];
+    char err[512];
+    csm_alert_avro *avro = alerts ? csm_alert_avro_new(argv[2], err, sizeof err) : NULL;
+    if (alerts && !avro)
+        die("--alerts", err);
     rd_kafka_t *rk = consumer(brokers);
     int n = partition_count(rk, topic);
     if (watermarks) {
@@ -107,6 +133,8 @@ int main(int argc, char **argv)
             at_end++;
         } else if (m->err) {
             fprintf(stderr, "dlq_dump: %s\n", rd_kafka_message_errstr(m));
+        } else if (avro) {
+            print_alert(avro, m);
         } else {
             char t[256], p[32], o[32], r[1024];
             header(m, "csm.topic", t, sizeof t);
@@ -120,6 +148,7 @@ int main(int argc, char **argv)
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    csm_alert_avro_free(avro);
     if (at_end < n) {
         fprintf(stderr, "dlq_dump: timed out before the end of %s\n", topic);
         return 1;

@@ -1,0 +1,247 @@
+#include "alerts_out.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "alert_avro.h"
+#include "kafka_conf.h"
+#include "log.h"
+
+struct csm_alerts_out {
+    rd_kafka_t *rk;
+    char *topic;
+    int partitions;
+    int32_t schema_id;
+    csm_alert_avro *avro;
+    const csm_config *cfg;
+    csm_alerts_delivered_fn fn;
+    void *arg;
+};
+
+/* What a delivery report needs back, packed into the message opaque. */
+#define SEQ_BITS 48
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    csm_alerts_out *o = opaque;
+    uint64_t tag = (uint64_t)(uintptr_t)m->_private;
+    int32_t partition = (int32_t)(tag >> SEQ_BITS);
+    uint64_t seq = tag & ((1ull << SEQ_BITS) - 1);
+    if (m->err)
+        csm_logf(CSM_LOG_ERROR, "alerts", "delivery of alert %" PRIu64 " to %s [%d] failed: %s",
+                 seq, o->topic, (int)partition, rd_kafka_err2str(m->err));
+    o->fn(o->arg, partition, seq, !m->err);
+}
+
+static int topic_partitions(rd_kafka_t *rk, const char *topic, char *err, size_t errlen)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+    int n = -1;
+    if (e)
+        snprintf(err, errlen, "kafka.alerts_topic: metadata of '%s': %s", topic,
+                 rd_kafka_err2str(e));
+    else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt <= 0)
+        snprintf(err, errlen,
+                 "kafka.alerts_topic: topic '%s' does not exist (create it with "
+                 "as many partitions as the chat topic)",
+                 topic);
+    else
+        n = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return n;
+}
+
+csm_alerts_out *csm_alerts_out_new(const csm_config *cfg, csm_alerts_delivered_fn fn, void *arg,
+                                   char *err, size_t errlen)
+{
+    static const char *const defaults[] = {"client.id",
+                                           "csmetrics-alerts",
+                                           "enable.idempotence",
+                                           "true",
+                                           "linger.ms",
+                                           "5",
+                                           "message.timeout.ms",
+                                           "0",
+                                           NULL};
+    csm_alerts_out *o = calloc(1, sizeof *o);
+    if (!o)
+        abort();
+    o->cfg = cfg;
+    o->fn = fn;
+    o->arg = arg;
+    o->schema_id = (int32_t)cfg->alerts_schema_id;
+    o->topic = strdup(cfg->alerts_topic);
+    if (!(o->avro = csm_alert_avro_new(cfg->schema_dir, err, errlen)))
+        goto fail;
+    rd_kafka_conf_t *conf = csm_kafka_conf_new(cfg, defaults, err, errlen);
+    if (!conf)
+        goto fail;
+    rd_kafka_conf_set_opaque(conf, o);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    char why[512];
+    if (!(o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why))) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "alerts producer: %s", why);
+        goto fail;
+    }
+    if ((o->partitions = topic_partitions(o->rk, o->topic, err, errlen)) < 0)
+        goto fail;
+    return o;
+fail:
+    csm_alerts_out_free(o);
+    return NULL;
+}
+
+void csm_alerts_out_free(csm_alerts_out *o)
+{
+    if (!o)
+        return;
+    if (o->rk) {
+        if (rd_kafka_flush(o->rk, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            csm_logf(CSM_LOG_WARN, "alerts",
+                     "%d alerts still in flight at exit; the next owner sends them again",
+                     rd_kafka_outq_len(o->rk));
+        rd_kafka_destroy(o->rk);
+    }
+    csm_alert_avro_free(o->avro);
+    free(o->topic);
+    free(o);
+}
+
+int csm_alerts_out_partitions(const csm_alerts_out *o)
+{
+    return o->partitions;
+}
+
+static int header_seq(const rd_kafka_message_t *m, uint64_t *seq)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t n;
+    char num[24];
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, "csm.alert_seq", &v, &n) ||
+        n == 0 || n >= sizeof num)
+        return -1;
+    memcpy(num, v, n);
+    num[n] = 0;
+    char *end;
+    *seq = strtoull(num, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* A short-lived groupless consumer: this runs only when a partition is
+ * taken over with alerts still in its outbox. */
+int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq, char *err,
+                            size_t errlen)
+{
+    *seq = 0;
+    int64_t lo = 0, hi = 0;
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(o->rk, o->topic, partition, &lo, &hi, 10000);
+    if (e) {
+        snprintf(err, errlen, "watermarks of %s [%d]: %s", o->topic, (int)partition,
+                 rd_kafka_err2str(e));
+        return -1;
+    }
+    if (hi <= lo)
+        return 0;
+    /* assign() joins no group, but librdkafka serves consumer_poll() only
+     * on a consumer that has a group id. */
+    char group[512];
+    snprintf(group, sizeof group, "%s.alerts-tail", o->cfg->group_id);
+    const char *const defaults[] = {
+        "group.id", group, "enable.auto.commit", "false", "fetch.wait.max.ms", "10", NULL};
+    rd_kafka_conf_t *conf = csm_kafka_conf_new(o->cfg, defaults, err, errlen);
+    if (!conf)
+        return -1;
+    char why[512];
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    if (!c) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "alerts tail reader: %s", why);
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, o->topic, partition)->offset = hi - 1;
+    rd_kafka_assign(c, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    int rc = -1;
+    snprintf(err, errlen, "no record at %s [%d] offset %" PRId64 " within 15 s", o->topic,
+             (int)partition, hi - 1);
+    for (int tries = 0; tries < 150 && rc; tries++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+        if (!m)
+            continue;
+        if (!m->err && m->offset == hi - 1) {
+            rc = header_seq(m, seq);
+            if (rc)
+                snprintf(err, errlen, "%s [%d] offset %" PRId64 ": no csm.alert_seq header",
+                         o->topic, (int)partition, hi - 1);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return rc;
+}
+
+int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_rec *rec)
+{
+    uint8_t buf[4096];
+    long n = csm_alert_avro_encode(o->avro, rec, o->schema_id, buf, sizeof buf);
+    if (n < 0) {
+        csm_logf(CSM_LOG_ERROR, "alerts", "alert %" PRIu64 " of partition %d cannot be encoded",
+                 rec->seq, (int)partition);
+        return -1;
+    }
+    char key[512], seq[24], part[16];
+    int klen = snprintf(key, sizeof key, "%s:%s", rec->v[CSM_ALERT_SHOP_ID],
+                        rec->v[CSM_ALERT_CUSTOMER_ID]);
+    if (klen < 0 || (size_t)klen >= sizeof key)
+        klen = sizeof key - 1;
+    snprintf(seq, sizeof seq, "%" PRIu64, rec->seq);
+    snprintf(part, sizeof part, "%d", (int)partition);
+    uint64_t tag = ((uint64_t)partition << SEQ_BITS) | (rec->seq & ((1ull << SEQ_BITS) - 1));
+    for (;;) {
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "csm.alert_seq", -1, seq, -1);
+        rd_kafka_header_add(h, "csm.partition", -1, part, -1);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            o->rk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(buf, (size_t)n),
+            RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_HEADERS(h),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag), RD_KAFKA_V_END);
+        if (!e)
+            return 0;
+        rd_kafka_headers_destroy(h);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            csm_logf(CSM_LOG_ERROR, "alerts", "cannot produce to %s: %s", o->topic,
+                     rd_kafka_err2str(e));
+            return -1;
+        }
+        rd_kafka_poll(o->rk, 100);
+    }
+}
+
+void csm_alerts_out_poll(csm_alerts_out *o)
+{
+    rd_kafka_poll(o->rk, 0);
+}
+
+int csm_alerts_out_sync(csm_alerts_out *o, int timeout_ms)
+{
+    if (rd_kafka_outq_len(o->rk) == 0) {
+        rd_kafka_poll(o->rk, 0);
+        return 0;
+    }
+    return rd_kafka_flush(o->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+}
