@@ -24,13 +24,15 @@ struct csm_alerts_out {
 
 /* What a delivery report needs back, packed into the message opaque. */
 #define SEQ_BITS 48
+#define NO_PARTITION 0xffffu
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     csm_alerts_out *o = opaque;
     uint64_t tag = (uint64_t)(uintptr_t)m->_private;
-    int32_t partition = (int32_t)(tag >> SEQ_BITS);
+    uint64_t ptag = tag >> SEQ_BITS;
+    int32_t partition = ptag == NO_PARTITION ? -1 : (int32_t)ptag;
     uint64_t seq = tag & ((1ull << SEQ_BITS) - 1);
     if (m->err)
         csm_logf(CSM_LOG_ERROR, "alerts", "delivery of alert %" PRIu64 " to %s [%d] failed: %s",
@@ -210,13 +212,15 @@ int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_re
         klen = sizeof key - 1;
     snprintf(seq, sizeof seq, "%" PRIu64, rec->seq);
     snprintf(part, sizeof part, "%d", (int)partition);
-    uint64_t tag = ((uint64_t)partition << SEQ_BITS) | (rec->seq & ((1ull << SEQ_BITS) - 1));
+    uint64_t ptag = partition < 0 ? NO_PARTITION : (uint64_t)partition;
+    uint64_t tag = (ptag << SEQ_BITS) | (rec->seq & ((1ull << SEQ_BITS) - 1));
     for (;;) {
         rd_kafka_headers_t *h = rd_kafka_headers_new(2);
         rd_kafka_header_add(h, "csm.alert_seq", -1, seq, -1);
         rd_kafka_header_add(h, "csm.partition", -1, part, -1);
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            o->rk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_PARTITION(partition),
+            o->rk, RD_KAFKA_V_TOPIC(o->topic),
+            RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(buf, (size_t)n),
             RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_HEADERS(h),
             RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag), RD_KAFKA_V_END);

@@ -37,7 +37,9 @@ int csm_alerts_out_partitions(const csm_alerts_out *o);
 int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq, char *err,
                             size_t errlen);
 
-/* Queues one alert. 0, or -1 if it cannot be encoded or queued (logged). */
+/* Queues one alert. @p partition < 0: a shop-level alert of no partition,
+ * placed by the key (csm.alert_seq 0). 0, or -1 if it cannot be encoded
+ * or queued (logged). */
 int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_rec *rec);
 /* Serves delivery reports. */
 void csm_alerts_out_poll(csm_alerts_out *o);

@@ -3,6 +3,7 @@
  * every timer fires. The figures go to the configured Redis (added to
  * what is there, as a second producer of the same events would), or are
  * printed with --print. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "engine.h"
 #include "log.h"
 #include "redis_store.h"
+#include "sbt_redis.h"
 
 typedef struct replay {
     csm_engine *engine;
@@ -56,6 +58,9 @@ static void print_op(void *arg, const csm_delta_op *op)
         for (size_t i = 0; i < op->n_fv; i++)
             fprintf(out, " %s", op->fv[i]);
         fputc('\n', out);
+        break;
+    case CSM_DELTA_ZADD:
+        fprintf(out, "ZADD %s %lld %s\n", op->key, (long long)op->value, op->field);
         break;
     case CSM_DELTA_EXPIREAT:
         break;
@@ -127,11 +132,15 @@ int csm_cmd_replay(int argc, char **argv)
         }
     csm_engine_finish(r.engine);
     csm_deltas *d = csm_engine_deltas(r.engine);
+    /* At the end of input every timer has fired, and so every shop-day
+     * decision (SATISFACTION_BELOW_TARGET) is due. */
     if (print_only) {
+        csm_sbt_close_in_deltas(&cfg, st, d, INT64_MAX);
         csm_deltas_foreach(d, print_op, stdout);
     } else {
         csm_flush_part part = {.deltas = d};
-        if (csm_redis_flush(redis, &part, 1, err, sizeof err) != 0) {
+        if (csm_redis_flush(redis, &part, 1, err, sizeof err) != 0 ||
+            csm_sbt_close_due(redis, &cfg, st, INT64_MAX, NULL, NULL, err, sizeof err) < 0) {
             fprintf(stderr, "csmetrics replay: writing to Redis failed: %s\n", err);
             goto out;
         }

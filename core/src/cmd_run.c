@@ -247,6 +247,7 @@ static void main_loop(csm_run *r)
         if (r->pause_stale)
             csm_run_apply_pause(r);
         csm_deadletter_poll(r->dlq);
+        csm_run_sbt_tick(r, now);
         csm_run_alerts_pump(r, now);
         if (now - last_stats >= 60000) {
             last_stats = now;

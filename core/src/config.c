@@ -13,11 +13,13 @@
 
 #include "config_map.h"
 #include "event_slot.h"
+#include "sat_target.h"
 
 #define OFF(m) offsetof(csm_config, m)
 
 /* The chain used when the configuration names no plugins. */
-static const char *const default_chain[] = {"session", "sla", "unserved"};
+static const char *const default_chain[] = {"session",      "sla", "unserved",
+                                            "satisfaction", "fcr", "orders"};
 
 static const csm_config_entry kafka_keys[] = {
     {CSM_CONFIG_STRING, "brokers", "127.0.0.1:9092", OFF(brokers),
@@ -88,6 +90,12 @@ static const csm_config_entry http_keys[] = {
     {CSM_CONFIG_INT, "port", "0", OFF(http_port), "port of the HTTP endpoint; 0 turns it off"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
 
+static const csm_config_entry alerts_keys[] = {
+    {CSM_CONFIG_STRING, "satisfaction_target", "0.8", OFF(satisfaction_target),
+     "SATISFACTION_BELOW_TARGET when the 7-day rate is under this (0.8 or \"80%\"); "
+     "shops.<id>.satisfaction_target overrides it"},
+    {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
+
 static const csm_config_entry log_keys[] = {
     {CSM_CONFIG_STRING, "level", "info", OFF(log_level_), "error, warn, info or debug"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
@@ -95,22 +103,21 @@ static const csm_config_entry log_keys[] = {
 static const struct section {
     const char *name;
     const csm_config_entry *keys;
-} sections[] = {{"kafka", kafka_keys}, {"redis", redis_keys}, {"pipeline", pipeline_keys},
-                {"time", time_keys},   {"http", http_keys},   {"log", log_keys},
-                {"", top_keys}};
+} sections[] = {{"kafka", kafka_keys},   {"redis", redis_keys}, {"pipeline", pipeline_keys},
+                {"time", time_keys},     {"http", http_keys},   {"log", log_keys},
+                {"alerts", alerts_keys}, {"", top_keys}};
 
 void csm_config_print_reference(void *file)
 {
     FILE *out = file;
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
         csm_config_map_print(sections[i].keys, sections[i].name, out);
-    fprintf(
-        out,
-        "  kafka.schema_ids (map id -> chat|order): Confluent schema ids\n"
-        "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
-        "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
-        "  shops (map shop_id -> {timezone, window, <setting>: value})\n"
-        "  plugins (list of names, or {name: N, <key>: value}); default: session, sla, unserved\n");
+    fprintf(out, "  kafka.schema_ids (map id -> chat|order): Confluent schema ids\n"
+                 "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
+                 "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
+                 "  shops (map shop_id -> {timezone, window, <setting>: value})\n"
+                 "  plugins (list of names, or {name: N, <key>: value}); default: session, sla, "
+                 "unserved, satisfaction, fcr, orders\n");
 }
 
 /* ---- YAML helpers over libyaml's document model ---- */
@@ -398,6 +405,27 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
     }
     if (cfg->flush_interval_ms <= 0) {
         snprintf(err, errlen, "pipeline.flush_interval: must be > 0");
+        return -1;
+    }
+    if (csm_sbt_parse_target(cfg->satisfaction_target) < 0) {
+        snprintf(err, errlen,
+                 "alerts.satisfaction_target: expected a fraction 0..1 or a "
+                 "percentage, got '%s'",
+                 cfg->satisfaction_target);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n_shops; i++)
+        for (size_t k = 0; k < cfg->shops[i].n_settings; k++)
+            if (!strcmp(cfg->shops[i].settings[k].key, "satisfaction_target") &&
+                csm_sbt_parse_target(cfg->shops[i].settings[k].value) < 0) {
+                snprintf(err, errlen,
+                         "shops.%s.satisfaction_target: expected a fraction 0..1 "
+                         "or a percentage, got '%s'",
+                         cfg->shops[i].shop_id, cfg->shops[i].settings[k].value);
+                return -1;
+            }
+    if (cfg->alerts_schema_id > INT32_MAX) {
+        snprintf(err, errlen, "kafka.alerts_schema_id: must be below 2^31");
         return -1;
     }
     if (!*cfg->prefix || strchr(cfg->prefix, '{')) {

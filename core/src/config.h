@@ -43,8 +43,9 @@ typedef struct csm_config {
     char *brokers;
     char *group_id;
     char *chat_topic, *order_topic, *deadletter_topic;
-    char *alerts_topic;       /* "" = none */
-    int64_t alerts_schema_id; /* < 0: plain Avro */
+    char *alerts_topic;        /* "" = none */
+    int64_t alerts_schema_id;  /* < 0: plain Avro */
+    char *satisfaction_target; /* alerts.satisfaction_target, e.g. "0.8" */
     csm_framing framing;
     int32_t schema_ids[16];
     csm_stream schema_streams[16];

@@ -333,6 +333,13 @@ void csm_deltas_sadd(csm_deltas *d, const char *key, const char *member, int64_t
     pair_op(d, CSM_DELTA_SADD, k, m);
 }
 
+void csm_deltas_zadd(csm_deltas *d, const char *key, const char *member, int64_t score)
+{
+    uint32_t k = intern_key(d, key, 0);
+    uint32_t m = strtab_find(&d->names, &d->mem, member, 1);
+    pair_op(d, CSM_DELTA_ZADD, k, m)->value = score;
+}
+
 void csm_deltas_xadd(csm_deltas *d, const char *key, long maxlen, const char *const *fv,
                      size_t n_fv)
 {
@@ -411,6 +418,9 @@ void csm_deltas_merge(csm_deltas *dst, csm_deltas *src)
             break;
         case CSM_DELTA_XADD:
             csm_deltas_xadd(dst, key, o->maxlen, o->fv, o->n_fv);
+            break;
+        case CSM_DELTA_ZADD:
+            csm_deltas_zadd(dst, key, src->names.v[o->name].s, o->value);
             break;
         case CSM_DELTA_EXPIREAT:
             break;

@@ -22,6 +22,8 @@ size_t csm_deltas_size(const csm_deltas *d);
 void csm_deltas_hincr(csm_deltas *d, const char *key, const char *field, int64_t delta,
                       int64_t expire_at);
 void csm_deltas_sadd(csm_deltas *d, const char *key, const char *member, int64_t expire_at);
+/* ZADD key score member (the latest score given wins). */
+void csm_deltas_zadd(csm_deltas *d, const char *key, const char *member, int64_t score);
 /* XADD key MAXLEN = maxlen * f1 v1 f2 v2 … (n_fv strings, even). */
 void csm_deltas_xadd(csm_deltas *d, const char *key, long maxlen, const char *const *fv,
                      size_t n_fv);
@@ -30,20 +32,21 @@ typedef enum csm_delta_kind {
     CSM_DELTA_HINCRBY,
     CSM_DELTA_SADD,
     CSM_DELTA_XADD,
+    CSM_DELTA_ZADD,
     CSM_DELTA_EXPIREAT
 } csm_delta_kind;
 
 typedef struct csm_delta_op {
     csm_delta_kind kind;
     const char *key;
-    const char *field;     /* HINCRBY field / SADD member */
-    int64_t value;         /* HINCRBY delta / EXPIREAT seconds */
+    const char *field;     /* HINCRBY field / SADD, ZADD member */
+    int64_t value;         /* HINCRBY delta / ZADD score / EXPIREAT seconds */
     long maxlen;           /* XADD */
     const char *const *fv; /* XADD field/value strings */
     size_t n_fv;
 } csm_delta_op;
 
-/* Visits every pending operation: all HINCRBY/SADD/XADD in the order they
+/* Visits every pending operation: all HINCRBY/SADD/XADD/ZADD in the order they
  * were first added, then one EXPIREAT per key that has an expiry. */
 typedef void (*csm_delta_visit_fn)(void *arg, const csm_delta_op *op);
 void csm_deltas_foreach(const csm_deltas *d, csm_delta_visit_fn fn, void *arg);

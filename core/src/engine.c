@@ -240,11 +240,13 @@ void csm_engine_advance_to(csm_engine *e, csm_ts w)
 
 void csm_engine_finish(csm_engine *e)
 {
-    drain(e, INT64_MAX);
-    csm_ts last = e->applied_max != CSM_TS_NONE ? e->applied_max : e->event_time;
+    /* Every buffered event is at or before W, so the horizon is known
+     * before draining; a timer that keeps re-arming stops there. */
+    csm_ts last = e->applied_max > e->event_time ? e->applied_max : e->event_time;
     if (last == CSM_TS_NONE)
         return;
     csm_ts horizon = last + FINISH_HORIZON_MS;
+    drain(e, horizon);
     csm_ts deadline;
     while (csm_timers_peek(&e->timers, &deadline) && deadline <= horizon)
         fire_next_timer(e);
@@ -286,4 +288,9 @@ void csm_engine_keep_alerts(csm_engine *e, int keep)
 csm_alert_outbox *csm_engine_alerts(csm_engine *e)
 {
     return &e->alerts;
+}
+
+csm_ts csm_engine_clock(const csm_engine *e)
+{
+    return frontier_of(e);
 }

@@ -70,7 +70,10 @@ void csm_engine_advance_to(csm_engine *e, csm_ts w);
 void csm_engine_finish(csm_engine *e);
 
 csm_ts csm_engine_event_time(const csm_engine *e); /* W, CSM_TS_NONE before any event */
-size_t csm_engine_buffered(const csm_engine *e);   /* events waiting for event time */
+/* What has been applied through: W - allowed_lateness (timers up to it
+ * have fired), CSM_TS_NONE before any event. */
+csm_ts csm_engine_clock(const csm_engine *e);
+size_t csm_engine_buffered(const csm_engine *e); /* events waiting for event time */
 const csm_engine_stats *csm_engine_stats_get(const csm_engine *e);
 /* Sum of the plugins' state_entries() (open sessions, customers…). */
 uint64_t csm_engine_state_entries(const csm_engine *e);

@@ -8,6 +8,7 @@
 #include "bytebuf.h"
 #include "engine_internal.h"
 #include "keys.h"
+#include "sat_target.h"
 #include "log.h"
 
 #define KEY_MAX 512
@@ -104,8 +105,11 @@ static void host_count(csm_host *h, const csm_count *c)
         if (csm_key_block(key, sizeof key, prefix, c->shop_id, "allday", day) > 0)
             add_to_hash(e, key, c, field, hour, expire);
         if (csm_shoptime_in_window(e->st, c->shop_id, c->platform, c->anchor_ts) &&
-            csm_key_block(key, sizeof key, prefix, c->shop_id, "board", day) > 0)
+            csm_key_block(key, sizeof key, prefix, c->shop_id, "board", day) > 0) {
             add_to_hash(e, key, c, field, hour, expire);
+            if (!c->split && !strcmp(c->name, "rated"))
+                csm_sbt_note(e->deltas, e->cfg, e->st, c->shop_id, c->platform, day);
+        }
         break;
     }
     case CSM_SCOPE_AGENT:

@@ -12,4 +12,10 @@ struct redisContext;
 /* NULL + err ("redis HOST:PORT: connect: …") on failure. */
 struct redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t errlen);
 
+/* The store's connection (reconnecting if needed), for the few readers
+ * beside the flush (sbt_redis.c). NULL + err when Redis is unreachable. */
+struct redisContext *csm_redis_store_context(csm_redis_store *s, char *err, size_t errlen);
+/* Drops the connection after a transport error on it. */
+void csm_redis_store_broken(csm_redis_store *s);
+
 #endif

@@ -145,6 +145,16 @@ int csm_redis_store_healthy(const csm_redis_store *s)
     return s && s->healthy;
 }
 
+struct redisContext *csm_redis_store_context(csm_redis_store *s, char *err, size_t errlen)
+{
+    return ensure(s, err, errlen) ? NULL : s->c;
+}
+
+void csm_redis_store_broken(csm_redis_store *s)
+{
+    drop(s);
+}
+
 uint64_t csm_redis_store_commands(const csm_redis_store *s)
 {
     return s ? s->commands : 0;
@@ -260,6 +270,12 @@ static void append_op(void *arg, const csm_delta_op *op)
     case CSM_DELTA_SADD: {
         const char *argv[3] = {"SADD", op->key, op->field};
         p->failed = append(p->s, 3, argv, NULL);
+        break;
+    }
+    case CSM_DELTA_ZADD: {
+        snprintf(num, sizeof num, "%" PRId64, op->value);
+        const char *argv[4] = {"ZADD", op->key, num, op->field};
+        p->failed = append(p->s, 4, argv, NULL);
         break;
     }
     case CSM_DELTA_EXPIREAT: {
@@ -399,18 +415,23 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
         const csm_flush_part *p = &parts[i];
         if (!p->ckpt_key)
             continue;
-        char chat[24], order[24], seq[24];
+        char chat[24], order[24], seq[24], clock[24];
         snprintf(chat, sizeof chat, "%" PRId64, p->chat_offset);
         snprintf(order, sizeof order, "%" PRId64, p->order_offset);
         snprintf(seq, sizeof seq, "%" PRIu64, p->expected_seq + 1);
-        const char *argv[10] = {
-            "HSET", p->ckpt_key, "chat_offset", chat,    "order_offset",
-            order,  "seq",       seq,           "state", p->state ? p->state : ""};
-        size_t lens[10];
-        for (int k = 0; k < 9; k++)
+        /* An engine that has seen no event yet has no clock: "". */
+        if (p->clock == INT64_MIN)
+            clock[0] = 0;
+        else
+            snprintf(clock, sizeof clock, "%" PRId64, p->clock);
+        const char *argv[12] = {
+            "HSET", p->ckpt_key, "chat_offset", chat,  "order_offset", order,
+            "seq",  seq,         "clock",       clock, "state",        p->state ? p->state : ""};
+        size_t lens[12];
+        for (int k = 0; k < 11; k++)
             lens[k] = strlen(argv[k]);
-        lens[9] = p->state ? p->state_len : 0;
-        pc.failed = append(s, 10, argv, lens);
+        lens[11] = p->state ? p->state_len : 0;
+        pc.failed = append(s, 12, argv, lens);
         queued++;
     }
     const char *exec[1] = {"EXEC"};

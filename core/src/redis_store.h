@@ -42,6 +42,7 @@ typedef struct csm_flush_part {
     const char *ckpt_key;  /* NULL: no checkpoint (offline replay) */
     uint64_t expected_seq; /* seq read at load / written at last flush */
     int64_t chat_offset, order_offset;
+    int64_t clock; /* the engine's applied event time (INT64_MIN: none) */
     const void *state;
     size_t state_len;
     const csm_deltas *deltas;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "sbt_redis.h"
 #include "run_internal.h"
 
 #define ALERTS_RETRY_MS 5000
@@ -98,4 +99,28 @@ void csm_run_alerts_drain(csm_run *r, int timeout_ms)
     if (csm_alerts_out_sync(r->alerts, timeout_ms))
         csm_logf(CSM_LOG_WARN, "alerts",
                  "alerts still in flight after %d ms; the next owner sends them again", timeout_ms);
+}
+
+static void sbt_raised(void *arg, const csm_alert_rec *rec)
+{
+    csm_run *r = arg;
+    csm_logf(CSM_LOG_INFO, "alerts", "SATISFACTION_BELOW_TARGET shop=%s day=%s rate=%s bp",
+             rec->v[CSM_ALERT_SHOP_ID], rec->v[CSM_ALERT_DAY], rec->v[CSM_ALERT_FIGURE]);
+    /* At most once on Kafka: a crash between the Redis write and this
+     * send loses the copy (docs/architecture.md). */
+    if (r->alerts)
+        csm_alerts_out_send(r->alerts, -1, rec);
+}
+
+void csm_run_sbt_tick(csm_run *r, int64_t now)
+{
+    if (r->sink_down || r->n_partitions <= 0 || now - r->last_sbt_ms < 1000)
+        return;
+    r->last_sbt_ms = now;
+    char err[512];
+    int64_t clock;
+    if (csm_sbt_min_clock(r->redis, &r->cfg, r->n_partitions, &clock, err, sizeof err) ||
+        (clock != INT64_MIN &&
+         csm_sbt_close_due(r->redis, &r->cfg, r->st, clock, sbt_raised, r, err, sizeof err) < 0))
+        csm_logf(CSM_LOG_WARN, "alerts", "shop-day decisions postponed: %s", err);
 }

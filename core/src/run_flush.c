@@ -74,6 +74,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
                                       .expected_seq = s->seq,
                                       .chat_offset = s->tp[CSM_STREAM_CHAT].next,
                                       .order_offset = s->tp[CSM_STREAM_ORDER].next,
+                                      .clock = csm_engine_clock(s->engine),
                                       .state = s->snap.data,
                                       .state_len = s->snap.len,
                                       .deltas = csm_engine_deltas(s->engine)};

@@ -54,6 +54,11 @@ typedef struct csm_run {
     int64_t reload_at_ms;
 
     uint64_t offered, dead_letters, flushes;
+
+    /* Shop-day decisions (sat_target.h): partitions of the chat topic,
+     * when they were last looked at. */
+    int32_t n_partitions;
+    int64_t last_sbt_ms;
 } csm_run;
 
 int64_t csm_run_now_ms(void); /* monotonic */
@@ -81,6 +86,9 @@ void csm_run_apply_pause(csm_run *r);
 int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
 /* The periodic flush with the Redis-down state machine. */
 void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);
+
+/* Decides the shop-day alerts that every partition's clock has passed. */
+void csm_run_sbt_tick(csm_run *r, int64_t now_ms);
 
 /* run_alerts.c: the outbox of each partition to the alerts topic. */
 /* Delivery report (csm_alerts_delivered_fn; arg is the csm_run). */

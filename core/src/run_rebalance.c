@@ -145,8 +145,25 @@ void csm_run_reload_pending(csm_run *r, int64_t now)
     r->reload_at_ms = failed ? now + 1000 : 0;
 }
 
+/* How many partitions the chat topic has: every one of them must have
+ * passed a shop-day before it is decided. */
+static void count_partitions(csm_run *r)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->rk, r->topics[CSM_STREAM_CHAT], NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    if (!rd_kafka_metadata(r->rk, 0, rkt, &md, 5000) && md->topic_cnt == 1 && !md->topics[0].err)
+        r->n_partitions = md->topics[0].partition_cnt;
+    else
+        csm_logf(CSM_LOG_WARN, "run", "cannot read the partition count of %s",
+                 r->topics[CSM_STREAM_CHAT]);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+}
+
 static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
 {
+    count_partitions(r);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int t = csm_run_topic_index(r, p->topic);

@@ -2,6 +2,7 @@
  * pending Redis writes kept (never flushed) so tests can read them. */
 #include "csmetrics/testkit.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "config.h"
 #include "engine.h"
 #include "keys.h"
+#include "sat_target.h"
 #include "shoptime.h"
 
 struct csm_testkit {
@@ -104,6 +106,8 @@ long csm_testkit_feed_file(csm_testkit *tk, const char *path)
 void csm_testkit_end(csm_testkit *tk)
 {
     csm_engine_finish(tk->engine);
+    /* As `replay`: at the end of input every shop-day decision is due. */
+    csm_sbt_close_in_deltas(&tk->cfg, tk->st, csm_engine_deltas(tk->engine), INT64_MAX);
 }
 
 static int block_key(csm_testkit *tk, const char *block, const char *shop, int32_t day, char *key,
@@ -240,6 +244,10 @@ static void dump_op(void *arg, const csm_delta_op *op)
         len = snprintf(buf, sizeof buf, "%s entry", op->key);
         for (size_t i = 0; i < op->n_fv && len < (int)sizeof buf; i++)
             len += snprintf(buf + len, sizeof buf - (size_t)len, " %s", op->fv[i]);
+        break;
+    case CSM_DELTA_ZADD:
+        len = snprintf(buf, sizeof buf, "%s zmember %s score %lld", op->key, op->field,
+                       (long long)op->value);
         break;
     case CSM_DELTA_EXPIREAT:
         len = snprintf(buf, sizeof buf, "%s expireat %lld", op->key, (long long)op->value);

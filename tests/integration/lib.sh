@@ -135,7 +135,12 @@ stop_run() {
         kill -0 "$RUN_PID" 2>/dev/null || break
         sleep 0.1
     done
-    kill -0 "$RUN_PID" 2>/dev/null && fail "csmetrics run still alive ${limit}s after SIGTERM"
+    if kill -0 "$RUN_PID" 2>/dev/null; then
+        # Where it is stuck, for the log shown on failure.
+        command -v gdb >/dev/null &&
+            gdb -p "$RUN_PID" -batch -ex "thread apply all bt" >"$CSM_TMP/stuck-bt.log" 2>&1
+        fail "csmetrics run still alive ${limit}s after SIGTERM"
+    fi
     wait "$RUN_PID" || rc=$?
     [[ $rc -eq 0 ]] || fail "csmetrics run exited $rc after SIGTERM"
 }

@@ -115,6 +115,9 @@ static void record(void *arg, const csm_delta_op *op)
     case CSM_DELTA_EXPIREAT:
         snprintf(t, 160, "EXPIREAT %s %lld", op->key, (long long)op->value);
         break;
+    case CSM_DELTA_ZADD:
+        snprintf(t, 160, "ZADD %s %lld %s", op->key, (long long)op->value, op->field);
+        break;
     case CSM_DELTA_XADD: {
         int k = snprintf(t, 160, "XADD %s %ld", op->key, op->maxlen);
         for (size_t i = 0; i < op->n_fv; i++)
@@ -235,12 +238,36 @@ static void test_deltas_merge(void **state)
     csm_deltas_free(dst);
 }
 
+/* A sorted-set member is one operation; the latest score given wins, and
+ * merging keeps it. */
+static void test_deltas_zadd(void **state)
+{
+    (void)state;
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_zadd(d, "z", "m1", 5);
+    csm_deltas_zadd(d, "z", "m2", 7);
+    csm_deltas_zadd(d, "z", "m1", 9);
+    rec r = {0};
+    csm_deltas_foreach(d, record, &r);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.text[0], "ZADD z 9 m1");
+    assert_string_equal(r.text[1], "ZADD z 7 m2");
+    csm_deltas *m = csm_deltas_new();
+    csm_deltas_merge(m, d);
+    rec r2 = {0};
+    csm_deltas_foreach(m, record, &r2);
+    assert_int_equal(r2.n, 2);
+    assert_string_equal(r2.text[0], "ZADD z 9 m1");
+    csm_deltas_free(d);
+    csm_deltas_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_day_format_parse),       cmocka_unit_test(test_keys),
         cmocka_unit_test(test_deltas_aggregate_order), cmocka_unit_test(test_deltas_clear_reuse),
-        cmocka_unit_test(test_deltas_merge),
+        cmocka_unit_test(test_deltas_merge),           cmocka_unit_test(test_deltas_zadd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

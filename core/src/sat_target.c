@@ -1,0 +1,174 @@
+#include "sat_target.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event_slot.h"
+#include "keys.h"
+
+/* Members are "YYYY-MM-DD|PLATFORM|shop": fixed-width day first, so a shop
+ * id may contain '|'. */
+
+int csm_sbt_key(char *buf, size_t n, const char *prefix)
+{
+    int len = snprintf(buf, n, "%s:sbt:due", prefix);
+    return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+void csm_sbt_note(csm_deltas *d, const csm_config *cfg, csm_shoptime *st, const char *shop,
+                  csm_platform platform, int32_t day)
+{
+    char key[256], member[512], date[11];
+    if (csm_sbt_key(key, sizeof key, cfg->prefix) < 0)
+        return;
+    for (int32_t k = 0; k < CSM_SBT_WINDOW_DAYS; k++) {
+        csm_day_format(day + k, date);
+        int n =
+            snprintf(member, sizeof member, "%s|%s|%s", date, csm_platform_name(platform), shop);
+        if (n < 0 || (size_t)n >= sizeof member)
+            return;
+        /* Decided once event time passes the end of D+1. */
+        csm_deltas_zadd(d, key, member, csm_shoptime_day_start(st, shop, day + k + 2));
+    }
+}
+
+int64_t csm_sbt_parse_target(const char *s)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+        return -1;
+    if (*end == '%' && !end[1])
+        v /= 100.0;
+    else if (*end)
+        return -1;
+    if (!(v >= 0.0 && v <= 1.0))
+        return -1;
+    return (int64_t)llround(v * 10000.0);
+}
+
+int64_t csm_sbt_target_bp(const csm_config *cfg, csm_shoptime *st, const char *shop)
+{
+    int64_t bp = csm_sbt_parse_target(csm_shoptime_setting(st, shop, "satisfaction_target"));
+    if (bp < 0)
+        bp = csm_sbt_parse_target(cfg->satisfaction_target);
+    return bp < 0 ? 8000 : bp;
+}
+
+static char *fmt_i64(int64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)v);
+    return strdup(num);
+}
+
+int csm_sbt_decide(const csm_config *cfg, csm_shoptime *st, const char *member,
+                   csm_sbt_counter_fn get, void *arg, csm_alert_rec *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    int32_t day;
+    char date[11];
+    const char *bar1 = strchr(member, '|');
+    const char *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
+    if (!bar1 || bar1 - member != 10 || !bar2)
+        return -1;
+    memcpy(date, member, 10);
+    date[10] = 0;
+    if (csm_day_parse(date, &day))
+        return -1;
+    char platform[16];
+    size_t plen = (size_t)(bar2 - bar1 - 1);
+    if (plen >= sizeof platform)
+        return -1;
+    memcpy(platform, bar1 + 1, plen);
+    platform[plen] = 0;
+    const char *shop = bar2 + 1;
+
+    int64_t rated = 0, good = 0;
+    char key[512];
+    for (int32_t k = 0; k < CSM_SBT_WINDOW_DAYS; k++) {
+        if (csm_key_block(key, sizeof key, cfg->prefix, shop, "board", day - k) < 0)
+            return -1;
+        rated += get(arg, key, "rated");
+        good += get(arg, key, "rated_4_5");
+    }
+    int64_t target = csm_sbt_target_bp(cfg, st, shop);
+    /* Strictly below: good / rated < target / 10000, in integers. */
+    if (rated == 0 || good * 10000 >= target * rated)
+        return 0;
+    const char *values[CSM_ALERT_NFIELDS] = {[CSM_ALERT_TYPE] = "SATISFACTION_BELOW_TARGET",
+                                             [CSM_ALERT_SHOP_ID] = shop,
+                                             [CSM_ALERT_CUSTOMER_ID] = "",
+                                             [CSM_ALERT_SESSION_OPEN_TS] = "",
+                                             [CSM_ALERT_AGENT_ID] = "",
+                                             [CSM_ALERT_DAY] = date,
+                                             [CSM_ALERT_PLATFORM] = platform};
+    for (int i = 0; i < CSM_ALERT_NFIELDS; i++)
+        if (values[i] && !(rec->v[i] = strdup(values[i])))
+            abort();
+    /* Anchored at the start of D; raised when D+1 ends (event time, so
+     * every run raises it with the same value); the figure is the 7-day
+     * rate in basis points, rounded down. */
+    rec->v[CSM_ALERT_ANCHOR_TS] = fmt_i64(csm_shoptime_day_start(st, shop, day));
+    rec->v[CSM_ALERT_RAISED_TS] = fmt_i64(csm_shoptime_day_start(st, shop, day + 2));
+    rec->v[CSM_ALERT_FIGURE] = fmt_i64(good * 10000 / rated);
+    return 1;
+}
+
+typedef struct due_list {
+    const char *key;
+    int64_t clock;
+    char **v;
+    size_t n, cap;
+} due_list;
+
+static void collect_due(void *arg, const csm_delta_op *op)
+{
+    due_list *l = arg;
+    if (op->kind != CSM_DELTA_ZADD || strcmp(op->key, l->key) || op->value >= l->clock)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        if (!(l->v = realloc(l->v, l->cap * sizeof *l->v)))
+            abort();
+    }
+    if (!(l->v[l->n++] = strdup(op->field)))
+        abort();
+}
+
+static int64_t delta_counter(void *arg, const char *key, const char *field)
+{
+    return csm_deltas_get(arg, key, field);
+}
+
+long csm_sbt_close_in_deltas(const csm_config *cfg, csm_shoptime *st, csm_deltas *d, int64_t clock)
+{
+    char key[256];
+    if (csm_sbt_key(key, sizeof key, cfg->prefix) < 0)
+        return 0;
+    due_list l = {.key = key, .clock = clock};
+    csm_deltas_foreach(d, collect_due, &l);
+    long raised = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        csm_alert_rec rec;
+        char stream[512];
+        if (csm_sbt_decide(cfg, st, l.v[i], delta_counter, d, &rec) == 1 &&
+            csm_key_alerts(stream, sizeof stream, cfg->prefix, rec.v[CSM_ALERT_SHOP_ID]) > 0) {
+            const char *fv[2 * CSM_ALERT_NFIELDS];
+            for (int f = 0; f < CSM_ALERT_NFIELDS; f++) {
+                fv[2 * f] = csm_alert_field_names[f];
+                fv[2 * f + 1] = rec.v[f];
+            }
+            csm_deltas_xadd(d, stream, (long)cfg->alerts_maxlen, fv, 2 * CSM_ALERT_NFIELDS);
+            raised++;
+        }
+        csm_alert_rec_clear(&rec);
+        free(l.v[i]);
+    }
+    free(l.v);
+    return raised;
+}

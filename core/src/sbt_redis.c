@@ -1,0 +1,149 @@
+#include "sbt_redis.h"
+
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "redis_conn.h"
+
+/* Removing the due member is the guard: whoever removes it writes the
+ * alert, in the same script, so the decision happens exactly once. */
+static const char *const close_script =
+    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+    "if #ARGV > 2 then\n"
+    "  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '*', unpack(ARGV, 3))\n"
+    "end\n"
+    "return 1\n";
+
+int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_partitions,
+                      int64_t *clock, char *err, size_t errlen)
+{
+    *clock = INT64_MIN;
+    redisContext *c = csm_redis_store_context(s, err, errlen);
+    if (!c)
+        return -1;
+    int64_t min = INT64_MAX;
+    int any = 0;
+    for (int32_t p = 0; p < n_partitions; p++) {
+        char key[512];
+        if (csm_key_checkpoint(key, sizeof key, cfg->prefix, cfg->group_id, p) < 0)
+            continue;
+        redisReply *r = redisCommand(c, "HGET %s clock", key);
+        if (!r) {
+            snprintf(err, errlen, "redis: HGET clock: %s", c->errstr);
+            csm_redis_store_broken(s);
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_STRING && r->len > 0) {
+            int64_t v = strtoll(r->str, NULL, 10);
+            if (v < min)
+                min = v;
+            any = 1;
+        }
+        freeReplyObject(r);
+    }
+    if (any)
+        *clock = min;
+    return 0;
+}
+
+typedef struct getter {
+    redisContext *c;
+    int failed;
+} getter;
+
+static int64_t hget(void *arg, const char *key, const char *field)
+{
+    getter *g = arg;
+    redisReply *r = g->failed ? NULL : redisCommand(g->c, "HGET %s %s", key, field);
+    if (!r) {
+        g->failed = 1;
+        return 0;
+    }
+    int64_t v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+    freeReplyObject(r);
+    return v;
+}
+
+/* 1 decided here, 0 someone else did, -1 transport error. */
+static int commit(redisContext *c, const char *due_key, const char *member, const csm_config *cfg,
+                  const csm_alert_rec *rec, int alert)
+{
+    char stream[512] = "", maxlen[24];
+    if (alert && csm_key_alerts(stream, sizeof stream, cfg->prefix, rec->v[CSM_ALERT_SHOP_ID]) < 0)
+        alert = 0;
+    snprintf(maxlen, sizeof maxlen, "%" PRId64, cfg->alerts_maxlen);
+    const char *argv[7 + 2 * CSM_ALERT_NFIELDS];
+    int argc = 0;
+    argv[argc++] = "EVAL";
+    argv[argc++] = close_script;
+    argv[argc++] = "2";
+    argv[argc++] = due_key;
+    argv[argc++] = alert ? stream : due_key;
+    argv[argc++] = member;
+    argv[argc++] = maxlen;
+    for (int i = 0; alert && i < CSM_ALERT_NFIELDS; i++) {
+        argv[argc++] = csm_alert_field_names[i];
+        argv[argc++] = rec->v[i];
+    }
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    if (!r)
+        return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
+    freeReplyObject(r);
+    return rc;
+}
+
+long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
+                       csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen)
+{
+    redisContext *c = csm_redis_store_context(s, err, errlen);
+    if (!c)
+        return -1;
+    char key[256], max[24];
+    if (csm_sbt_key(key, sizeof key, cfg->prefix) < 0) {
+        snprintf(err, errlen, "redis.prefix too long");
+        return -1;
+    }
+    /* Due once event time has passed the score: score < clock. */
+    snprintf(max, sizeof max, "(%" PRId64, clock);
+    long decided = 0;
+    for (;;) {
+        redisReply *r = redisCommand(c, "ZRANGEBYSCORE %s -inf %s LIMIT 0 256", key, max);
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            snprintf(err, errlen, "redis: ZRANGEBYSCORE %s: %s", key,
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+            if (!r)
+                csm_redis_store_broken(s);
+            freeReplyObject(r);
+            return -1;
+        }
+        size_t n = r->elements;
+        for (size_t i = 0; i < n; i++) {
+            const char *member = r->element[i]->str;
+            getter g = {c, 0};
+            csm_alert_rec rec;
+            int alert = csm_sbt_decide(cfg, st, member, hget, &g, &rec);
+            int rc = g.failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1);
+            if (rc < 0) {
+                snprintf(err, errlen, "redis: deciding %s: %s", member, c->errstr);
+                csm_alert_rec_clear(&rec);
+                freeReplyObject(r);
+                csm_redis_store_broken(s);
+                return -1;
+            }
+            if (rc == 1) {
+                decided++;
+                if (alert == 1 && raised)
+                    raised(arg, &rec);
+            }
+            csm_alert_rec_clear(&rec);
+        }
+        freeReplyObject(r);
+        if (n < 256)
+            return decided;
+    }
+}

@@ -1,0 +1,30 @@
+/* SATISFACTION_BELOW_TARGET decisions against Redis (see sat_target.h),
+ * for `run` (all partitions' clocks from their checkpoints) and `replay`
+ * (everything is due at the end of the input). */
+#ifndef CSM_SBT_REDIS_H
+#define CSM_SBT_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert_outbox.h"
+#include "redis_store.h"
+#include "sat_target.h"
+
+/* The smallest clock among the checkpoints of partitions 0..n-1 of
+ * @p group. Partitions without a checkpoint or a clock (they never carried
+ * an event) do not hold it back. 0 with *clock set (INT64_MIN if no
+ * partition has a clock yet), -1 with err. */
+int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_partitions,
+                      int64_t *clock, char *err, size_t errlen);
+
+/* Called for each alert raised (after it is in Redis). */
+typedef void (*csm_sbt_raised_fn)(void *arg, const csm_alert_rec *rec);
+
+/* Decides every due member scored below @p clock, each removed from the
+ * due set together with writing its alert, in one atomic script. Returns
+ * the number of members decided, or -1 with err. */
+long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
+                       csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,392 @@
+/* The FCR calculator (售后3日FCR): fcr_served and fcr_repeated of
+ * metrics.md ("Shop board and all-day figures", "Settled details" → FCR),
+ * computed from the session builder's derived events
+ * (plugins/session/README.md). Per (shop, customer) it keeps the served
+ * sessions whose 72 h repeat window is still open; see README.md for the
+ * readings chosen. */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "csmetrics/plugin.h"
+
+/* The repeat window is part of the figure's definition (3-day FCR), not
+ * a tunable: another value would make fcr_3d_rate another figure. */
+#define REPEAT_WINDOW_MS (72 * 3600000LL)
+
+#define SNAPSHOT_VERSION 1
+#define TAG_SWEEP 1
+
+/* A served session whose repeat is still possible. */
+typedef struct served {
+    uint64_t session_id;
+    csm_ts request_ts;
+    csm_platform platform;
+    int open; /* its CLOSED has not come yet: it may still see an ASSIGNED */
+} served;
+
+typedef struct cust {
+    char *key;     /* shop '\0' customer '\0' */
+    size_t keylen; /* up to the customer's terminator (excluded) */
+    served *v;
+    uint32_t n, cap;
+    UT_hash_handle hh;
+} cust;
+
+typedef struct fcr_ctx {
+    /* config_map */
+    int64_t sweep_interval_ms;
+    /* state */
+    cust *custs;
+    uint64_t sweep_timer; /* 0: none pending */
+} fcr_ctx;
+
+#define OFF(m) offsetof(fcr_ctx, m)
+
+static const csm_config_entry config_map[] = {
+    {CSM_CONFIG_DURATION, "sweep_interval", "1h", OFF(sweep_interval_ms),
+     "how often (event time) served sessions past their 72 h repeat window are forgotten"},
+    {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
+
+/* ---- customer records ---- */
+
+static cust *cust_find(fcr_ctx *c, const char *shop, const char *customer)
+{
+    size_t ls = strlen(shop), lc = strlen(customer);
+    char stack[256], *k = ls + lc + 2 <= sizeof stack ? stack : malloc(ls + lc + 2);
+    if (!k)
+        return NULL;
+    memcpy(k, shop, ls + 1);
+    memcpy(k + ls + 1, customer, lc + 1);
+    cust *r;
+    HASH_FIND(hh, c->custs, k, ls + 1 + lc, r);
+    if (k != stack)
+        free(k);
+    return r;
+}
+
+static void cust_free(cust *r)
+{
+    free(r->v);
+    free(r->key);
+    free(r);
+}
+
+static cust *cust_add(fcr_ctx *c, const char *shop, const char *customer)
+{
+    size_t ls = strlen(shop), lc = strlen(customer);
+    cust *r = calloc(1, sizeof *r);
+    if (!r || !(r->key = malloc(ls + lc + 2))) {
+        free(r);
+        return NULL;
+    }
+    memcpy(r->key, shop, ls + 1);
+    memcpy(r->key + ls + 1, customer, lc + 1);
+    r->keylen = ls + 1 + lc;
+    HASH_ADD_KEYPTR(hh, c->custs, r->key, r->keylen, r);
+    return r;
+}
+
+static void cust_drop(fcr_ctx *c, cust *r)
+{
+    HASH_DEL(c->custs, r);
+    cust_free(r);
+}
+
+static int cust_push(cust *r, served s)
+{
+    if (r->n == r->cap) {
+        uint32_t cap = r->cap ? r->cap * 2 : 2;
+        served *v = realloc(r->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = s;
+    return 0;
+}
+
+static void cust_remove_at(cust *r, uint32_t i)
+{
+    memmove(r->v + i, r->v + i + 1, (r->n - i - 1) * sizeof *r->v);
+    r->n--;
+}
+
+/* A closed served session can only still matter through a request in its
+ * window; event time never goes back, so once now is past it, it is dead.
+ * An open one is kept whatever its age so that a late ASSIGNED of the
+ * same session is recognised as already counted. */
+static int expired(const served *s, csm_ts now)
+{
+    return !s->open && now > s->request_ts + REPEAT_WINDOW_MS;
+}
+
+static void clear(fcr_ctx *c)
+{
+    cust *r, *tmp;
+    HASH_ITER(hh, c->custs, r, tmp)
+    {
+        cust_drop(c, r);
+    }
+}
+
+/* ---- sweep ---- */
+
+static void arm_sweep(fcr_ctx *c, csm_host *h)
+{
+    if (!c->sweep_timer)
+        c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+}
+
+static void sweep(fcr_ctx *c, csm_host *h)
+{
+    csm_ts now = csm_now(h);
+    cust *r, *tmp;
+    HASH_ITER(hh, c->custs, r, tmp)
+    {
+        for (uint32_t i = r->n; i-- > 0;)
+            if (expired(&r->v[i], now))
+                cust_remove_at(r, i);
+        if (!r->n)
+            cust_drop(c, r);
+    }
+}
+
+static void fcr_on_timer(void *vctx, csm_host *h, const csm_timer *t)
+{
+    fcr_ctx *c = vctx;
+    if (t->tag != TAG_SWEEP || t->id != c->sweep_timer)
+        return;
+    c->sweep_timer = 0;
+    sweep(c, h);
+    if (c->custs)
+        arm_sweep(c, h);
+}
+
+/* ---- figures ---- */
+
+static void emit(csm_host *h, const char *shop, csm_platform platform, const char *name,
+                 csm_ts anchor)
+{
+    csm_count k = {.struct_size = sizeof k,
+                   .shop_id = shop,
+                   .platform = platform,
+                   .anchor_ts = anchor,
+                   .scope = CSM_SCOPE_SHOP,
+                   .name = name,
+                   .delta = 1};
+    csm_emit_count(h, &k);
+}
+
+/* fcr_served at the first ASSIGNED that makes the session assigned. */
+static void on_assigned(fcr_ctx *c, csm_host *h, const csm_session *s)
+{
+    if (!s->aftersale || s->merchant_initiated || s->request_ts == CSM_TS_NONE ||
+        s->assign_ts == CSM_TS_NONE || s->close_ts != CSM_TS_NONE)
+        return;
+    cust *r = cust_find(c, s->shop_id, s->customer_id);
+    if (r) {
+        for (uint32_t i = 0; i < r->n; i++)
+            if (r->v[i].session_id == s->id)
+                return; /* a later ASSIGNED of a session already counted */
+    } else if (!(r = cust_add(c, s->shop_id, s->customer_id))) {
+        csm_log(h, 0, "out of memory, session %llu not tracked", (unsigned long long)s->id);
+        return;
+    }
+    served e = {
+        .session_id = s->id, .request_ts = s->request_ts, .platform = s->platform, .open = 1};
+    if (cust_push(r, e)) {
+        csm_log(h, 0, "out of memory, session %llu not tracked", (unsigned long long)s->id);
+        if (!r->n)
+            cust_drop(c, r);
+        return;
+    }
+    emit(h, s->shop_id, s->platform, "fcr_served", s->request_ts);
+    arm_sweep(c, h);
+}
+
+/* A HUMAN_REQUESTED of a later after-sale session repeats every served
+ * session of the customer whose window (req, req + 72 h] holds it. */
+static void on_request(fcr_ctx *c, csm_host *h, const csm_session *s, csm_ts t)
+{
+    if (!s->aftersale)
+        return;
+    cust *r = cust_find(c, s->shop_id, s->customer_id);
+    if (!r)
+        return;
+    for (uint32_t i = r->n; i-- > 0;) {
+        served *e = &r->v[i];
+        if (e->session_id >= s->id)
+            continue; /* the session itself: a repeat needs a later one */
+        if (e->request_ts < t && t <= e->request_ts + REPEAT_WINDOW_MS) {
+            /* Counted once; sessions are sequential, so the served one is
+             * closed and nothing else can need its entry. */
+            emit(h, s->shop_id, e->platform, "fcr_repeated", e->request_ts);
+            cust_remove_at(r, i);
+        } else if (expired(e, t)) {
+            cust_remove_at(r, i);
+        }
+    }
+    if (!r->n)
+        cust_drop(c, r);
+}
+
+static void on_closed(fcr_ctx *c, csm_host *h, const csm_session *s)
+{
+    cust *r = cust_find(c, s->shop_id, s->customer_id);
+    if (!r)
+        return;
+    csm_ts now = csm_now(h);
+    for (uint32_t i = r->n; i-- > 0;) {
+        if (r->v[i].session_id == s->id)
+            r->v[i].open = 0;
+        if (expired(&r->v[i], now))
+            cust_remove_at(r, i);
+    }
+    if (!r->n)
+        cust_drop(c, r);
+}
+
+static void fcr_on_derived(void *vctx, csm_host *h, const csm_derived *d)
+{
+    fcr_ctx *c = vctx;
+    const csm_session *s = d->session;
+    if (!s || !s->shop_id || !s->customer_id)
+        return;
+    switch (d->type) {
+    case CSM_SESSION_ASSIGNED:
+        on_assigned(c, h, s);
+        break;
+    case CSM_SESSION_HUMAN_REQUESTED:
+        on_request(c, h, s, d->ts);
+        break;
+    case CSM_SESSION_CLOSED:
+        on_closed(c, h, s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static int fcr_init(void *vctx, csm_host *h)
+{
+    fcr_ctx *c = vctx;
+    if (c->sweep_interval_ms <= 0) {
+        csm_log(h, 0, "sweep_interval must be positive");
+        return -1;
+    }
+    return 0;
+}
+
+static void fcr_destroy(void *vctx, csm_host *h)
+{
+    (void)h;
+    clear(vctx);
+}
+
+static uint64_t fcr_state_entries(void *vctx, csm_host *h)
+{
+    (void)h;
+    fcr_ctx *c = vctx;
+    return HASH_COUNT(c->custs);
+}
+
+/* ---- snapshot / restore ---- */
+
+static int fcr_snapshot(void *vctx, csm_host *h, csm_writer *w)
+{
+    (void)h;
+    fcr_ctx *c = vctx;
+    csm_api->put_i64(w, SNAPSHOT_VERSION);
+    csm_api->put_i64(w, (int64_t)c->sweep_timer);
+    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->custs));
+    cust *r, *tmp;
+    HASH_ITER(hh, c->custs, r, tmp)
+    {
+        csm_api->put_str(w, r->key);
+        csm_api->put_str(w, r->key + strlen(r->key) + 1);
+        csm_api->put_i64(w, r->n);
+        for (uint32_t i = 0; i < r->n; i++) {
+            csm_api->put_i64(w, (int64_t)r->v[i].session_id);
+            csm_api->put_i64(w, r->v[i].request_ts);
+            csm_api->put_i64(w, r->v[i].platform);
+            csm_api->put_i64(w, r->v[i].open);
+        }
+    }
+    return 0;
+}
+
+static int restore_one(fcr_ctx *c, csm_reader *rd)
+{
+    char *shop = NULL, *customer = NULL;
+    int64_t n;
+    int rc = -1;
+    if (csm_api->get_str(rd, &shop) || csm_api->get_str(rd, &customer) || !shop || !customer ||
+        csm_api->get_i64(rd, &n) || n <= 0 || n > 1000000 || cust_find(c, shop, customer))
+        goto out;
+    cust *r = cust_add(c, shop, customer);
+    if (!r)
+        goto out;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t id, platform, open;
+        served e;
+        if (csm_api->get_i64(rd, &id) || csm_api->get_i64(rd, &e.request_ts) ||
+            csm_api->get_i64(rd, &platform) || csm_api->get_i64(rd, &open) || platform < 0 ||
+            platform >= CSM_PLATFORM_COUNT)
+            goto out;
+        e.session_id = (uint64_t)id;
+        e.platform = (csm_platform)platform;
+        e.open = open != 0;
+        if (cust_push(r, e))
+            goto out;
+    }
+    rc = 0;
+out:
+    free(shop);
+    free(customer);
+    return rc;
+}
+
+static int fcr_restore(void *vctx, csm_host *h, csm_reader *rd)
+{
+    fcr_ctx *c = vctx;
+    int64_t version, timer, n;
+    if (csm_api->get_i64(rd, &version) || version != SNAPSHOT_VERSION ||
+        csm_api->get_i64(rd, &timer) || csm_api->get_i64(rd, &n) || n < 0) {
+        csm_log(h, 0, "unreadable snapshot");
+        return -1;
+    }
+    c->sweep_timer = (uint64_t)timer;
+    for (int64_t i = 0; i < n; i++) {
+        if (restore_one(c, rd)) {
+            csm_log(h, 0, "corrupt snapshot at customer %lld", (long long)i);
+            clear(c);
+            c->sweep_timer = 0;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const csm_plugin descriptor = {
+    .struct_size = sizeof(csm_plugin),
+    .abi_major = CSM_PLUGIN_ABI_MAJOR,
+    .abi_minor = CSM_PLUGIN_ABI_MINOR,
+    .name = "fcr",
+    .description = "after-sale 3-day first-contact resolution: fcr_served, fcr_repeated",
+    .version = "1.0",
+    .ctx_size = sizeof(fcr_ctx),
+    .config_map = config_map,
+    .subscribe = CSM_SUBSCRIBE_DERIVED,
+    .init = fcr_init,
+    .destroy = fcr_destroy,
+    .on_derived = fcr_on_derived,
+    .on_timer = fcr_on_timer,
+    .snapshot = fcr_snapshot,
+    .restore = fcr_restore,
+    .state_entries = fcr_state_entries,
+};
+CSM_PLUGIN_DEFINE(descriptor)

@@ -1,0 +1,75 @@
+/* The satisfaction calculator's state, shared by satisfaction.c (event
+ * handling) and satisfaction_store.c (eviction, snapshot, restore). Not
+ * part of any ABI. */
+#ifndef CSM_SATISFACTION_STATE_H
+#define CSM_SATISFACTION_STATE_H
+
+#include <stdint.h>
+#include <uthash.h>
+
+#include "csmetrics/plugin.h"
+
+#define HOUR_MS 3600000LL
+/* A RATED counts up to and including this long after the first invitation. */
+#define RATING_VALID_MS (24 * HOUR_MS)
+/* Ratings of one customer at one shop per shop-local day; later ones vanish. */
+#define DAILY_RATING_CAP 3
+/* The session builder routes invitations and ratings to a closed session
+ * while they come at most this long after its last activity (close, or a
+ * later invitation or rating routed to it): plugins/session/README.md,
+ * "Ratings". Past that nothing can reach the session again. */
+#define SESSION_REACH_MS (48 * HOUR_MS)
+/* Eviction runs this often in event time while any entry exists. */
+#define SWEEP_EVERY_MS HOUR_MS
+
+enum { TAG_SWEEP = 1 };
+
+/* Flags of sat_sess. */
+enum {
+    F_HUMAN = 1 << 0,          /* assigned at the invitation */
+    F_AFTERSALE = 1 << 1,      /* the session is after-sale */
+    F_INTENT_PENDING = 1 << 2, /* counted rating whose intent figures wait for INTENT_SET */
+};
+
+/* A session that has been invited (or rated with no invitation). Only such
+ * sessions need an entry: without one, nothing has happened yet. */
+typedef struct sat_sess {
+    uint64_t id;
+    csm_ts invite_ts; /* first invitation, or the self-rating standing for it */
+    char *agent;      /* the session's agent at the invitation, NULL if none */
+    uint32_t flags;
+    int32_t stars;     /* the counted rating, 0 while none counted */
+    csm_ts close_ts;   /* CSM_TS_NONE while open */
+    csm_ts last_touch; /* last invitation or rating routed to the session */
+    UT_hash_handle hh;
+} sat_sess;
+
+/* Routed RATEDs of one customer at one shop on one shop-local day. Ratings
+ * arrive in ts order, so only the current day of each customer matters. */
+typedef struct cust_day {
+    char *key;     /* shop '\0' customer '\0' */
+    size_t keylen; /* up to the customer's terminator (excluded) */
+    int32_t day;
+    int32_t n;
+    UT_hash_handle hh;
+} cust_day;
+
+typedef struct sat_ctx {
+    sat_sess *sessions;
+    cust_day *days;
+    uint64_t sweep_timer; /* 0: none pending */
+} sat_ctx;
+
+sat_sess *sat_sess_find(sat_ctx *c, uint64_t id);
+sat_sess *sat_sess_add(sat_ctx *c, uint64_t id);
+/* The customer's day record for shop-local day @p day, created or reset. */
+cust_day *sat_cust_day(sat_ctx *c, const char *shop, const char *customer, int32_t day);
+void sat_clear(sat_ctx *c);
+uint64_t sat_entries(const sat_ctx *c);
+
+void sat_arm_sweep(sat_ctx *c, csm_host *h);
+void sat_sweep(sat_ctx *c, csm_host *h);
+int sat_snapshot(void *vctx, csm_host *h, csm_writer *w);
+int sat_restore(void *vctx, csm_host *h, csm_reader *r);
+
+#endif
