@@ -247,7 +247,7 @@ static void main_loop(csm_run *r)
         if (r->pause_stale)
             csm_run_apply_pause(r);
         csm_deadletter_poll(r->dlq);
-        csm_run_sbt_tick(r, now);
+        csm_run_sbt_tick(r, now, 0);
         csm_run_alerts_pump(r, now);
         if (now - last_stats >= 60000) {
             last_stats = now;
@@ -344,6 +344,10 @@ int csm_cmd_run(int argc, char **argv)
     main_loop(r);
     csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
     int flushed = r->fatal ? -1 : shutdown_flush(r);
+    /* What the last flush made due is decided before leaving, so a stopped
+     * run leaves Redis as complete as its checkpoints say. */
+    if (!flushed)
+        csm_run_sbt_tick(r, csm_run_now_ms(), 1);
     if (!flushed && r->alerts) {
         /* Alerts of the last flush go out, and their delivery is recorded. */
         csm_run_alerts_drain(r, 5000);

@@ -112,9 +112,9 @@ static void sbt_raised(void *arg, const csm_alert_rec *rec)
         csm_alerts_out_send(r->alerts, -1, rec);
 }
 
-void csm_run_sbt_tick(csm_run *r, int64_t now)
+void csm_run_sbt_tick(csm_run *r, int64_t now, int force)
 {
-    if (r->sink_down || r->n_partitions <= 0 || now - r->last_sbt_ms < 1000)
+    if (r->sink_down || r->n_partitions <= 0 || (!force && now - r->last_sbt_ms < 1000))
         return;
     r->last_sbt_ms = now;
     char err[512];

@@ -87,8 +87,9 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
 /* The periodic flush with the Redis-down state machine. */
 void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);
 
-/* Decides the shop-day alerts that every partition's clock has passed. */
-void csm_run_sbt_tick(csm_run *r, int64_t now_ms);
+/* Decides the shop-day alerts that every partition's clock has passed
+ * (about once a second, or now with @p force). */
+void csm_run_sbt_tick(csm_run *r, int64_t now_ms, int force);
 
 /* run_alerts.c: the outbox of each partition to the alerts topic. */
 /* Delivery report (csm_alerts_delivered_fn; arg is the csm_run). */

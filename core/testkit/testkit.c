@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytebuf.h"
 #include "chain.h"
 #include "codec.h"
 #include "config.h"
@@ -277,4 +278,23 @@ void csm_testkit_dump(csm_testkit *tk, FILE *out)
 const char *csm_testkit_prefix(csm_testkit *tk)
 {
     return tk->cfg.prefix;
+}
+
+uint64_t csm_testkit_state_entries(csm_testkit *tk)
+{
+    return csm_engine_state_entries(tk->engine);
+}
+
+size_t csm_testkit_snapshot_bytes(csm_testkit *tk)
+{
+    csm_writer w = {0};
+    size_t n = csm_engine_snapshot(tk->engine, &w) == 0 ? w.len : 0;
+    csm_writer_free(&w);
+    return n;
+}
+
+void csm_testkit_discard_writes(csm_testkit *tk)
+{
+    csm_deltas_clear(csm_engine_deltas(tk->engine));
+    tk->n_alerts = 0;
 }

@@ -85,9 +85,13 @@ if ! cmp -s "$CSM_TMP/dump-a.txt" "$CSM_TMP/dump-b.txt"; then
 fi
 
 # The alerts topics: same records (partition, seq, fields), none twice.
+# SATISFACTION_BELOW_TARGET is left out: its Kafka copy is sent after the
+# Redis decision without an outbox, so a kill in between may lose it
+# (docs/architecture.md); the Redis comparison above covers it.
 for x in a b; do
-    "$CSM_DLQ_DUMP" --alerts "$CSM_SCHEMA_DIR" "$BOOTSTRAP" "cs.alerts.$x" |
-        sort >"$CSM_TMP/alerts-$x.txt" || fail "cannot read cs.alerts.$x"
+    "$CSM_DLQ_DUMP" --alerts "$CSM_SCHEMA_DIR" "$BOOTSTRAP" "cs.alerts.$x" >"$CSM_TMP/alerts-$x.raw" ||
+        fail "cannot read cs.alerts.$x"
+    grep -v "type=SATISFACTION_BELOW_TARGET" "$CSM_TMP/alerts-$x.raw" | sort >"$CSM_TMP/alerts-$x.txt" || true
 done
 dups=$(cut -f1,2 "$CSM_TMP/alerts-b.txt" | uniq -d | wc -l)
 ((dups == 0)) || fail "$dups alerts produced twice after kill -9 (seed $SEED)"

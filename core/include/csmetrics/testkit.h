@@ -74,6 +74,21 @@ void csm_testkit_dump(csm_testkit *tk, FILE *out);
 /** Redis key prefix used ("csm" unless configured). */
 const char *csm_testkit_prefix(csm_testkit *tk);
 
+/* Memory measurements (tests/tools/state_bench.c, docs/memory.md). */
+
+/** Entries of state the chain holds now: the sum of every plugin's
+ *  state_entries() (customer records, tracked sessions, open refunds …,
+ *  each plugin counting its own). */
+uint64_t csm_testkit_state_entries(csm_testkit *tk);
+/** Size in bytes of the engine snapshot a flush would write now (event
+ *  time, dedup memory, buffered events, timers and every plugin's state);
+ *  0 if a plugin's snapshot fails. */
+size_t csm_testkit_snapshot_bytes(csm_testkit *tk);
+/** Forgets every write emitted so far, as `run` does after each flush, so
+ *  that a long run's memory is the engine's state only. Counters, sets and
+ *  alerts read afterwards cover what was emitted since. */
+void csm_testkit_discard_writes(csm_testkit *tk);
+
 #ifdef __cplusplus
 }
 #endif
