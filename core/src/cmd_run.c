@@ -341,6 +341,9 @@ int csm_cmd_run(int argc, char **argv)
         goto out;
     }
     r->last_flush_ms = csm_run_now_ms();
+    /* Known before any assignment: even an instance that owns nothing
+     * yet can decide shop-days that every partition has passed. */
+    csm_run_count_partitions(r);
     main_loop(r);
     csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
     int flushed = r->fatal ? -1 : shutdown_flush(r);

@@ -87,6 +87,8 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
 /* The periodic flush with the Redis-down state machine. */
 void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);
 
+/* Reads the chat topic's partition count into r->n_partitions. */
+void csm_run_count_partitions(csm_run *r);
 /* Decides the shop-day alerts that every partition's clock has passed
  * (about once a second, or now with @p force). */
 void csm_run_sbt_tick(csm_run *r, int64_t now_ms, int force);

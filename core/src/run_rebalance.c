@@ -147,7 +147,7 @@ void csm_run_reload_pending(csm_run *r, int64_t now)
 
 /* How many partitions the chat topic has: every one of them must have
  * passed a shop-day before it is decided. */
-static void count_partitions(csm_run *r)
+void csm_run_count_partitions(csm_run *r)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->rk, r->topics[CSM_STREAM_CHAT], NULL);
     const struct rd_kafka_metadata *md = NULL;
@@ -163,7 +163,7 @@ static void count_partitions(csm_run *r)
 
 static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
 {
-    count_partitions(r);
+    csm_run_count_partitions(r);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int t = csm_run_topic_index(r, p->topic);

@@ -7,12 +7,16 @@
 # both runs' Kafka alerts topics must hold the same alerts, once each.
 #
 # KILLS (default 5) sets the number of kills; SEED (default: random) the
-# moments; SESSIONS (default 6000, about 45 000 events) the size of the stream.
+# moments; SESSIONS (default 6000, about 45 000 events) the size of the stream;
+# DAYS (default 4) how many days it spans.
 source "$(dirname "$0")/lib.sh"
 csm_setup
 KILLS=${KILLS:-5}
 SEED=${SEED:-$RANDOM}
 SESSIONS=${SESSIONS:-6000}
+# Several days, so the long-horizon state (21-day after-sale look-back, 72 h
+# FCR window, 15-day escalation look-back) crosses the kills.
+DAYS=${DAYS:-4}
 RANDOM=$SEED
 log "seed $SEED, $KILLS kills, $SESSIONS sessions"
 
@@ -34,7 +38,7 @@ for x in a b; do
         "$CSM_TMP/$x.yaml"
 done
 
-"$CSM_BIN" gen --out "$CSM_TMP/events.jsonl" --seed 7 --sessions "$SESSIONS" \
+"$CSM_BIN" gen --out "$CSM_TMP/events.jsonl" --seed 7 --sessions "$SESSIONS" --days "$DAYS" \
     >"$CSM_TMP/gen.log" 2>&1 || fail "gen failed: $(cat "$CSM_TMP/gen.log")"
 "$CSM_BIN" produce -c "$CSM_TMP/a.yaml" "$CSM_TMP/events.jsonl" \
     >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed: $(cat "$CSM_TMP/produce.log")"
