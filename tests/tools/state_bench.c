@@ -24,8 +24,10 @@
  *   event_time  the largest event ts seen so far (UTC)
  * Every N events the pending writes are discarded (csm_testkit_discard_writes),
  * as `run` clears them after each flush; --flush-every 0 keeps them all.
- * At the end: the figures per tracked customer at the checkpoint of
- * maximum state (most entries), and the peaks.
+ * At the end: the figures per tracked customer at the checkpoint with the
+ * most tracked customers (the session builder's maximum state; the same
+ * checkpoint for every chain on one input, so chains compare), and the
+ * peaks of heap, snapshot and entries.
  *
  * The first pass (input scan and reference chain) runs, and frees all it
  * allocated, before the measured kit's baseline is taken; the measuring
@@ -346,28 +348,28 @@ int main(int argc, char **argv)
            "(shop, customer) pairs in the input\n",
            verdicts[CSM_TK_ACCEPTED], verdicts[CSM_TK_DUPLICATE], verdicts[CSM_TK_LATE],
            verdicts[CSM_TK_DEADLETTER], ps.n ? ps.v[ps.n - 1].pairs : 0);
-    printf("# maximum state at event %ld (%s): %" PRIu64 " entries, %" PRIu64
-           " tracked customers, heap %zu bytes, snapshot %zu bytes\n",
-           peak.events, when, peak.entries, peak.customers, peak.heap, peak.snapshot);
+    printf("# most tracked customers at event %ld (%s): %" PRIu64 " customers, %" PRIu64
+           " entries, heap %zu bytes, snapshot %zu bytes\n",
+           peak.events, when, peak.customers, peak.entries, peak.heap, peak.snapshot);
     double c = peak.customers ? (double)peak.customers : 1;
     printf("# per tracked customer there: heap %.0f bytes (%.0f over the empty kit), "
            "snapshot %.0f bytes\n",
            (double)peak.heap / c, ((double)peak.heap - (double)empty) / c,
            (double)peak.snapshot / c);
     printf("# peaks: heap %zu bytes (event %ld), snapshot %zu bytes (event %ld), %" PRIu64
-           " tracked customers (event %ld)\n",
-           max_heap.heap, max_heap.events, max_snap.snapshot, max_snap.events, max_cust.customers,
-           max_cust.events);
+           " entries (event %ld)\n",
+           max_heap.heap, max_heap.events, max_snap.snapshot, max_snap.events, max_entries.entries,
+           max_entries.events);
     /* One line for scripts. */
     printf("result chain=%s events=%ld customers=%" PRIu64 " entries=%" PRIu64
            " heap=%zu empty=%zu snapshot=%zu heap_per_customer=%.1f snapshot_per_customer=%.1f "
-           "peak_heap=%zu peak_snapshot=%zu peak_customers=%" PRIu64 "\n",
+           "peak_heap=%zu peak_snapshot=%zu peak_entries=%" PRIu64 "\n",
            chain    ? chain
            : config ? config
                     : "default",
            peak.events, peak.customers, peak.entries, peak.heap, empty, peak.snapshot,
            (double)peak.heap / c, (double)peak.snapshot / c, max_heap.heap, max_snap.snapshot,
-           max_cust.customers);
+           max_entries.entries);
 
     csm_testkit_free(tk);
     free(buf);
