@@ -117,15 +117,30 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
     return n;
 }
 
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A quiet partition's event time follows the wall clock from its last
  * event, so session timeouts and alerts fire without new traffic. One
- * step a second is plenty for minute-scale timers. */
+ * step a second is plenty for minute-scale timers. A partition that has
+ * never carried an event starts from the wall clock once both its topics
+ * are read to the end: it too must have an event time, or the shop-day
+ * decisions (which wait for every partition) would never be made. */
 static void idle_advance(csm_run *r, csm_pslot *s, int64_t now)
 {
     int64_t quiet = now - s->last_msg_ms;
-    if (s->w_last == CSM_TS_NONE || s->tp[0].q.len || s->tp[1].q.len ||
-        quiet < r->cfg.idle_advance_ms || now - s->last_idle_ms < 1000)
+    if (s->tp[0].q.len || s->tp[1].q.len || quiet < r->cfg.idle_advance_ms ||
+        now - s->last_idle_ms < 1000)
         return;
+    if (s->w_last == CSM_TS_NONE) {
+        if (!s->tp[0].eof || !s->tp[1].eof || csm_engine_event_time(s->engine) != CSM_TS_NONE)
+            return;
+        s->w_last = wall_now_ms() - quiet;
+    }
     csm_engine_advance_to(s->engine, s->w_last + quiet);
     s->last_idle_ms = now;
     s->dirty = 1;

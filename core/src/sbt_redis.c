@@ -26,26 +26,27 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
     if (!c)
         return -1;
     int64_t min = INT64_MAX;
-    int any = 0;
     for (int32_t p = 0; p < n_partitions; p++) {
         char key[512];
         if (csm_key_checkpoint(key, sizeof key, cfg->prefix, cfg->group_id, p) < 0)
-            continue;
+            return 0;
         redisReply *r = redisCommand(c, "HGET %s clock", key);
         if (!r) {
             snprintf(err, errlen, "redis: HGET clock: %s", c->errstr);
             csm_redis_store_broken(s);
             return -1;
         }
-        if (r->type == REDIS_REPLY_STRING && r->len > 0) {
-            int64_t v = strtoll(r->str, NULL, 10);
-            if (v < min)
-                min = v;
-            any = 1;
-        }
+        /* A partition without a clock yet may still hold ratings of any
+         * day: nothing is final until it has one. */
+        int has = r->type == REDIS_REPLY_STRING && r->len > 0;
+        int64_t v = has ? strtoll(r->str, NULL, 10) : 0;
         freeReplyObject(r);
+        if (!has)
+            return 0;
+        if (v < min)
+            min = v;
     }
-    if (any)
+    if (n_partitions > 0)
         *clock = min;
     return 0;
 }

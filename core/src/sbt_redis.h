@@ -11,10 +11,9 @@
 #include "redis_store.h"
 #include "sat_target.h"
 
-/* The smallest clock among the checkpoints of partitions 0..n-1 of
- * @p group. Partitions without a checkpoint or a clock (they never carried
- * an event) do not hold it back. 0 with *clock set (INT64_MIN if no
- * partition has a clock yet), -1 with err. */
+/* The smallest clock among the checkpoints of partitions 0..n-1 of the
+ * group: INT64_MIN while any of them has none yet (an empty partition
+ * gets one from idle advance). 0 with *clock set, -1 with err. */
 int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_partitions,
                       int64_t *clock, char *err, size_t errlen);
 
