@@ -124,24 +124,63 @@ int csm_alerts_out_partitions(const csm_alerts_out *o)
     return o->partitions;
 }
 
-static int header_seq(const rd_kafka_message_t *m, uint64_t *seq)
+/* The value of header @p name as a number; -1 if absent or malformed. */
+static int header_num(const rd_kafka_message_t *m, const char *name, int64_t *out)
 {
     rd_kafka_headers_t *h = NULL;
     const void *v;
     size_t n;
     char num[24];
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, "csm.alert_seq", &v, &n) ||
-        n == 0 || n >= sizeof num)
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &n) || n == 0 ||
+        n >= sizeof num)
         return -1;
     memcpy(num, v, n);
     num[n] = 0;
     char *end;
-    *seq = strtoull(num, &end, 10);
+    *out = strtoll(num, &end, 10);
     return *end ? -1 : 0;
 }
 
+/* Reads offsets [start, hi) of the alerts partition: the largest
+ * csm.alert_seq among the records this partition's owners wrote (shop-day
+ * alerts of no partition share the topic and are skipped). 1 found,
+ * 0 none, -1 when the records did not arrive in time. */
+static int scan_tail(rd_kafka_t *c, const char *topic, int32_t partition, int64_t start, int64_t hi,
+                     uint64_t *seq)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = start;
+    rd_kafka_assign(c, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    int found = 0;
+    int64_t next = start;
+    for (int tries = 0; tries < 150 && next < hi;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+        if (!m) {
+            tries++;
+            continue;
+        }
+        int64_t src, sq;
+        if (!m->err && m->partition == partition && m->offset >= next) {
+            next = m->offset + 1;
+            if (!header_num(m, "csm.partition", &src) && src == partition &&
+                !header_num(m, "csm.alert_seq", &sq) && sq > 0 && (uint64_t)sq > *seq) {
+                *seq = (uint64_t)sq;
+                found = 1;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_assign(c, NULL);
+    return next < hi ? -1 : found;
+}
+
+#define TAIL_WINDOW 256
+
 /* A short-lived groupless consumer: this runs only when a partition is
- * taken over with alerts still in its outbox. */
+ * taken over with alerts still in its outbox. Records are in seq order
+ * (one idempotent producer per owner), so the last one of ours wins; the
+ * window widens backwards past shop-day alerts until one is found. */
 int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq, char *err,
                             size_t errlen)
 {
@@ -172,28 +211,19 @@ int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq,
         snprintf(err, errlen, "alerts tail reader: %s", why);
         return -1;
     }
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, o->topic, partition)->offset = hi - 1;
-    rd_kafka_assign(c, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    int rc = -1;
-    snprintf(err, errlen, "no record at %s [%d] offset %" PRId64 " within 15 s", o->topic,
-             (int)partition, hi - 1);
-    for (int tries = 0; tries < 150 && rc; tries++) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
-        if (!m)
-            continue;
-        if (!m->err && m->offset == hi - 1) {
-            rc = header_seq(m, seq);
-            if (rc)
-                snprintf(err, errlen, "%s [%d] offset %" PRId64 ": no csm.alert_seq header",
-                         o->topic, (int)partition, hi - 1);
-        }
-        rd_kafka_message_destroy(m);
+    int rc = 0;
+    for (int64_t end = hi, window = TAIL_WINDOW; end > lo; end -= window, window *= 2) {
+        int64_t start = end - window > lo ? end - window : lo;
+        rc = scan_tail(c, o->topic, partition, start, end, seq);
+        if (rc < 0)
+            snprintf(err, errlen, "%s [%d]: offsets %" PRId64 "..%" PRId64 " not read within 15 s",
+                     o->topic, (int)partition, start, end - 1);
+        if (rc)
+            break;
     }
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_rec *rec)
