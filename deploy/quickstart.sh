@@ -92,7 +92,11 @@ wait "$run_pid" || true
 tail -n 3 "$work/run.log"
 
 shop=$(redis-cli -p "$port" smembers csm:shops | sort | head -1)
-day=$(redis-cli -p "$port" --scan --pattern "csm:{$shop}:allday:*" | sed 's/.*://' | sort | tail -1)
+# The shop's busiest day (later days hold only figures anchored after the
+# traffic, such as refunds finishing or the 7-day satisfaction decisions).
+day=$(for k in $(redis-cli -p "$port" --scan --pattern "csm:{$shop}:allday:*"); do
+    echo "$(redis-cli -p "$port" hget "$k" sessions_started) ${k##*:}"
+done | sort -n | tail -1 | cut -d' ' -f2)
 echo
 echo "==== csmetrics report --shop $shop --day $day"
 "$bin" report -c "$cfg" --shop "$shop" --day "$day"

@@ -4,6 +4,7 @@
  * them add up correctly over days. */
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,10 +241,17 @@ static char *dup_field(const redisReply *fv, const char *name)
     return v && *v ? strdup(v) : NULL;
 }
 
+/* NO_TS for an empty or missing value (shop-level alerts have no session). */
+#define NO_TS LLONG_MIN
 static long long int_field(const redisReply *fv, const char *name)
 {
     const char *v = entry_field(fv, name);
-    return v ? strtoll(v, NULL, 10) : 0;
+    return v && *v ? strtoll(v, NULL, 10) : NO_TS;
+}
+
+static json_t *int_or_null(long long v)
+{
+    return v == NO_TS ? json_null() : json_integer(v);
 }
 
 static int read_alerts(reader *rd, const char *prefix, report *r)
@@ -441,11 +449,11 @@ static json_t *report_json(const report *r, const char *only_agent)
         json_object_set_new(ao, "type", str_or_null(a->type));
         json_object_set_new(ao, "shop_id", str_or_null(a->shop_id));
         json_object_set_new(ao, "customer_id", str_or_null(a->customer_id));
-        json_object_set_new(ao, "session_open_ts", json_integer(a->session_open_ts));
+        json_object_set_new(ao, "session_open_ts", int_or_null(a->session_open_ts));
         json_object_set_new(ao, "agent_id", str_or_null(a->agent_id));
-        json_object_set_new(ao, "anchor_ts", json_integer(a->anchor_ts));
-        json_object_set_new(ao, "raised_ts", json_integer(a->raised_ts));
-        json_object_set_new(ao, "figure", json_integer(a->figure));
+        json_object_set_new(ao, "anchor_ts", int_or_null(a->anchor_ts));
+        json_object_set_new(ao, "raised_ts", int_or_null(a->raised_ts));
+        json_object_set_new(ao, "figure", int_or_null(a->figure));
         json_object_set_new(ao, "day", str_or_null(a->day));
         json_array_append_new(alerts, ao);
     }
