@@ -95,7 +95,8 @@ shop=$(redis-cli -p "$port" smembers csm:shops | sort | head -1)
 # The shop's busiest day (later days hold only figures anchored after the
 # traffic, such as refunds finishing or the 7-day satisfaction decisions).
 day=$(for k in $(redis-cli -p "$port" --scan --pattern "csm:{$shop}:allday:*"); do
-    echo "$(redis-cli -p "$port" hget "$k" sessions_started) ${k##*:}"
+    n=$(redis-cli -p "$port" hget "$k" sessions_started)
+    echo "${n:-0} ${k##*:}"
 done | sort -n | tail -1 | cut -d' ' -f2)
 echo
 echo "==== csmetrics report --shop $shop --day $day"
