@@ -14,7 +14,8 @@
  *   customers   tracked customers: the session builder's records, i.e. the
  *               (shop, customer) pairs the builder still holds state for
  *               (from a first pass with the chain `plugins: [session]`, or
- *               --ref-config; with --no-ref, the state entries)
+ *               --ref-config; with --no-ref or --chain session, the state
+ *               entries)
  *   entries     csm_testkit_state_entries() of the measured chain
  *   heap        bytes in use by malloc (mallinfo2 uordblks + hblkhd) minus
  *               the value before the kit was created: the engine (dedup
@@ -29,9 +30,9 @@
  * checkpoint for every chain on one input, so chains compare), and the
  * peaks of heap, snapshot and entries.
  *
- * The first pass (input scan and reference chain) runs, and frees all it
- * allocated, before the measured kit's baseline is taken; the measuring
- * pass allocates nothing of its own after the baseline. */
+ * The first pass (input scan and reference chain) runs and frees its kit
+ * before the measured kit's baseline is taken; after the baseline the tool
+ * allocates nothing of its own, so the heap figure is the kit's. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <malloc.h>
@@ -272,9 +273,12 @@ int main(int argc, char **argv)
     if (!path || (chain && config) || every <= 0 || flush_every < 0)
         usage();
     /* stdout's buffer is static, so printing allocates nothing. */
-    static char outbuf[1 << 16];
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    static char outbuf[1 << 12];
+    setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
 
+    /* The session builder alone counts its own customers. */
+    if (chain && !strcmp(chain, "session") && !ref_config)
+        no_ref = 1;
     char *yaml = chain ? chain_yaml(chain) : config ? read_text(config) : NULL;
     char *ref_yaml = no_ref       ? NULL
                      : ref_config ? read_text(ref_config)

@@ -84,9 +84,11 @@ uint64_t csm_testkit_state_entries(csm_testkit *tk);
  *  time, dedup memory, buffered events, timers and every plugin's state);
  *  0 if a plugin's snapshot fails. */
 size_t csm_testkit_snapshot_bytes(csm_testkit *tk);
-/** Forgets every write emitted so far, as `run` does after each flush, so
- *  that a long run's memory is the engine's state only. Counters, sets and
- *  alerts read afterwards cover what was emitted since. */
+/** Forgets every write emitted so far, as `run` does after each flush (the
+ *  buffers are kept for reuse), so that a long run does not accumulate
+ *  them. Counters, sets and alerts read afterwards, and the
+ *  SATISFACTION_BELOW_TARGET decisions of csm_testkit_end(), see only what
+ *  was emitted since. The engine and plugin state are untouched. */
 void csm_testkit_discard_writes(csm_testkit *tk);
 
 #ifdef __cplusplus
