@@ -32,12 +32,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     csm_alerts_out *o = opaque;
     uint64_t tag = (uint64_t)(uintptr_t)m->_private;
     uint64_t ptag = tag >> SEQ_BITS;
-    int32_t partition = ptag == NO_PARTITION ? -1 : (int32_t)ptag;
+    int32_t source = ptag == NO_PARTITION ? -1 : (int32_t)ptag;
     uint64_t seq = tag & ((1ull << SEQ_BITS) - 1);
     if (m->err)
         csm_logf(CSM_LOG_ERROR, "alerts", "delivery of alert %" PRIu64 " to %s [%d] failed: %s",
-                 seq, o->topic, (int)partition, rd_kafka_err2str(m->err));
-    o->fn(o->arg, partition, seq, !m->err);
+                 seq, o->topic, (int)m->partition, rd_kafka_err2str(m->err));
+    o->fn(o->arg, source, seq, !m->err);
 }
 
 static int topic_partitions(rd_kafka_t *rk, const char *topic, char *err, size_t errlen)
@@ -142,11 +142,12 @@ static int header_num(const rd_kafka_message_t *m, const char *name, int64_t *ou
 }
 
 /* Reads offsets [start, hi) of the alerts partition: the largest
- * csm.alert_seq among the records this partition's owners wrote (shop-day
- * alerts of no partition share the topic and are skipped). 1 found,
- * 0 none, -1 when the records did not arrive in time. */
-static int scan_tail(rd_kafka_t *c, const char *topic, int32_t partition, int64_t start, int64_t hi,
-                     uint64_t *seq)
+ * csm.alert_seq among the records of @p source (csm.partition header:
+ * this partition's owners, or -1 for the shop-day alerts that share
+ * partition 0). 1 found, 0 none, -1 when the records did not arrive in
+ * time. */
+static int scan_tail(rd_kafka_t *c, const char *topic, int32_t partition, int32_t source,
+                     int64_t start, int64_t hi, uint64_t *seq)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset = start;
@@ -163,7 +164,7 @@ static int scan_tail(rd_kafka_t *c, const char *topic, int32_t partition, int64_
         int64_t src, sq;
         if (!m->err && m->partition == partition && m->offset >= next) {
             next = m->offset + 1;
-            if (!header_num(m, "csm.partition", &src) && src == partition &&
+            if (!header_num(m, "csm.partition", &src) && src == source &&
                 !header_num(m, "csm.alert_seq", &sq) && sq > 0 && (uint64_t)sq > *seq) {
                 *seq = (uint64_t)sq;
                 found = 1;
@@ -181,8 +182,8 @@ static int scan_tail(rd_kafka_t *c, const char *topic, int32_t partition, int64_
  * taken over with alerts still in its outbox. Records are in seq order
  * (one idempotent producer per owner), so the last one of ours wins; the
  * window widens backwards past shop-day alerts until one is found. */
-int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq, char *err,
-                            size_t errlen)
+int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, int32_t source, uint64_t *seq,
+                            char *err, size_t errlen)
 {
     *seq = 0;
     int64_t lo = 0, hi = 0;
@@ -214,7 +215,7 @@ int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq,
     int rc = 0;
     for (int64_t end = hi, window = TAIL_WINDOW; end > lo; end -= window, window *= 2) {
         int64_t start = end - window > lo ? end - window : lo;
-        rc = scan_tail(c, o->topic, partition, start, end, seq);
+        rc = scan_tail(c, o->topic, partition, source, start, end, seq);
         if (rc < 0)
             snprintf(err, errlen, "%s [%d]: offsets %" PRId64 "..%" PRId64 " not read within 15 s",
                      o->topic, (int)partition, start, end - 1);
@@ -226,7 +227,8 @@ int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq,
     return rc < 0 ? -1 : 0;
 }
 
-int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_rec *rec)
+int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, int32_t source,
+                        const csm_alert_rec *rec)
 {
     uint8_t buf[4096];
     long n = csm_alert_avro_encode(o->avro, rec, o->schema_id, buf, sizeof buf);
@@ -241,16 +243,15 @@ int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_re
     if (klen < 0 || (size_t)klen >= sizeof key)
         klen = sizeof key - 1;
     snprintf(seq, sizeof seq, "%" PRIu64, rec->seq);
-    snprintf(part, sizeof part, "%d", (int)partition);
-    uint64_t ptag = partition < 0 ? NO_PARTITION : (uint64_t)partition;
+    snprintf(part, sizeof part, "%d", (int)source);
+    uint64_t ptag = source < 0 ? NO_PARTITION : (uint64_t)source;
     uint64_t tag = (ptag << SEQ_BITS) | (rec->seq & ((1ull << SEQ_BITS) - 1));
     for (;;) {
         rd_kafka_headers_t *h = rd_kafka_headers_new(2);
         rd_kafka_header_add(h, "csm.alert_seq", -1, seq, -1);
         rd_kafka_header_add(h, "csm.partition", -1, part, -1);
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            o->rk, RD_KAFKA_V_TOPIC(o->topic),
-            RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+            o->rk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_PARTITION(partition),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(buf, (size_t)n),
             RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_HEADERS(h),
             RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag), RD_KAFKA_V_END);

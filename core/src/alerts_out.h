@@ -19,8 +19,9 @@
 
 typedef struct csm_alerts_out csm_alerts_out;
 
-/* Called from csm_alerts_out_poll() for every delivery report. */
-typedef void (*csm_alerts_delivered_fn)(void *arg, int32_t partition, uint64_t seq, int ok);
+/* Called from csm_alerts_out_poll() for every delivery report, with the
+ * source given to csm_alerts_out_send(). */
+typedef void (*csm_alerts_delivered_fn)(void *arg, int32_t source, uint64_t seq, int ok);
 
 /* Producer for cfg->alerts_topic, records encoded with alert.avsc from
  * cfg->schema_dir. Checks that the topic exists. NULL + err on failure. */
@@ -32,15 +33,18 @@ void csm_alerts_out_free(csm_alerts_out *o);
 /* Partition count of the alerts topic (read at creation). */
 int csm_alerts_out_partitions(const csm_alerts_out *o);
 
-/* The csm.alert_seq of the last record in alerts partition @p partition
- * (0 if it is empty). 0, or -1 with err when the broker cannot tell. */
-int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, uint64_t *seq, char *err,
-                            size_t errlen);
+/* The largest csm.alert_seq among the records of @p source (a source
+ * partition, or -1 for shop-day alerts) at the end of alerts partition
+ * @p partition (0 if none). 0, or -1 with err when the broker cannot tell. */
+int csm_alerts_out_last_seq(csm_alerts_out *o, int32_t partition, int32_t source, uint64_t *seq,
+                            char *err, size_t errlen);
 
-/* Queues one alert. @p partition < 0: a shop-level alert of no partition,
- * placed by the key (csm.alert_seq 0). 0, or -1 if it cannot be encoded
+/* Queues one alert to alerts partition @p partition, with headers
+ * csm.partition = @p source (the source partition, or -1 for shop-day
+ * alerts) and csm.alert_seq = rec->seq. 0, or -1 if it cannot be encoded
  * or queued (logged). */
-int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, const csm_alert_rec *rec);
+int csm_alerts_out_send(csm_alerts_out *o, int32_t partition, int32_t source,
+                        const csm_alert_rec *rec);
 /* Serves delivery reports. */
 void csm_alerts_out_poll(csm_alerts_out *o);
 /* Waits for every queued alert: 0, or -1 if some are still in flight. */

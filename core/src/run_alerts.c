@@ -4,6 +4,7 @@
  * the next checkpoint, Redis) only once Kafka confirmed it. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "sbt_redis.h"
@@ -11,9 +12,27 @@
 
 #define ALERTS_RETRY_MS 5000
 
+static void sbt_delivered(csm_run *r, uint64_t seq, int ok)
+{
+    char err[512];
+    if (!ok) {
+        if (r->sbt_sent >= seq)
+            r->sbt_sent = seq - 1;
+        return;
+    }
+    /* In order (idempotent producer): this one is in the topic. */
+    if (csm_sbt_outbox_ack(r->redis, &r->cfg, seq, seq, err, sizeof err))
+        csm_logf(CSM_LOG_WARN, "alerts", "shop-day alert %" PRIu64 " stays in the outbox: %s", seq,
+                 err);
+}
+
 void csm_run_alerts_delivered(void *arg, int32_t partition, uint64_t seq, int ok)
 {
     csm_run *r = arg;
+    if (partition < 0) {
+        sbt_delivered(r, seq, ok);
+        return;
+    }
     csm_pslot *s = csm_pset_get(&r->ps, partition);
     if (!s || !s->engine)
         return; /* no longer ours: the next owner checks the topic's tail */
@@ -51,7 +70,7 @@ int csm_run_alerts_adopt(csm_run *r, csm_pslot *s, char *err, size_t errlen)
     if (!csm_alert_outbox_count(o))
         return 0;
     uint64_t last = 0;
-    if (csm_alerts_out_last_seq(r->alerts, s->partition, &last, err, errlen))
+    if (csm_alerts_out_last_seq(r->alerts, s->partition, s->partition, &last, err, errlen))
         return -1;
     csm_alert_outbox_ack(o, last);
     s->alerts_sent = last;
@@ -81,7 +100,7 @@ void csm_run_alerts_pump(csm_run *r, int64_t now)
                 continue;
             if (rec->seq > s->alerts_committed)
                 break;
-            if (csm_alerts_out_send(r->alerts, s->partition, rec)) {
+            if (csm_alerts_out_send(r->alerts, s->partition, s->partition, rec)) {
                 s->alerts_hold_until_ms = now + ALERTS_RETRY_MS;
                 break;
             }
@@ -103,13 +122,49 @@ void csm_run_alerts_drain(csm_run *r, int timeout_ms)
 
 static void sbt_raised(void *arg, const csm_alert_rec *rec)
 {
-    csm_run *r = arg;
+    (void)arg;
     csm_logf(CSM_LOG_INFO, "alerts", "SATISFACTION_BELOW_TARGET shop=%s day=%s rate=%s bp",
              rec->v[CSM_ALERT_SHOP_ID], rec->v[CSM_ALERT_DAY], rec->v[CSM_ALERT_FIGURE]);
-    /* At most once on Kafka: a crash between the Redis write and this
-     * send loses the copy (docs/architecture.md). */
-    if (r->alerts)
-        csm_alerts_out_send(r->alerts, -1, rec);
+}
+
+/* Shop-day alerts wait in P:sbt:outbox; the owner of partition 0 (one
+ * instance at a time, by the consumer group) produces them to alerts
+ * partition 0 as source -1, numbered by P:sbt:seq. On taking partition 0
+ * over it skips what that partition already holds, as for the engines'
+ * outboxes. */
+static void sbt_publish(csm_run *r, int64_t now, int force)
+{
+    csm_pslot *p0 = csm_pset_get(&r->ps, 0);
+    if (!r->alerts || r->sink_down || !p0 || !p0->engine) {
+        r->sbt_adopted = 0;
+        return;
+    }
+    if (!force && now - r->last_sbt_pub_ms < 1000)
+        return;
+    r->last_sbt_pub_ms = now;
+    char err[512];
+    if (!r->sbt_adopted) {
+        uint64_t last = 0;
+        if (csm_alerts_out_last_seq(r->alerts, 0, -1, &last, err, sizeof err) ||
+            csm_sbt_outbox_ack(r->redis, &r->cfg, 1, last, err, sizeof err)) {
+            csm_logf(CSM_LOG_WARN, "alerts", "shop-day alerts not published yet: %s", err);
+            return;
+        }
+        r->sbt_sent = last;
+        r->sbt_adopted = 1;
+    }
+    csm_alert_rec *v;
+    size_t n;
+    if (csm_sbt_outbox_read(r->redis, &r->cfg, r->sbt_sent, &v, &n, err, sizeof err)) {
+        csm_logf(CSM_LOG_WARN, "alerts", "shop-day alerts not published yet: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].seq == r->sbt_sent + 1 && !csm_alerts_out_send(r->alerts, 0, -1, &v[i]))
+            r->sbt_sent = v[i].seq;
+        csm_alert_rec_clear(&v[i]);
+    }
+    free(v);
 }
 
 void csm_run_sbt_tick(csm_run *r, int64_t now, int force)
@@ -120,7 +175,8 @@ void csm_run_sbt_tick(csm_run *r, int64_t now, int force)
     char err[512];
     int64_t clock;
     if (csm_sbt_min_clock(r->redis, &r->cfg, r->n_partitions, &clock, err, sizeof err) ||
-        (clock != INT64_MIN &&
-         csm_sbt_close_due(r->redis, &r->cfg, r->st, clock, sbt_raised, r, err, sizeof err) < 0))
+        (clock != INT64_MIN && csm_sbt_close_due(r->redis, &r->cfg, r->st, clock, r->alerts != NULL,
+                                                 sbt_raised, r, err, sizeof err) < 0))
         csm_logf(CSM_LOG_WARN, "alerts", "shop-day decisions postponed: %s", err);
+    sbt_publish(r, now, force);
 }

@@ -59,6 +59,10 @@ typedef struct csm_run {
      * when they were last looked at. */
     int32_t n_partitions;
     int64_t last_sbt_ms;
+    /* Publishing them to the alerts topic (owner of partition 0 only). */
+    int sbt_adopted;
+    uint64_t sbt_sent;
+    int64_t last_sbt_pub_ms;
 } csm_run;
 
 int64_t csm_run_now_ms(void); /* monotonic */

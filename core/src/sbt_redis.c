@@ -11,12 +11,60 @@
 
 /* Removing the due member is the guard: whoever removes it writes the
  * alert, in the same script, so the decision happens exactly once. */
+/* With the outbox on, the alert is also numbered (P:sbt:seq) and kept in
+ * P:sbt:outbox until the alerts topic has it (run_alerts.c). */
 static const char *const close_script =
     "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "if #ARGV > 2 then\n"
-    "  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '*', unpack(ARGV, 3))\n"
+    "if #ARGV > 4 then\n"
+    "  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '*', unpack(ARGV, 5))\n"
+    "  if ARGV[3] == '1' then\n"
+    "    local n = redis.call('INCR', KEYS[3])\n"
+    "    redis.call('HSET', KEYS[4], n, ARGV[4])\n"
+    "  end\n"
     "end\n"
     "return 1\n";
+
+int csm_sbt_outbox_keys(char *seq_key, char *outbox_key, size_t n, const char *prefix)
+{
+    int a = snprintf(seq_key, n, "%s:sbt:seq", prefix);
+    int b = snprintf(outbox_key, n, "%s:sbt:outbox", prefix);
+    return a < 0 || b < 0 || (size_t)a >= n || (size_t)b >= n ? -1 : 0;
+}
+
+/* Record values joined by the ASCII unit separator, which ids do not hold. */
+#define SEP '\x1f'
+
+size_t csm_sbt_pack(const csm_alert_rec *rec, char *buf, size_t n)
+{
+    size_t used = 0;
+    for (int i = 0; i < CSM_ALERT_NFIELDS; i++) {
+        int k = snprintf(buf + used, n - used, "%s%c", rec->v[i] ? rec->v[i] : "",
+                         i + 1 < CSM_ALERT_NFIELDS ? SEP : '\0');
+        if (k < 0 || (size_t)k >= n - used)
+            return 0;
+        used += (size_t)k;
+    }
+    return used;
+}
+
+int csm_sbt_unpack(const char *packed, csm_alert_rec *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    const char *p = packed;
+    for (int i = 0; i < CSM_ALERT_NFIELDS; i++) {
+        const char *end = strchr(p, SEP);
+        if (!end)
+            end = p + strlen(p);
+        if (!(rec->v[i] = strndup(p, (size_t)(end - p))))
+            abort();
+        if (!*end && i + 1 < CSM_ALERT_NFIELDS) {
+            csm_alert_rec_clear(rec);
+            return -1;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
 
 int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_partitions,
                       int64_t *clock, char *err, size_t errlen)
@@ -71,21 +119,28 @@ static int64_t hget(void *arg, const char *key, const char *field)
 
 /* 1 decided here, 0 someone else did, -1 transport error. */
 static int commit(redisContext *c, const char *due_key, const char *member, const csm_config *cfg,
-                  const csm_alert_rec *rec, int alert)
+                  const csm_alert_rec *rec, int alert, int outbox)
 {
-    char stream[512] = "", maxlen[24];
+    char stream[512] = "", maxlen[24], seq_key[256], outbox_key[256], packed[4096];
     if (alert && csm_key_alerts(stream, sizeof stream, cfg->prefix, rec->v[CSM_ALERT_SHOP_ID]) < 0)
         alert = 0;
+    if (csm_sbt_outbox_keys(seq_key, outbox_key, sizeof seq_key, cfg->prefix) ||
+        (alert && !csm_sbt_pack(rec, packed, sizeof packed)))
+        outbox = 0;
     snprintf(maxlen, sizeof maxlen, "%" PRId64, cfg->alerts_maxlen);
-    const char *argv[7 + 2 * CSM_ALERT_NFIELDS];
+    const char *argv[11 + 2 * CSM_ALERT_NFIELDS];
     int argc = 0;
     argv[argc++] = "EVAL";
     argv[argc++] = close_script;
-    argv[argc++] = "2";
+    argv[argc++] = "4";
     argv[argc++] = due_key;
     argv[argc++] = alert ? stream : due_key;
+    argv[argc++] = seq_key;
+    argv[argc++] = outbox_key;
     argv[argc++] = member;
     argv[argc++] = maxlen;
+    argv[argc++] = outbox ? "1" : "0";
+    argv[argc++] = alert && outbox ? packed : "";
     for (int i = 0; alert && i < CSM_ALERT_NFIELDS; i++) {
         argv[argc++] = csm_alert_field_names[i];
         argv[argc++] = rec->v[i];
@@ -99,7 +154,7 @@ static int commit(redisContext *c, const char *due_key, const char *member, cons
 }
 
 long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
-                       csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen)
+                       int outbox, csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen)
 {
     redisContext *c = csm_redis_store_context(s, err, errlen);
     if (!c)
@@ -128,7 +183,7 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
             getter g = {c, 0};
             csm_alert_rec rec;
             int alert = csm_sbt_decide(cfg, st, member, hget, &g, &rec);
-            int rc = g.failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1);
+            int rc = g.failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1, outbox);
             if (rc < 0) {
                 snprintf(err, errlen, "redis: deciding %s: %s", member, c->errstr);
                 csm_alert_rec_clear(&rec);
@@ -147,4 +202,63 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
         if (n < 256)
             return decided;
     }
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const csm_alert_rec *)a)->seq, y = ((const csm_alert_rec *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+int csm_sbt_outbox_read(csm_redis_store *s, const csm_config *cfg, uint64_t after,
+                        csm_alert_rec **out, size_t *n_out, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n_out = 0;
+    char seq_key[256], outbox_key[256];
+    redisContext *c = csm_redis_store_context(s, err, errlen);
+    if (!c || csm_sbt_outbox_keys(seq_key, outbox_key, sizeof seq_key, cfg->prefix))
+        return -1;
+    redisReply *r = redisCommand(c, "HGETALL %s", outbox_key);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "redis: HGETALL %s: %s", outbox_key, r ? "bad reply" : c->errstr);
+        if (!r)
+            csm_redis_store_broken(s);
+        freeReplyObject(r);
+        return -1;
+    }
+    csm_alert_rec *v = calloc(r->elements / 2 + 1, sizeof *v);
+    if (!v)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        uint64_t seq = strtoull(r->element[i]->str, NULL, 10);
+        if (seq <= after || csm_sbt_unpack(r->element[i + 1]->str, &v[n]))
+            continue;
+        v[n++].seq = seq;
+    }
+    freeReplyObject(r);
+    qsort(v, n, sizeof *v, by_seq);
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+int csm_sbt_outbox_ack(csm_redis_store *s, const csm_config *cfg, uint64_t from, uint64_t upto,
+                       char *err, size_t errlen)
+{
+    char seq_key[256], outbox_key[256];
+    redisContext *c = csm_redis_store_context(s, err, errlen);
+    if (!c || csm_sbt_outbox_keys(seq_key, outbox_key, sizeof seq_key, cfg->prefix))
+        return -1;
+    for (uint64_t n = from; n <= upto; n++) {
+        redisReply *r = redisCommand(c, "HDEL %s %llu", outbox_key, (unsigned long long)n);
+        if (!r) {
+            snprintf(err, errlen, "redis: HDEL %s: %s", outbox_key, c->errstr);
+            csm_redis_store_broken(s);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    return 0;
 }

@@ -21,9 +21,23 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
 typedef void (*csm_sbt_raised_fn)(void *arg, const csm_alert_rec *rec);
 
 /* Decides every due member scored below @p clock, each removed from the
- * due set together with writing its alert, in one atomic script. Returns
- * the number of members decided, or -1 with err. */
+ * due set together with writing its alert, in one atomic script; with
+ * @p outbox, the alert is also numbered and kept in P:sbt:outbox for the
+ * alerts topic. Returns the number of members decided, or -1 with err. */
 long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
-                       csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen);
+                       int outbox, csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen);
+
+/* P:sbt:seq and P:sbt:outbox (hash: seq -> packed record). 0 or -1. */
+int csm_sbt_outbox_keys(char *seq_key, char *outbox_key, size_t n, const char *prefix);
+/* An alert record as one string and back (csm_alert_rec_clear frees). */
+size_t csm_sbt_pack(const csm_alert_rec *rec, char *buf, size_t n);
+int csm_sbt_unpack(const char *packed, csm_alert_rec *rec);
+/* The outbox's alerts numbered above @p after, in seq order (malloc'd
+ * array; clear each record, free the array). 0 or -1 with err. */
+int csm_sbt_outbox_read(csm_redis_store *s, const csm_config *cfg, uint64_t after,
+                        csm_alert_rec **out, size_t *n_out, char *err, size_t errlen);
+/* Removes outbox entries from..upto (delivered). 0 or -1 with err. */
+int csm_sbt_outbox_ack(csm_redis_store *s, const csm_config *cfg, uint64_t from, uint64_t upto,
+                       char *err, size_t errlen);
 
 #endif
