@@ -9,6 +9,15 @@ const char *const csm_alert_field_names[CSM_ALERT_NFIELDS] = {
     "type",      "shop_id", "customer_id", "session_open_ts", "agent_id", "anchor_ts",
     "raised_ts", "figure",  "day",         "platform"};
 
+void csm_alert_fv(const char *const values[CSM_ALERT_NFIELDS],
+                  const char *fv[2 * CSM_ALERT_NFIELDS])
+{
+    for (int i = 0; i < CSM_ALERT_NFIELDS; i++) {
+        fv[2 * i] = csm_alert_field_names[i];
+        fv[2 * i + 1] = values[i];
+    }
+}
+
 void csm_alert_rec_clear(csm_alert_rec *r)
 {
     for (int i = 0; i < CSM_ALERT_NFIELDS; i++)

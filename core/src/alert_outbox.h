@@ -32,6 +32,11 @@ enum {
 /* Field names, indexed as above. */
 extern const char *const csm_alert_field_names[CSM_ALERT_NFIELDS];
 
+/* The name/value list of a Redis stream entry (XADD): fv[2i] is field i's
+ * name, fv[2i+1] its value. */
+void csm_alert_fv(const char *const values[CSM_ALERT_NFIELDS],
+                  const char *fv[2 * CSM_ALERT_NFIELDS]);
+
 typedef struct csm_alert_rec {
     uint64_t seq;
     char *v[CSM_ALERT_NFIELDS]; /* textual values; "" for a null agent */

@@ -177,10 +177,7 @@ static void host_alert(csm_host *h, const csm_alert *a)
                                              [CSM_ALERT_DAY] = day,
                                              [CSM_ALERT_PLATFORM] = csm_platform_name(a->platform)};
     const char *fv[2 * CSM_ALERT_NFIELDS];
-    for (int i = 0; i < CSM_ALERT_NFIELDS; i++) {
-        fv[2 * i] = csm_alert_field_names[i];
-        fv[2 * i + 1] = values[i];
-    }
+    csm_alert_fv(values, fv);
     csm_alert_outbox_push(&e->alerts, values);
     csm_deltas_xadd(e->deltas, key, (long)e->cfg->alerts_maxlen, fv, sizeof fv / sizeof *fv);
     note_shop(e, a->shop_id);

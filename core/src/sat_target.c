@@ -159,10 +159,7 @@ long csm_sbt_close_in_deltas(const csm_config *cfg, csm_shoptime *st, csm_deltas
         if (csm_sbt_decide(cfg, st, l.v[i], delta_counter, d, &rec) == 1 &&
             csm_key_alerts(stream, sizeof stream, cfg->prefix, rec.v[CSM_ALERT_SHOP_ID]) > 0) {
             const char *fv[2 * CSM_ALERT_NFIELDS];
-            for (int f = 0; f < CSM_ALERT_NFIELDS; f++) {
-                fv[2 * f] = csm_alert_field_names[f];
-                fv[2 * f + 1] = rec.v[f];
-            }
+            csm_alert_fv((const char *const *)rec.v, fv);
             csm_deltas_xadd(d, stream, (long)cfg->alerts_maxlen, fv, 2 * CSM_ALERT_NFIELDS);
             raised++;
         }

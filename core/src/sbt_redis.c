@@ -24,6 +24,15 @@ static const char *const close_script =
     "end\n"
     "return 1\n";
 
+/* Deletes the outbox entries numbered ARGV[1] .. ARGV[2]. */
+static const char *const ack_script =
+    "local lo, hi = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+    "  local n = tonumber(k)\n"
+    "  if n and n >= lo and n <= hi then redis.call('HDEL', KEYS[1], k) end\n"
+    "end\n"
+    "return 0\n";
+
 int csm_sbt_outbox_keys(char *seq_key, char *outbox_key, size_t n, const char *prefix)
 {
     int a = snprintf(seq_key, n, "%s:sbt:seq", prefix);
@@ -141,9 +150,9 @@ static int commit(redisContext *c, const char *due_key, const char *member, cons
     argv[argc++] = maxlen;
     argv[argc++] = outbox ? "1" : "0";
     argv[argc++] = alert && outbox ? packed : "";
-    for (int i = 0; alert && i < CSM_ALERT_NFIELDS; i++) {
-        argv[argc++] = csm_alert_field_names[i];
-        argv[argc++] = rec->v[i];
+    if (alert) {
+        csm_alert_fv((const char *const *)rec->v, argv + argc);
+        argc += 2 * CSM_ALERT_NFIELDS;
     }
     redisReply *r = redisCommandArgv(c, argc, argv, NULL);
     if (!r)
@@ -251,14 +260,19 @@ int csm_sbt_outbox_ack(csm_redis_store *s, const csm_config *cfg, uint64_t from,
     redisContext *c = csm_redis_store_context(s, err, errlen);
     if (!c || csm_sbt_outbox_keys(seq_key, outbox_key, sizeof seq_key, cfg->prefix))
         return -1;
-    for (uint64_t n = from; n <= upto; n++) {
-        redisReply *r = redisCommand(c, "HDEL %s %llu", outbox_key, (unsigned long long)n);
-        if (!r) {
-            snprintf(err, errlen, "redis: HDEL %s: %s", outbox_key, c->errstr);
+    /* One round trip whatever the range: a takeover may skip thousands. */
+    char lo[24], hi[24];
+    snprintf(lo, sizeof lo, "%llu", (unsigned long long)from);
+    snprintf(hi, sizeof hi, "%llu", (unsigned long long)upto);
+    const char *argv[] = {"EVAL", ack_script, "1", outbox_key, lo, hi};
+    redisReply *r = redisCommandArgv(c, 6, argv, NULL);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "redis: outbox ack: %s", r ? r->str : c->errstr);
+        if (!r)
             csm_redis_store_broken(s);
-            return -1;
-        }
         freeReplyObject(r);
+        return -1;
     }
+    freeReplyObject(r);
     return 0;
 }
