@@ -78,6 +78,48 @@ static void on_message(csm_run *r, rd_kafka_message_t *m)
     }
 }
 
+/* Printable form of a key for the log: at most 64 bytes, others as '?'. */
+static void key_for_log(const rd_kafka_message_t *m, char *out, size_t n)
+{
+    size_t len = m->key ? m->key_len : 0, i = 0;
+    for (; i < len && i < 64 && i + 1 < n; i++) {
+        unsigned char c = ((const unsigned char *)m->key)[i];
+        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[i] = 0;
+}
+
+/* The partition is the producer's choice, so another key still counts
+ * correctly here, but it says the producer does not key as events.md
+ * requires: one customer's events may be spread over partitions. */
+static void check_key(csm_run *r, int t, const rd_kafka_message_t *m, const csm_event *ev)
+{
+    size_t ns = strlen(ev->shop_id), nc = strlen(ev->customer_id);
+    const char *k = m->key;
+    if (k && m->key_len == ns + 1 + nc && !memcmp(k, ev->shop_id, ns) && k[ns] == ':' &&
+        !memcmp(k + ns + 1, ev->customer_id, nc))
+        return;
+    r->bad_keys++;
+    size_t p = (size_t)m->partition;
+    if (p >= r->key_warned_n) {
+        unsigned char *w = realloc(r->key_warned, p + 1);
+        if (!w)
+            abort();
+        memset(w + r->key_warned_n, 0, p + 1 - r->key_warned_n);
+        r->key_warned = w;
+        r->key_warned_n = p + 1;
+    }
+    if (r->key_warned[p] & (1u << t))
+        return;
+    r->key_warned[p] |= (unsigned char)(1u << t);
+    char shown[65];
+    key_for_log(m, shown, sizeof shown);
+    csm_logf(CSM_LOG_WARN, "run",
+             "%s partition %d offset %" PRId64 ": message key '%s' (%zu bytes) is not "
+             "<shop_id>:<customer_id>; counted as bad_keys, logged once per partition",
+             r->topics[t], (int)m->partition, m->offset, shown, m->key ? m->key_len : 0);
+}
+
 static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
 {
     size_t n = 0;
@@ -93,6 +135,7 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
             csm_deadletter_send(r->dlq, m, r->topics[t], tp->head_reason);
             r->dead_letters++;
         } else {
+            check_key(r, t, m, &tp->head.ev);
             csm_verdict v = csm_engine_offer(s->engine, &tp->head.ev, reason, sizeof reason);
             if (v == CSM_VERDICT_LATE || v == CSM_VERDICT_DEADLETTER) {
                 csm_deadletter_send(r->dlq, m, r->topics[t], reason);
@@ -268,8 +311,8 @@ static void main_loop(csm_run *r)
             last_stats = now;
             csm_logf(CSM_LOG_INFO, "run",
                      "progress: %" PRIu64 " events offered, %" PRIu64 " dead letters, %" PRIu64
-                     " flushes, %zu partition numbers owned",
-                     r->offered, r->dead_letters, r->flushes, r->ps.n);
+                     " flushes, %zu partition numbers owned, %" PRIu64 " bad keys",
+                     r->offered, r->dead_letters, r->flushes, r->ps.n, r->bad_keys);
         }
     }
 }
@@ -374,14 +417,17 @@ int csm_cmd_run(int argc, char **argv)
     /* Leaving the group revokes (nothing left to flush) and frees slots. */
     rd_kafka_consumer_close(r->rk);
     csm_logf(CSM_LOG_INFO, "run",
-             "stopped: %" PRIu64 " events offered, %" PRIu64 " dead letters, %" PRIu64 " flushes",
-             r->offered, r->dead_letters, r->flushes);
+             "stopped: %" PRIu64 " events offered, %" PRIu64 " dead letters (%" PRIu64
+             " delivered, %" PRIu64 " truncated), %" PRIu64 " flushes, %" PRIu64 " bad keys",
+             r->offered, r->dead_letters, csm_deadletter_sent(r->dlq),
+             csm_deadletter_truncated(r->dlq), r->flushes, r->bad_keys);
     rc = r->fatal || flushed ? 1 : 0;
 out:
     if (r->rk)
         rd_kafka_destroy(r->rk);
     csm_pset_free(&r->ps);
     csm_deadletter_free(r->dlq);
+    free(r->key_warned);
     csm_alerts_out_free(r->alerts);
     csm_redis_store_close(r->redis);
     csm_codec_free(r->codec);

@@ -202,7 +202,14 @@ static const char *get_string(extract *x, enum field f)
         snprintf(x->err, x->errlen, "field %s: not a string", field_names[f]);
         return NULL;
     }
-    const char *s = csm_event_slot_strndup(x->slot, p, size ? size - 1 : 0);
+    char why[64];
+    size_t n = size ? size - 1 : 0;
+    if (csm_text_check(p, n, why, sizeof why)) {
+        x->bad = 1;
+        snprintf(x->err, x->errlen, "field %s: %s", field_names[f], why);
+        return NULL;
+    }
+    const char *s = csm_event_slot_strndup(x->slot, p, n);
     if (!s) {
         x->bad = 1;
         snprintf(x->err, x->errlen, "event too large (strings over %d bytes)",

@@ -36,6 +36,11 @@ static const char *get_string(reader *r, const char *field, int required)
         fail(r, "field %s: expected a string%s", field, "");
         return NULL;
     }
+    char why[64];
+    if (csm_text_check(json_string_value(v), json_string_length(v), why, sizeof why)) {
+        fail(r, "field %s: %s", field, why);
+        return NULL;
+    }
     const char *s = csm_event_slot_strndup(r->slot, json_string_value(v), json_string_length(v));
     if (!s)
         fail(r, "event too large (field %s)%s", field, "");

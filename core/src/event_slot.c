@@ -1,5 +1,6 @@
 #include "event_slot.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -158,6 +159,67 @@ int csm_entry_parse(const char *s)
     return parse_nullable(entries, COUNT(entries), s);
 }
 
+/* Length of the UTF-8 sequence led by byte c, 0 if c cannot lead one;
+ * *min is the smallest code point that length may encode. */
+static int utf8_lead(unsigned char c, uint32_t *cp, uint32_t *min)
+{
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        *cp = c & 0x1f;
+        *min = 0x80;
+        return 2;
+    }
+    if (c >= 0xe0 && c <= 0xef) {
+        *cp = c & 0x0f;
+        *min = 0x800;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        *cp = c & 0x07;
+        *min = 0x10000;
+        return 4;
+    }
+    return 0;
+}
+
+/* Bytes of the valid sequence at s[i], or 0. */
+static size_t utf8_sequence(const unsigned char *s, size_t n, size_t i)
+{
+    uint32_t cp = 0, min = 0;
+    size_t len = (size_t)utf8_lead(s[i], &cp, &min);
+    if (len == 0 || len > n - i)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[i + k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    if (len > 1 && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
+        return 0;
+    return len;
+}
+
+int csm_text_check(const char *s, size_t n, char *why, size_t whylen)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (u[i] == 0) {
+            snprintf(why, whylen, "NUL byte at %zu", i);
+            return -1;
+        }
+        size_t len = utf8_sequence(u, n, i);
+        if (!len) {
+            snprintf(why, whylen, "not valid UTF-8 at %zu", i);
+            return -1;
+        }
+        i += len;
+    }
+    return 0;
+}
+
 static int require(const char *value, const char *field, char *err, size_t errlen)
 {
     if (value && *value)
@@ -166,7 +228,59 @@ static int require(const char *value, const char *field, char *err, size_t errle
     return -1;
 }
 
-int csm_event_validate(const csm_event *ev, char *err, size_t errlen)
+/* The id rules of docs/formats.md for one id; NULL (absent) passes. */
+static int check_id(const char *id, const char *field, int hash_tag, char *err, size_t errlen)
+{
+    if (!id)
+        return 0;
+    size_t n = strlen(id);
+    char why[64];
+    if (n == 0)
+        snprintf(why, sizeof why, "empty");
+    else if (n > CSM_ID_MAX_BYTES)
+        snprintf(why, sizeof why, "longer than %d bytes", CSM_ID_MAX_BYTES);
+    else if (csm_text_check(id, n, why, sizeof why) == 0) {
+        size_t i = 0;
+        while (i < n && (unsigned char)id[i] >= 0x20 && id[i] != 0x7f &&
+               !(hash_tag && (id[i] == '{' || id[i] == '}')))
+            i++;
+        if (i == n)
+            return 0;
+        if (id[i] == '{' || id[i] == '}')
+            snprintf(why, sizeof why, "'%c' not allowed", id[i]);
+        else
+            snprintf(why, sizeof why, "control character at %zu", i);
+    }
+    snprintf(err, errlen, "field %s: %s", field, why);
+    return -1;
+}
+
+static int check_ids(const csm_event *ev, char *err, size_t errlen)
+{
+    const csm_chat_fields *c = &ev->chat;
+    const csm_order_fields *o = &ev->order;
+    struct {
+        const char *value, *name;
+    } ids[6] = {{ev->event_id, "event_id"}, {ev->customer_id, "customer_id"}};
+    size_t n = 2;
+    if (ev->stream == CSM_STREAM_CHAT) {
+        ids[n].value = c->agent_id, ids[n++].name = "agent_id";
+        ids[n].value = c->from_agent_id, ids[n++].name = "from_agent_id";
+        ids[n].value = c->group_id, ids[n++].name = "group_id";
+        ids[n].value = c->order_id, ids[n++].name = "order_id";
+    } else {
+        ids[n].value = o->order_id, ids[n++].name = "order_id";
+        ids[n].value = o->refund_id, ids[n++].name = "refund_id";
+    }
+    if (check_id(ev->shop_id, "shop_id", 1, err, errlen))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (check_id(ids[i].value, ids[i].name, 0, err, errlen))
+            return -1;
+    return 0;
+}
+
+static int check_contract(const csm_event *ev, char *err, size_t errlen)
 {
     if (ev->stream != CSM_STREAM_CHAT && ev->stream != CSM_STREAM_ORDER) {
         snprintf(err, errlen, "unknown stream %d", (int)ev->stream);
@@ -201,4 +315,9 @@ int csm_event_validate(const csm_event *ev, char *err, size_t errlen)
             return -1;
         }
     return 0;
+}
+
+int csm_event_validate(const csm_event *ev, char *err, size_t errlen)
+{
+    return check_contract(ev, err, errlen) || check_ids(ev, err, errlen) ? -1 : 0;
 }

@@ -30,10 +30,23 @@ const char *csm_event_slot_strdup(csm_event_slot *s, const char *str);
 /* Deep copy (pointers rebased into dst's arena). */
 void csm_event_slot_copy(csm_event_slot *dst, const csm_event_slot *src);
 
+/* Longest id (event_id, shop_id, customer_id, agent_id, …) in bytes. */
+#define CSM_ID_MAX_BYTES 128
+
+/* Every string of an event: @p n bytes of valid UTF-8 (RFC 3629: no
+ * overlong forms, surrogates or code points above U+10FFFF) without a
+ * NUL byte, which would cut the C string short. Returns 0, or -1 with
+ * why ("NUL byte at 3", "not valid UTF-8 at 5") in @p why. */
+int csm_text_check(const char *s, size_t n, char *why, size_t whylen);
+
 /* Checks the contract of events.md that decoding alone cannot: required
  * strings present and non-empty (event_id, shop_id, customer_id, and
- * order_id for order events), enums in range. Returns 0, or -1 with a
- * reason ("missing field shop_id", …) in err. */
+ * order_id for order events), enums in range, and the id rules of
+ * docs/formats.md: every id present is 1..CSM_ID_MAX_BYTES bytes of
+ * csm_text_check'ed text without control characters (U+0000–U+001F,
+ * U+007F), and shop_id holds no '{' or '}' (the Redis hash tag of its
+ * keys). Returns 0, or -1 with a reason ("missing field shop_id",
+ * "field shop_id: '}' not allowed", …) in err. */
 int csm_event_validate(const csm_event *ev, char *err, size_t errlen);
 
 /* Contract symbol names, for JSON, logs and reports. NULL if out of range. */

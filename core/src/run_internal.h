@@ -54,6 +54,11 @@ typedef struct csm_run {
     int64_t reload_at_ms;
 
     uint64_t offered, dead_letters, flushes;
+    /* Messages whose key is not <shop_id>:<customer_id>; per partition
+     * number, bit t: topic t's first one was logged. */
+    uint64_t bad_keys;
+    unsigned char *key_warned;
+    size_t key_warned_n;
 
     /* Shop-day decisions (sat_target.h): partitions of the chat topic,
      * when they were last looked at. */
