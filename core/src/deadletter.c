@@ -24,6 +24,7 @@ typedef struct letter {
     size_t key_len, value_len;
     size_t key_keep, value_keep; /* how much of them is sent */
     int failed;                  /* retry list: 1 failed, 0 only shrunk */
+    unsigned failures;           /* attempts that failed */
     char part[16], off[24];
     char *topic, *reason;
 } letter;
@@ -141,12 +142,16 @@ static void retry_later(csm_deadletter *d, letter *l, int failed)
     d->retry = l;
 }
 
-static void log_failure(csm_deadletter *d, const letter *l, rd_kafka_resp_err_t e)
+/* ERROR once per letter: the retries follow the flush's backoff, and a
+ * lasting failure would otherwise repeat the line every few seconds. */
+static void log_failure(csm_deadletter *d, letter *l, rd_kafka_resp_err_t e)
 {
     d->failed++;
-    csm_logf(CSM_LOG_ERROR, "deadletter",
-             "cannot produce to %s: %s (topic=%s partition=%s offset=%s; kept for a retry)",
-             d->topic, rd_kafka_err2str(e), l->topic, l->part, l->off);
+    l->failures++;
+    csm_logf(l->failures > 1 ? CSM_LOG_DEBUG : CSM_LOG_ERROR, "deadletter",
+             "cannot produce to %s: %s (topic=%s partition=%s offset=%s; kept, attempt %u; the "
+             "checkpoint stays before it until it is delivered)",
+             d->topic, rd_kafka_err2str(e), l->topic, l->part, l->off, l->failures);
 }
 
 /* Hands the letter to librdkafka, cut to fit. 0, or -1 with the letter

@@ -1,6 +1,8 @@
 /* Test helper: reads a topic from the beginning to its end and prints
  * one line per message with the dead-letter headers,
  *   <csm.topic> TAB <csm.partition> TAB <csm.offset> TAB <csm.reason> TAB <key>
+ * (with --full two more columns: the csm.truncated header, "-" when
+ * absent, and the value's length in bytes),
  * or, with --watermarks, the sum of the partitions' high watermarks
  * (messages ever produced, since the mock never trims below 5 MB), or,
  * with --alerts SCHEMA_DIR, the alerts topic decoded, one line per record:
@@ -93,9 +95,11 @@ int main(int argc, char **argv)
 {
     int watermarks = argc > 1 && !strcmp(argv[1], "--watermarks");
     int alerts = argc > 2 && !strcmp(argv[1], "--alerts");
-    int skip = watermarks + 2 * alerts;
+    int full = argc > 1 && !strcmp(argv[1], "--full");
+    int skip = watermarks + full + 2 * alerts;
     if (argc != 3 + skip) {
-        fprintf(stderr, "usage: dlq_dump [--watermarks | --alerts SCHEMA_DIR] BROKERS TOPIC\n");
+        fprintf(stderr,
+                "usage: dlq_dump [--watermarks | --full | --alerts SCHEMA_DIR] BROKERS TOPIC\n");
         return 2;
     }
     const char *brokers = argv[1 + skip], *topic = argv[2 + skip];
@@ -141,8 +145,14 @@ int main(int argc, char **argv)
             header(m, "csm.partition", p, sizeof p);
             header(m, "csm.offset", o, sizeof o);
             header(m, "csm.reason", r, sizeof r);
-            printf("%s\t%s\t%s\t%s\t%.*s\n", t, p, o, r, (int)m->key_len,
+            printf("%s\t%s\t%s\t%s\t%.*s", t, p, o, r, (int)m->key_len,
                    m->key ? (const char *)m->key : "");
+            if (full) {
+                char cut[32];
+                header(m, "csm.truncated", cut, sizeof cut);
+                printf("\t%s\t%zu", cut, m->len);
+            }
+            printf("\n");
         }
         rd_kafka_message_destroy(m);
     }

@@ -34,24 +34,24 @@ static void text_utf8_and_nul(void **state)
     text_ok("", 0);
     text_ok("S1:c1", 5);
     text_ok("店铺1:客服a", strlen("店铺1:客服a"));
-    text_ok("\xf0\x9f\x98\x80", 4);     /* U+1F600, 4 bytes */
-    text_ok("\xf4\x8f\xbf\xbf", 4);     /* U+10FFFF, the last code point */
-    text_ok("\xed\x9f\xbf", 3);         /* U+D7FF, just below the surrogates */
-    text_ok("\xc2\x80", 2);             /* U+0080, the smallest 2-byte form */
+    text_ok("\xf0\x9f\x98\x80", 4); /* U+1F600, 4 bytes */
+    text_ok("\xf4\x8f\xbf\xbf", 4); /* U+10FFFF, the last code point */
+    text_ok("\xed\x9f\xbf", 3);     /* U+D7FF, just below the surrogates */
+    text_ok("\xc2\x80", 2);         /* U+0080, the smallest 2-byte form */
     text_bad("S1\0x", 4, "NUL byte at 2");
     text_bad("\0", 1, "NUL byte at 0");
-    text_bad("\xc0\xaf", 2, "not valid UTF-8 at 0");      /* overlong '/' */
-    text_bad("a\xc1\xbf", 3, "not valid UTF-8 at 1");     /* overlong U+007F */
-    text_bad("\xe0\x80\xaf", 3, "not valid UTF-8 at 0");  /* overlong, 3 bytes */
+    text_bad("\xc0\xaf", 2, "not valid UTF-8 at 0");         /* overlong '/' */
+    text_bad("a\xc1\xbf", 3, "not valid UTF-8 at 1");        /* overlong U+007F */
+    text_bad("\xe0\x80\xaf", 3, "not valid UTF-8 at 0");     /* overlong, 3 bytes */
     text_bad("\xf0\x8f\xbf\xbf", 4, "not valid UTF-8 at 0"); /* overlong, 4 bytes */
-    text_bad("ab\xed\xa0\x80", 5, "not valid UTF-8 at 2"); /* surrogate U+D800 */
-    text_bad("\xed\xbf\xbf", 3, "not valid UTF-8 at 0");  /* surrogate U+DFFF */
-    text_bad("a\xe5\xba", 3, "not valid UTF-8 at 1");     /* 店 cut after 2 of 3 bytes */
+    text_bad("ab\xed\xa0\x80", 5, "not valid UTF-8 at 2");   /* surrogate U+D800 */
+    text_bad("\xed\xbf\xbf", 3, "not valid UTF-8 at 0");     /* surrogate U+DFFF */
+    text_bad("a\xe5\xba", 3, "not valid UTF-8 at 1");        /* 店 cut after 2 of 3 bytes */
     text_bad("\xe5", 1, "not valid UTF-8 at 0");
     text_bad("x\xff", 2, "not valid UTF-8 at 1");
     text_bad("\xfe", 1, "not valid UTF-8 at 0");
-    text_bad("\x80", 1, "not valid UTF-8 at 0");          /* continuation first */
-    text_bad("\xe5\x41\x97", 3, "not valid UTF-8 at 0");  /* 'A' inside a sequence */
+    text_bad("\x80", 1, "not valid UTF-8 at 0");             /* continuation first */
+    text_bad("\xe5\x41\x97", 3, "not valid UTF-8 at 0");     /* 'A' inside a sequence */
     text_bad("\xf4\x90\x80\x80", 4, "not valid UTF-8 at 0"); /* U+110000 */
     text_bad("\xf5\x80\x80\x80", 4, "not valid UTF-8 at 0");
 }
@@ -109,15 +109,42 @@ typedef struct id_field {
     const char **(*at)(csm_event *);
 } id_field;
 
-static const char **at_event_id(csm_event *e) { return &e->event_id; }
-static const char **at_shop_id(csm_event *e) { return &e->shop_id; }
-static const char **at_customer_id(csm_event *e) { return &e->customer_id; }
-static const char **at_agent_id(csm_event *e) { return &e->chat.agent_id; }
-static const char **at_from_agent_id(csm_event *e) { return &e->chat.from_agent_id; }
-static const char **at_group_id(csm_event *e) { return &e->chat.group_id; }
-static const char **at_chat_order_id(csm_event *e) { return &e->chat.order_id; }
-static const char **at_order_id(csm_event *e) { return &e->order.order_id; }
-static const char **at_refund_id(csm_event *e) { return &e->order.refund_id; }
+static const char **at_event_id(csm_event *e)
+{
+    return &e->event_id;
+}
+static const char **at_shop_id(csm_event *e)
+{
+    return &e->shop_id;
+}
+static const char **at_customer_id(csm_event *e)
+{
+    return &e->customer_id;
+}
+static const char **at_agent_id(csm_event *e)
+{
+    return &e->chat.agent_id;
+}
+static const char **at_from_agent_id(csm_event *e)
+{
+    return &e->chat.from_agent_id;
+}
+static const char **at_group_id(csm_event *e)
+{
+    return &e->chat.group_id;
+}
+static const char **at_chat_order_id(csm_event *e)
+{
+    return &e->chat.order_id;
+}
+static const char **at_order_id(csm_event *e)
+{
+    return &e->order.order_id;
+}
+static const char **at_refund_id(csm_event *e)
+{
+    return &e->order.refund_id;
+}
 
 static const id_field ids[] = {
     {CSM_STREAM_CHAT, "event_id", at_event_id},
@@ -249,13 +276,20 @@ typedef struct str_field {
 } str_field;
 
 static const str_field strs[] = {
-    {CSM_STREAM_CHAT, "event_id", "#evid#"},       {CSM_STREAM_CHAT, "shop_id", "#shop#"},
-    {CSM_STREAM_CHAT, "customer_id", "#cust#"},    {CSM_STREAM_CHAT, "agent_id", "#agnt#"},
-    {CSM_STREAM_CHAT, "from_agent_id", "#from#"},  {CSM_STREAM_CHAT, "group_id", "#grup#"},
-    {CSM_STREAM_CHAT, "order_id", "#cord#"},       {CSM_STREAM_CHAT, "intent", "#intn#"},
-    {CSM_STREAM_CHAT, "reason", "#rson#"},         {CSM_STREAM_ORDER, "event_id", "#evid#"},
-    {CSM_STREAM_ORDER, "shop_id", "#shop#"},       {CSM_STREAM_ORDER, "customer_id", "#cust#"},
-    {CSM_STREAM_ORDER, "order_id", "#oord#"},      {CSM_STREAM_ORDER, "refund_id", "#rfnd#"},
+    {CSM_STREAM_CHAT, "event_id", "#evid#"},
+    {CSM_STREAM_CHAT, "shop_id", "#shop#"},
+    {CSM_STREAM_CHAT, "customer_id", "#cust#"},
+    {CSM_STREAM_CHAT, "agent_id", "#agnt#"},
+    {CSM_STREAM_CHAT, "from_agent_id", "#from#"},
+    {CSM_STREAM_CHAT, "group_id", "#grup#"},
+    {CSM_STREAM_CHAT, "order_id", "#cord#"},
+    {CSM_STREAM_CHAT, "intent", "#intn#"},
+    {CSM_STREAM_CHAT, "reason", "#rson#"},
+    {CSM_STREAM_ORDER, "event_id", "#evid#"},
+    {CSM_STREAM_ORDER, "shop_id", "#shop#"},
+    {CSM_STREAM_ORDER, "customer_id", "#cust#"},
+    {CSM_STREAM_ORDER, "order_id", "#oord#"},
+    {CSM_STREAM_ORDER, "refund_id", "#rfnd#"},
     {CSM_STREAM_ORDER, "logistics_status", "#lgst#"},
 };
 
