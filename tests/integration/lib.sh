@@ -178,3 +178,25 @@ consumed_all() {
 redis_dump() {
     python3 "$CSM_TESTS/integration/redis_dump.py" "$1"
 }
+
+# board_is CONFIG SHOP DAY FIELD=VALUE...: the shop-day's board (report
+# --json) holds these values.
+board_is() {
+    local cfg=$1 shop=$2 day=$3
+    shift 3
+    "$CSM_BIN" report -c "$cfg" --shop "$shop" --day "$day" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d = d[0] if isinstance(d, list) else d
+b = d["board"]
+want = dict(a.split("=", 1) for a in sys.argv[1:])
+sys.exit(0 if all(str(b.get(k)) == v for k, v in want.items()) else 1)' "$@"
+}
+
+# produce_file CONFIG FILE CHAT_TOTAL: `csmetrics produce` of FILE, after
+# which the chat topic must hold CHAT_TOTAL messages.
+produce_file() {
+    "$CSM_BIN" produce -c "$1" "$2" >"$CSM_TMP/produce.log" 2>&1 ||
+        fail "produce failed: $(cat "$CSM_TMP/produce.log")"
+    [[ $(topic_total cs.chat.events) -eq $3 ]] || fail "want $3 messages in cs.chat.events"
+}

@@ -49,22 +49,12 @@ recs = [len(chat("ds-big-%d" % i, "S1", "c1", T0 + 20000, "MESSAGE", "CUSTOMER",
 open(out + ".reasons", "w").write("invalid Avro: %d bytes left after the record\n" % (big - recs[0]) +
                                   "invalid Avro: %d bytes left after the record\n" % (just_over - recs[1]))
 PY
-"$CSM_BIN" produce -c "$PRODUCE_CFG" "$CSM_TMP/events.jsonl" \
-    >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed: $(cat "$CSM_TMP/produce.log")"
-[[ $(topic_total cs.chat.events) -eq 7 ]] || fail "want 7 messages in cs.chat.events"
+produce_file "$PRODUCE_CFG" "$CSM_TMP/events.jsonl" 7
 start_run "$CFG" run
 
-counted() {
-    "$CSM_BIN" report -c "$CFG" --shop S1 --day 2026-03-10 --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-d = d[0] if isinstance(d, list) else d
-b = d["board"]
-sys.exit(0 if (b.get("sessions_started"), b.get("human_requested"), b.get("assigned"),
-               b.get("queue_ms_sum")) == (1, 1, 1, 30000) else 1)'
-}
 wait_until 60 consumed_all "$REDIS_PORT" 7 0 || fail "checkpoints never reached 7 chat messages"
-wait_until 60 counted || fail "the good events were not counted exactly"
+wait_until 60 board_is "$CFG" S1 2026-03-10 sessions_started=1 human_requested=1 assigned=1 \
+    queue_ms_sum=30000 || fail "the good events were not counted exactly"
 stop_run 10
 
 "$CSM_DLQ_DUMP" --full "$BOOTSTRAP" cs.deadletter >"$CSM_TMP/dlq.txt"

@@ -42,25 +42,15 @@ lines = [
 ]
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 PY
-"$CSM_BIN" produce -c "$CFG" "$CSM_TMP/events.jsonl" \
-    >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed: $(cat "$CSM_TMP/produce.log")"
-[[ $(topic_total cs.chat.events) -eq 12 ]] || fail "want 12 messages in cs.chat.events"
+produce_file "$CFG" "$CSM_TMP/events.jsonl" 12
 start_run "$CFG" run
 
 # Two sessions (c1 at 10:00, c2 at 11:00); c1 asked for a human at 10:00:10
 # and got a1 at 10:00:40. The dead-lettered HUMAN_REQUESTED/ASSIGNED count
 # nothing.
-counted() {
-    "$CSM_BIN" report -c "$CFG" --shop S1 --day 2026-03-10 --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-d = d[0] if isinstance(d, list) else d
-b = d["board"]
-sys.exit(0 if (b.get("sessions_started"), b.get("human_requested"), b.get("assigned"),
-               b.get("queue_ms_sum")) == (2, 1, 1, 30000) else 1)'
-}
 wait_until 60 consumed_all "$REDIS_PORT" 12 0 || fail "checkpoints never reached 12 chat messages"
-wait_until 60 counted || fail "the good events were not counted exactly: $("$CSM_BIN" report -c "$CFG" --shop S1 --day 2026-03-10 --json 2>&1)"
+wait_until 60 board_is "$CFG" S1 2026-03-10 sessions_started=2 human_requested=1 assigned=1 \
+    queue_ms_sum=30000 || fail "the good events were not counted exactly"
 stop_run 10
 
 "$CSM_DLQ_DUMP" "$BOOTSTRAP" cs.deadletter >"$CSM_TMP/dlq.txt"

@@ -160,6 +160,13 @@ static char *pattern(size_t n)
     return v;
 }
 
+static void assert_counters(cluster *c, uint64_t sent, uint64_t truncated, uint64_t failed)
+{
+    assert_int_equal(csm_deadletter_sent(c->d), sent);
+    assert_int_equal(csm_deadletter_truncated(c->d), truncated);
+    assert_int_equal(csm_deadletter_failed(c->d), failed);
+}
+
 static void assert_headers(const landed *l, size_t i, const char *offset, const char *truncated)
 {
     assert_string_equal(l->m[i].topic, "cs.chat.events");
@@ -181,9 +188,7 @@ static void too_large_for_the_producer(void **state)
     send_letter(c, v, MAX_BYTES - 10, 8); /* value fits, with key and headers not */
     send_letter(c, v, 100, 9);
     assert_int_equal(csm_deadletter_sync(c->d, 10000), 0);
-    assert_int_equal(csm_deadletter_sent(c->d), 3);
-    assert_int_equal(csm_deadletter_truncated(c->d), 2);
-    assert_int_equal(csm_deadletter_failed(c->d), 0);
+    assert_counters(c, 3, 2, 0);
     landed l;
     read_topic(c, &l);
     assert_int_equal(l.n, 3);
@@ -212,9 +217,7 @@ static void too_large_for_the_broker(void **state)
                                       RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
     send_letter(c, v, 1000, 11);
     assert_int_equal(csm_deadletter_sync(c->d, 10000), 0);
-    assert_int_equal(csm_deadletter_sent(c->d), 1);
-    assert_int_equal(csm_deadletter_truncated(c->d), 1);
-    assert_int_equal(csm_deadletter_failed(c->d), 0);
+    assert_counters(c, 1, 1, 0);
     landed l;
     read_topic(c, &l);
     assert_int_equal(l.n, 1);
@@ -233,11 +236,9 @@ static void other_failure_is_retried(void **state)
     rd_kafka_mock_push_request_errors(c->mc, PRODUCE_API, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
     send_letter(c, "abc", 3, 12);
     assert_int_equal(csm_deadletter_sync(c->d, 10000), -1);
-    assert_int_equal(csm_deadletter_sent(c->d), 0);
-    assert_int_equal(csm_deadletter_failed(c->d), 1);
+    assert_counters(c, 0, 0, 1);
     assert_int_equal(csm_deadletter_sync(c->d, 10000), 0);
-    assert_int_equal(csm_deadletter_sent(c->d), 1);
-    assert_int_equal(csm_deadletter_truncated(c->d), 0);
+    assert_counters(c, 1, 0, 1);
     assert_int_equal(csm_deadletter_sync(c->d, 10000), 0);
     landed l;
     read_topic(c, &l);
@@ -259,7 +260,7 @@ static void broker_down_then_up(void **state)
     assert_int_equal(csm_deadletter_sync(c->d, 1500), -1);
     rd_kafka_mock_broker_set_up(c->mc, 1);
     assert_int_equal(csm_deadletter_sync(c->d, 20000), 0);
-    assert_int_equal(csm_deadletter_sent(c->d), 2);
+    assert_counters(c, 2, 0, 0);
     landed l;
     read_topic(c, &l);
     assert_int_equal(l.n, 2);
