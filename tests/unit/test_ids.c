@@ -56,15 +56,21 @@ static void text_utf8_and_nul(void **state)
     text_bad("\xf5\x80\x80\x80", 4, "not valid UTF-8 at 0");
 }
 
-static csm_event chat_event(void)
+static csm_event common_fields(csm_stream stream)
 {
     csm_event ev = {.struct_size = sizeof ev,
-                    .stream = CSM_STREAM_CHAT,
+                    .stream = stream,
                     .event_id = "e1",
                     .platform = CSM_PLATFORM_TMALL,
                     .shop_id = "s1",
                     .customer_id = "c1",
                     .ts = 1795140000000LL};
+    return ev;
+}
+
+static csm_event chat_event(void)
+{
+    csm_event ev = common_fields(CSM_STREAM_CHAT);
     ev.chat.type = CSM_CHAT_TRANSFERRED;
     ev.chat.agent_id = "a2";
     ev.chat.from_agent_id = "a1";
@@ -75,13 +81,7 @@ static csm_event chat_event(void)
 
 static csm_event order_event(void)
 {
-    csm_event ev = {.struct_size = sizeof ev,
-                    .stream = CSM_STREAM_ORDER,
-                    .event_id = "e2",
-                    .platform = CSM_PLATFORM_JD,
-                    .shop_id = "s1",
-                    .customer_id = "c1",
-                    .ts = 1795140000000LL};
+    csm_event ev = common_fields(CSM_STREAM_ORDER);
     ev.order.type = CSM_ORDER_REFUND_REQUESTED;
     ev.order.order_id = "o1";
     ev.order.refund_id = "r1";
