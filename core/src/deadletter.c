@@ -161,8 +161,9 @@ static int produce_letter(csm_deadletter *d, letter *l)
     letter_fit(l, d->max_bytes);
     for (;;) {
         rd_kafka_headers_t *h = letter_headers(l);
+        /* No copy: the letter outlives librdkafka's use of its value. */
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_MSGFLAGS(0),
             RD_KAFKA_V_VALUE(l->value, l->value_keep), RD_KAFKA_V_KEY(l->key, l->key_keep),
             RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(l), RD_KAFKA_V_END);
         if (!e) {
