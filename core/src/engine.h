@@ -25,6 +25,7 @@
 #include "deltas.h"
 #include "event_slot.h"
 #include "shoptime.h"
+#include "time_bounds.h"
 
 typedef struct csm_engine csm_engine;
 
@@ -52,6 +53,22 @@ typedef struct csm_engine_stats {
 csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_shoptime *st,
                            int32_t partition, char *err, size_t errlen);
 void csm_engine_free(csm_engine *e);
+
+/* `run` and `replay`: from now on events are also checked against @p b
+ * (copied) as of wall-clock @p now, ms since the epoch; the caller calls
+ * again as the clock moves. b NULL: only the range 1..9999-12-31 (the
+ * default, so the test kit and goldens never depend on the day). A
+ * checkpoint restored afterwards must have a clock within the bounds. */
+void csm_engine_set_wall_clock(csm_engine *e, const csm_time_bounds *b, csm_ts now);
+
+/* The checks that refuse an event whatever comes after it: contract,
+ * timestamp range and wall-clock bounds, then the 7-day rule against the
+ * current reference. DEADLETTER + reason, or ACCEPTED when they pass (the
+ * event may still be a duplicate or late). Changes nothing: `run` calls
+ * it on a decoded head so an absurd ts is dead-lettered before it can
+ * order the two-topic merge; csm_engine_offer() runs it again. */
+csm_verdict csm_engine_precheck(const csm_engine *e, const csm_event *ev, char *reason,
+                                size_t reason_len);
 
 /* Ingests one decoded event in arrival order. Validates the contract
  * again (cheap) and applies the ingest rules; on anything but ACCEPTED,
