@@ -30,36 +30,37 @@ int csm_time_check_range(csm_ts ts, char *reason, size_t reason_len)
     return -1;
 }
 
-/* What every bounded check shares: range, the 2000 floor, the skew. */
-static int check_ahead_and_floor(const csm_time_bounds *b, csm_ts ts, csm_ts now, char *reason,
-                                 size_t reason_len)
+/* Ahead of the wall clock by more than the skew. Checked before the
+ * range's upper end, so INT64_MAX reads as what it most likely is: a
+ * clock far ahead. ts > 0 and now > 0, so ts - now cannot overflow. */
+static int check_ahead(const csm_time_bounds *b, csm_ts ts, csm_ts now, char *reason,
+                       size_t reason_len)
 {
-    if (ts <= 0)
-        return csm_time_check_range(ts, reason, reason_len);
-    /* Before the range's upper end, so INT64_MAX reads as what it most
-     * likely is: a clock far ahead. now > 0, so ts - now cannot overflow. */
-    if (ts > csm_ts_add(now, b->max_skew_ms)) {
-        snprintf(reason, reason_len,
-                 "timestamp %lld is %lld ms ahead of the wall clock (max_clock_skew %lld ms)",
-                 (long long)ts, (long long)(ts - now), (long long)b->max_skew_ms);
-        return -1;
-    }
+    if (ts <= csm_ts_add(now, b->max_skew_ms))
+        return 0;
+    snprintf(reason, reason_len,
+             "timestamp %lld is %lld ms ahead of the wall clock (max_clock_skew %lld ms)",
+             (long long)ts, (long long)(ts - now), (long long)b->max_skew_ms);
+    return -1;
+}
+
+static int check_floor(csm_ts ts, char *reason, size_t reason_len)
+{
     if (csm_time_check_range(ts, reason, reason_len))
         return -1;
-    if (ts < CSM_TS_FLOOR) {
-        snprintf(reason, reason_len, "timestamp %lld out of range (before 2000-01-01T00:00:00Z)",
-                 (long long)ts);
-        return -1;
-    }
-    return 0;
+    if (ts >= CSM_TS_FLOOR)
+        return 0;
+    snprintf(reason, reason_len, "timestamp %lld out of range (before 2000-01-01T00:00:00Z)",
+             (long long)ts);
+    return -1;
 }
 
 int csm_time_bounds_check(const csm_time_bounds *b, csm_ts ts, csm_ts now, char *reason,
                           size_t reason_len)
 {
-    if (!b)
+    if (!b || ts <= 0)
         return csm_time_check_range(ts, reason, reason_len);
-    if (check_ahead_and_floor(b, ts, now, reason, reason_len))
+    if (check_ahead(b, ts, now, reason, reason_len))
         return -1;
     if (b->horizon_ms > 0 && ts < csm_ts_sub(now, b->horizon_ms)) {
         snprintf(reason, reason_len,
@@ -67,13 +68,15 @@ int csm_time_bounds_check(const csm_time_bounds *b, csm_ts ts, csm_ts now, char 
                  (long long)ts, (long long)((now - ts) / DAY_MS));
         return -1;
     }
-    return 0;
+    return check_floor(ts, reason, reason_len);
 }
 
 int csm_time_bounds_check_clock(const csm_time_bounds *b, csm_ts clock, csm_ts now, char *reason,
                                 size_t reason_len)
 {
-    if (!b)
+    if (!b || clock <= 0)
         return csm_time_check_range(clock, reason, reason_len);
-    return check_ahead_and_floor(b, clock, now, reason, reason_len);
+    if (check_ahead(b, clock, now, reason, reason_len))
+        return -1;
+    return check_floor(clock, reason, reason_len);
 }
