@@ -20,6 +20,8 @@
 #include "keys.h"
 #include "time_bounds.h"
 
+#include "../support/engine_world.h"
+
 /* 2026-11-20T00:00:00+08:00 (Asia/Shanghai, the default zone). */
 #define DAY0 1795104000000LL
 #define H (3600 * 1000LL)
@@ -104,31 +106,11 @@ static void saturating_arithmetic(void **state)
 
 /* ---- through the engine ---- */
 
-typedef struct world {
-    csm_config cfg;
-    csm_chain *chain;
-    csm_shoptime *st;
-} world;
-
-static void world_open(world *w)
-{
-    char err[512];
-    assert_int_equal(csm_config_load_string("plugins: [session, sla, unserved, satisfaction, fcr, "
-                                            "orders, {name: probe, timer_after: 90s}]\n",
-                                            &w->cfg, err, sizeof err),
-                     0);
-    w->chain = csm_chain_load(&w->cfg, err, sizeof err);
-    assert_non_null(w->chain);
-    w->st = csm_shoptime_new(&w->cfg, err, sizeof err);
-    assert_non_null(w->st);
-}
-
-static void world_close(world *w)
-{
-    csm_shoptime_free(w->st);
-    csm_chain_free(w->chain);
-    csm_config_free(&w->cfg);
-}
+/* The default chain, so that every plugin sees what the engine accepts,
+ * and the probe, whose "events" count is easy to derive. */
+#define CHAIN                                                                                      \
+    "plugins: [session, sla, unserved, satisfaction, fcr, orders, "                                \
+    "{name: probe, timer_after: 90s}]\n"
 
 static csm_verdict offer(csm_engine *e, const char *id, csm_ts ts, char *reason, size_t len)
 {
@@ -195,7 +177,7 @@ static void absurd_first_middle_last(void **state)
 {
     (void)state;
     world w;
-    world_open(&w);
+    world_open(&w, CHAIN);
     const struct {
         csm_ts ts;
         const char *unbounded, *bounded;
@@ -223,7 +205,7 @@ static void tiny_ts_first_does_not_poison(void **state)
 {
     (void)state;
     world w;
-    world_open(&w);
+    world_open(&w, CHAIN);
     one_absurd_event(&w, &run_bounds, 1, 0,
                      "timestamp 1 is older than the horizon (20777 days behind the wall clock)");
     one_absurd_event(&w, &replay_bounds, 1, 0,
@@ -270,7 +252,7 @@ static void absurd_checkpoint_clock_refused(void **state)
 {
     (void)state;
     world w;
-    world_open(&w);
+    world_open(&w, CHAIN);
     csm_writer snap = {0};
     snapshot_with_clock(&w, 9223372036854715807LL, &snap);
     restore_says(&w, &snap, &run_bounds, -1,
