@@ -104,6 +104,33 @@ static void saturating_arithmetic(void **state)
     assert_true(csm_ts_sub(DAY0, 5000) == DAY0 - 5000);
 }
 
+/* The keys' defaults, and values refused with an error naming the key. */
+static void config_keys(void **state)
+{
+    (void)state;
+    csm_config cfg;
+    char err[512];
+    assert_int_equal(csm_config_load_string("", &cfg, err, sizeof err), 0);
+    assert_true(cfg.max_clock_skew_ms == H && cfg.horizon_ms == 400 * DAY);
+    const csm_time_bounds run = csm_time_bounds_run(&cfg), replay = csm_time_bounds_replay(&cfg);
+    assert_true(run.max_skew_ms == H && run.horizon_ms == 400 * DAY);
+    assert_true(replay.max_skew_ms == H && replay.horizon_ms == 0);
+    csm_config_free(&cfg);
+    assert_int_equal(csm_config_load_string("pipeline:\n  horizon: 1d\n  max_clock_skew: 0s\n",
+                                            &cfg, err, sizeof err),
+                     0);
+    assert_true(cfg.max_clock_skew_ms == 0 && cfg.horizon_ms == DAY);
+    csm_config_free(&cfg);
+    assert_int_equal(csm_config_load_string("pipeline:\n  horizon: 23h\n", &cfg, err, sizeof err),
+                     -1);
+    assert_memory_equal(err, "pipeline.horizon: must be at least 1d", 37);
+    csm_config_free(&cfg);
+    assert_int_equal(
+        csm_config_load_string("pipeline:\n  max_clock_skew: -1s\n", &cfg, err, sizeof err), -1);
+    assert_memory_equal(err, "pipeline.max_clock_skew: ", 25);
+    csm_config_free(&cfg);
+}
+
 /* ---- through the engine ---- */
 
 /* The default chain, so that every plugin sees what the engine accepts,
@@ -286,6 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bounds_verdicts),
         cmocka_unit_test(saturating_arithmetic),
+        cmocka_unit_test(config_keys),
         cmocka_unit_test(absurd_first_middle_last),
         cmocka_unit_test(tiny_ts_first_does_not_poison),
         cmocka_unit_test(absurd_checkpoint_clock_refused),
