@@ -1,5 +1,5 @@
-/* The engine of one partition number: ingest rules (contract, 7-day rule,
- * dedup, lateness), the event-time reorder buffer, event-time timers, the
+/* The engine of one partition number: ingest rules (contract, timestamp
+ * bounds, 7-day rule, dedup, lateness), the event-time reorder buffer, event-time timers, the
  * plugin chain instance and the host API behind plugin.h. What plugins
  * emit becomes pending Redis writes (csm_deltas) that the caller flushes
  * together with the partition's offsets and csm_engine_snapshot().
@@ -33,7 +33,7 @@ typedef enum csm_verdict {
     CSM_VERDICT_ACCEPTED = 0, /* buffered; applied when event time allows */
     CSM_VERDICT_DUPLICATE,    /* event_id already accepted: dropped */
     CSM_VERDICT_LATE,         /* behind W - allowed_lateness: dead letter */
-    CSM_VERDICT_DEADLETTER    /* 7-day rule (or contract): dead letter */
+    CSM_VERDICT_DEADLETTER    /* contract, timestamp bounds, 7-day rule: dead letter */
 } csm_verdict;
 
 /* Per-engine counts since creation (restored from the checkpoint too, so

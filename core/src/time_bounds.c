@@ -70,12 +70,3 @@ int csm_time_bounds_check(const csm_time_bounds *b, csm_ts ts, csm_ts now, char 
     }
     return check_floor(ts, reason, reason_len);
 }
-
-int csm_time_bounds_check_clock(const csm_time_bounds *b, csm_ts clock, csm_ts now, char *reason,
-                                size_t reason_len)
-{
-    if (!b)
-        return csm_time_check_range(clock, reason, reason_len);
-    const csm_time_bounds no_horizon = {b->max_skew_ms, 0};
-    return csm_time_bounds_check(&no_horizon, clock, now, reason, reason_len);
-}

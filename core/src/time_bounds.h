@@ -43,12 +43,6 @@ int csm_time_check_range(csm_ts ts, char *reason, size_t reason_len);
  * the epoch), else -1 + reason. */
 int csm_time_bounds_check(const csm_time_bounds *b, csm_ts ts, csm_ts now, char *reason,
                           size_t reason_len);
-/* A restored event time (an engine's clock, not an event): the range, the
- * 2000 floor and the skew, but no horizon, since a partition may rightly
- * have been idle longer than that. */
-int csm_time_bounds_check_clock(const csm_time_bounds *b, csm_ts clock, csm_ts now, char *reason,
-                                size_t reason_len);
-
 /* The wall clock in ms since the epoch, for callers to pass as `now`. */
 csm_ts csm_wall_clock_ms(void);
 

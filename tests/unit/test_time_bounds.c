@@ -274,7 +274,7 @@ static void restore_says(world *w, const csm_writer *snap, const csm_time_bounds
     csm_engine_free(e);
 }
 
-/* A checkpoint whose clock is absurd is refused on restore. */
+/* A checkpoint whose clock is out of bounds is refused on restore. */
 static void absurd_checkpoint_clock_refused(void **state)
 {
     (void)state;
@@ -283,17 +283,17 @@ static void absurd_checkpoint_clock_refused(void **state)
     csm_writer snap = {0};
     snapshot_with_clock(&w, 9223372036854715807LL, &snap);
     restore_says(&w, &snap, &run_bounds, -1,
-                 "checkpoint: event time 9223372036854715807 is absurd (timestamp "
+                 "checkpoint: event time 9223372036854715807 is out of bounds (timestamp "
                  "9223372036854715807 is 9223370241707515807 ms ahead of the wall clock");
     restore_says(&w, &snap, NULL, -1,
-                 "checkpoint: event time 9223372036854715807 is absurd (timestamp "
+                 "checkpoint: event time 9223372036854715807 is out of bounds (timestamp "
                  "9223372036854715807 out of range)");
     csm_writer_free(&snap);
 
     snap = (csm_writer){0};
     snapshot_with_clock(&w, INT64_MAX, &snap);
     restore_says(&w, &snap, NULL, -1,
-                 "checkpoint: event time 9223372036854775807 is absurd (timestamp "
+                 "checkpoint: event time 9223372036854775807 is out of bounds (timestamp "
                  "9223372036854775807 out of range)");
     csm_writer_free(&snap);
 
@@ -301,10 +301,26 @@ static void absurd_checkpoint_clock_refused(void **state)
     snap = (csm_writer){0};
     snapshot_with_clock(&w, 1, &snap);
     restore_says(&w, &snap, &run_bounds, -1,
-                 "checkpoint: event time 1 is absurd (timestamp 1 out of range (before "
+                 "checkpoint: event time 1 is out of bounds (timestamp 1 is older than the "
+                 "horizon (20777 days behind the wall clock))");
+    restore_says(&w, &snap, &replay_bounds, -1,
+                 "checkpoint: event time 1 is out of bounds (timestamp 1 out of range (before "
                  "2000-01-01T00:00:00Z))");
     restore_says(&w, &snap, NULL, 0, NULL);
     csm_writer_free(&snap);
+
+    /* the edges: wall clock + skew; wall clock - (horizon + 7-day rule),
+     * beyond which no event the horizon lets in could pass the 7-day rule */
+    const struct {
+        csm_ts clock;
+        int rc;
+    } edges[] = {{NOW + H, 0}, {NOW + H + 1, -1}, {NOW - 407 * DAY, 0}, {NOW - 407 * DAY - 1, -1}};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        snap = (csm_writer){0};
+        snapshot_with_clock(&w, edges[i].clock, &snap);
+        restore_says(&w, &snap, &run_bounds, edges[i].rc, NULL);
+        csm_writer_free(&snap);
+    }
     world_close(&w);
 }
 
