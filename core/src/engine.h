@@ -1,9 +1,9 @@
 /* The engine of one partition number: ingest rules (contract, timestamp
  * bounds, 7-day rule, dedup, lateness), the event-time reorder buffer,
  * event-time timers, the plugin chain instance and the host API behind
- * plugin.h. What plugins
- * emit becomes pending Redis writes (csm_deltas) that the caller flushes
- * together with the partition's offsets and csm_engine_snapshot().
+ * plugin.h. What plugins emit becomes pending Redis writes (csm_deltas)
+ * that the caller flushes together with the partition's offsets and
+ * csm_engine_snapshot().
  *
  * Event time (metrics.md "Event time", "Settled details"):
  *  - W, the partition's event time, is the largest accepted ts (or what
