@@ -10,9 +10,12 @@
  *  - with bounds (replay, run): ts >= 2000-01-01T00:00:00Z, and at most
  *    max_clock_skew ahead of the wall clock;
  *  - in run only: at most `horizon` behind the wall clock.
- * The wall clock is an argument: nothing here reads a clock, Kafka or
- * Redis, and the test kit never sets bounds, so its results do not
- * depend on the day they are computed. */
+ * Checked in the order ts <= 0, skew, horizon, 2000, upper end, so that
+ * the reason names the likeliest cause (INT64_MAX: a clock far ahead;
+ * ts = 1 in run: older than the horizon).
+ * The checks take the wall clock as an argument and know no Kafka or
+ * Redis; the test kit sets no bounds, so its results do not depend on
+ * the day they are computed. */
 #ifndef CSM_TIME_BOUNDS_H
 #define CSM_TIME_BOUNDS_H
 
@@ -39,8 +42,8 @@ csm_time_bounds csm_time_bounds_replay(const csm_config *cfg);
 
 /* 0 when @p ts is within 1..CSM_TS_VALID_MAX, else -1 + reason. */
 int csm_time_check_range(csm_ts ts, char *reason, size_t reason_len);
-/* 0 when @p ts passes the range and @p b at wall-clock @p now (ms since
- * the epoch), else -1 + reason. */
+/* 0 when @p ts passes the range and @p b (NULL: the range only) at
+ * wall-clock @p now (ms since the epoch), else -1 + reason. */
 int csm_time_bounds_check(const csm_time_bounds *b, csm_ts ts, csm_ts now, char *reason,
                           size_t reason_len);
 /* The wall clock in ms since the epoch, for callers to pass as `now`. */
