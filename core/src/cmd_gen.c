@@ -23,6 +23,13 @@
  * earlier order of an after-sale customer): bounds how long generated
  * events wait before they can be emitted in time order. */
 #define LOOKBACK (5 * DAY)
+/* How far events reach past the start of their session's day: the day
+ * itself, then an order's life (shipped within 24 h, delivered 24-60 h
+ * later, a refund up to 48 h after that with its own steps up to 40 h):
+ * under 8.2 days. The default span ends this long before today, so no
+ * generated event lies in the future (run dead-letters those beyond
+ * pipeline.max_clock_skew). */
+#define TAIL_DAYS 9
 
 enum group { GROUP_NONE, GROUP_PRESALE, GROUP_AFTERSALE };
 
@@ -444,7 +451,9 @@ static void usage(void)
             "         [--shops N=5] [--agents-per-shop N=4] [--customers N=200 per shop]\n"
             "         [--days N=1] [--hours N=16 active hours a day] [--sessions N (total;\n"
             "         default 400 per shop and day)] [--start ISO-8601|EPOCH_MS (default\n"
-            "         today 08:00 +08:00)] [--seed N=1] [--rate EVENTS_PER_S (kafka; 0 = as\n"
+            "         08:00 +08:00, N+9 days before today: every event, orders' later\n"
+            "         steps included, lies in the past)] [--seed N=1] [--rate EVENTS_PER_S (kafka; "
+            "0 = as\n"
             "         fast as possible)] [--events N (stop after N)]\n");
 }
 
@@ -597,15 +606,16 @@ int csm_cmd_gen(int argc, char **argv)
             return 2;
         }
     }
-    if (kafka == !!out || shops > 30000 || agents > 30000 || hours > 24 ||
+    if (kafka == !!out || shops > 30000 || agents > 30000 || hours > 24 || days > 3650 ||
         customers > 100000000 / shops) {
         usage();
         return 2;
     }
     int64_t t0;
-    if (!start) { /* today 08:00 in China Standard Time */
+    if (!start) { /* 08:00 China Standard Time, days + TAIL_DAYS before today */
         int64_t now = (int64_t)time(NULL) * 1000;
         t0 = (now + 8 * H) / DAY * DAY; /* local midnight is 8 h earlier: +8 h cancels */
+        t0 -= (days + TAIL_DAYS) * DAY;
     } else if (parse_start(start, &t0)) {
         fprintf(stderr,
                 "csmetrics gen: --start: expected e.g. 2026-11-20T08:00:00+08:00 or "

@@ -121,6 +121,10 @@ int csm_cmd_replay(int argc, char **argv)
         fprintf(stderr, "csmetrics replay: %s\n", err);
         goto out;
     }
+    /* File time is kept (no horizon), but not absurd values: events
+     * before 2000 or beyond the wall clock + max_clock_skew. */
+    csm_time_bounds bounds = csm_time_bounds_replay(&cfg);
+    csm_engine_set_wall_clock(r.engine, &bounds, csm_wall_clock_ms());
     if (!print_only && !(redis = csm_redis_store_open(&cfg.redis, err, sizeof err))) {
         fprintf(stderr, "csmetrics replay: redis %s:%d: %s\n", cfg.redis.host, cfg.redis.port, err);
         goto out;

@@ -124,6 +124,7 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
 {
     size_t n = 0;
     char reason[512];
+    csm_engine_set_wall_clock(s->engine, &r->bounds, csm_wall_clock_ms());
     /* Stops at flush_max_events so a flush never covers much more. */
     while (n < 1000 && r->pending + n < (uint64_t)r->cfg.flush_max_events) {
         int t = csm_pslot_pick(s, r->codec, r->cfg.framing, now, CSM_RUN_MERGE_WAIT_MS);
@@ -160,13 +161,6 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
     return n;
 }
 
-static int64_t wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A quiet partition's event time follows the wall clock from its last
  * event, so session timeouts and alerts fire without new traffic. One
  * step a second is plenty for minute-scale timers. A partition that has
@@ -182,9 +176,9 @@ static void idle_advance(csm_run *r, csm_pslot *s, int64_t now)
     if (s->w_last == CSM_TS_NONE) {
         if (!s->tp[0].eof || !s->tp[1].eof || csm_engine_event_time(s->engine) != CSM_TS_NONE)
             return;
-        s->w_last = wall_now_ms() - quiet;
+        s->w_last = csm_wall_clock_ms() - quiet;
     }
-    csm_engine_advance_to(s->engine, s->w_last + quiet);
+    csm_engine_advance_to(s->engine, csm_ts_add(s->w_last, quiet));
     s->last_idle_ms = now;
     s->dirty = 1;
 }
@@ -366,6 +360,7 @@ int csm_cmd_run(int argc, char **argv)
     }
     r->topics[CSM_STREAM_CHAT] = r->cfg.chat_topic;
     r->topics[CSM_STREAM_ORDER] = r->cfg.order_topic;
+    r->bounds = csm_time_bounds_run(&r->cfg);
     r->stop = &run_stop;
 
     struct sigaction sa;

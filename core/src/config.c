@@ -68,6 +68,11 @@ static const csm_config_entry pipeline_keys[] = {
      "event ids are remembered this far behind event time (older copies are late anyway)"},
     {CSM_CONFIG_DURATION, "max_event_age", "7d", OFF(max_event_age_ms),
      "events this far from the partition's event time are dead-lettered"},
+    {CSM_CONFIG_DURATION, "max_clock_skew", "1h", OFF(max_clock_skew_ms),
+     "events whose ts is further ahead of the wall clock are dead-lettered (run and replay)"},
+    {CSM_CONFIG_DURATION, "horizon", "400d", OFF(horizon_ms),
+     "run: events whose ts is further behind the wall clock are dead-lettered (at least 1d; "
+     "keep it >= redis.day_ttl_days to let a backfill of the kept days through)"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
 
 static const csm_config_entry time_keys[] = {
@@ -365,6 +370,21 @@ static void apply_defaults(csm_config *cfg)
         csm_config_map_fill(sections[i].keys, sections[i].name, NULL, 0, cfg, err, sizeof err);
 }
 
+static int check_time_bounds(const csm_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->max_clock_skew_ms < 0) {
+        snprintf(err, errlen, "pipeline.max_clock_skew: must be >= 0");
+        return -1;
+    }
+    if (cfg->horizon_ms < 86400000LL) {
+        snprintf(err, errlen,
+                 "pipeline.horizon: must be at least 1d (events older than it are "
+                 "dead-lettered)");
+        return -1;
+    }
+    return 0;
+}
+
 /* Copies the table's storage into the typed fields and checks values
  * that the table's types cannot. */
 static int finish(csm_config *cfg, char *err, size_t errlen)
@@ -407,6 +427,8 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "pipeline.flush_interval: must be > 0");
         return -1;
     }
+    if (check_time_bounds(cfg, err, errlen))
+        return -1;
     if (csm_sbt_parse_target(cfg->satisfaction_target) < 0) {
         snprintf(err, errlen,
                  "alerts.satisfaction_target: expected a fraction 0..1 or a "

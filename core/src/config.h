@@ -63,7 +63,9 @@ typedef struct csm_config {
     int64_t flush_interval_ms;
     int64_t flush_max_events;
     int64_t dedup_window_ms;
-    int64_t max_event_age_ms; /* the 7-day rule */
+    int64_t max_event_age_ms;  /* the 7-day rule */
+    int64_t max_clock_skew_ms; /* ts further ahead of the wall clock: dead letter */
+    int64_t horizon_ms;        /* run: ts further behind the wall clock: dead letter */
     /* time */
     char *default_timezone;
     csm_window default_window;

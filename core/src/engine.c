@@ -162,7 +162,8 @@ static void drain(csm_engine *e, csm_ts frontier)
 
 static csm_ts frontier_of(const csm_engine *e)
 {
-    return e->event_time == CSM_TS_NONE ? CSM_TS_NONE : e->event_time - e->cfg->allowed_lateness_ms;
+    return e->event_time == CSM_TS_NONE ? CSM_TS_NONE
+                                        : csm_ts_sub(e->event_time, e->cfg->allowed_lateness_ms);
 }
 
 static void forget_old_ids(csm_engine *e)
@@ -170,29 +171,50 @@ static void forget_old_ids(csm_engine *e)
     int64_t keep = e->cfg->dedup_window_ms;
     if (keep < e->cfg->allowed_lateness_ms)
         keep = e->cfg->allowed_lateness_ms; /* older ids would be late anyway */
-    csm_dedup_expire(&e->dedup, e->event_time - keep);
+    csm_dedup_expire(&e->dedup, csm_ts_sub(e->event_time, keep));
+}
+
+void csm_engine_set_wall_clock(csm_engine *e, const csm_time_bounds *b, csm_ts now)
+{
+    e->has_bounds = b != NULL;
+    if (b)
+        e->bounds = *b;
+    e->wall_now = now;
+}
+
+static const csm_time_bounds *bounds_of(const csm_engine *e)
+{
+    return e->has_bounds ? &e->bounds : NULL;
+}
+
+/* The 7-day rule, against the largest applied ts (or W before any). */
+static int check_event_age(const csm_engine *e, csm_ts ts, char *reason, size_t reason_len)
+{
+    csm_ts ref = e->applied_max != CSM_TS_NONE ? e->applied_max : e->event_time;
+    int64_t age = e->cfg->max_event_age_ms;
+    if (ref == CSM_TS_NONE || (ts <= csm_ts_add(ref, age) && ts >= csm_ts_sub(ref, age)))
+        return 0;
+    snprintf(reason, reason_len,
+             "timestamp %lld is %lld ms from the partition's event time %lld (limit %lld ms)",
+             (long long)ts, (long long)csm_ts_sub(ts, ref), (long long)ref, (long long)age);
+    return -1;
+}
+
+csm_verdict csm_engine_precheck(const csm_engine *e, const csm_event *ev, char *reason,
+                                size_t reason_len)
+{
+    if (csm_event_validate(ev, reason, reason_len) != 0 ||
+        csm_time_bounds_check(bounds_of(e), ev->ts, e->wall_now, reason, reason_len) != 0 ||
+        check_event_age(e, ev->ts, reason, reason_len) != 0)
+        return CSM_VERDICT_DEADLETTER;
+    return CSM_VERDICT_ACCEPTED;
 }
 
 csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, size_t reason_len)
 {
     csm_stream s = ev->stream == CSM_STREAM_ORDER ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
     e->stats.offered[s]++;
-    if (csm_event_validate(ev, reason, reason_len) != 0) {
-        e->stats.deadletter[s]++;
-        return CSM_VERDICT_DEADLETTER;
-    }
-    csm_ts ref = e->applied_max != CSM_TS_NONE ? e->applied_max : e->event_time;
-    if (ev->ts <= 0) {
-        snprintf(reason, reason_len, "timestamp %lld out of range", (long long)ev->ts);
-        e->stats.deadletter[s]++;
-        return CSM_VERDICT_DEADLETTER;
-    }
-    if (ref != CSM_TS_NONE &&
-        (ev->ts > ref + e->cfg->max_event_age_ms || ev->ts < ref - e->cfg->max_event_age_ms)) {
-        snprintf(reason, reason_len,
-                 "timestamp %lld is %lld ms from the partition's event time %lld (limit %lld ms)",
-                 (long long)ev->ts, (long long)(ev->ts - ref), (long long)ref,
-                 (long long)e->cfg->max_event_age_ms);
+    if (csm_engine_precheck(e, ev, reason, reason_len) != CSM_VERDICT_ACCEPTED) {
         e->stats.deadletter[s]++;
         return CSM_VERDICT_DEADLETTER;
     }
@@ -204,9 +226,9 @@ csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, s
     }
     csm_ts frontier = frontier_of(e);
     if (frontier != CSM_TS_NONE && ev->ts < frontier) {
-        snprintf(reason, reason_len,
-                 "late: %lld ms behind the partition's event time (allowed %lld)",
-                 (long long)(e->event_time - ev->ts), (long long)e->cfg->allowed_lateness_ms);
+        snprintf(
+            reason, reason_len, "late: %lld ms behind the partition's event time (allowed %lld)",
+            (long long)csm_ts_sub(e->event_time, ev->ts), (long long)e->cfg->allowed_lateness_ms);
         e->stats.late[s]++;
         return CSM_VERDICT_LATE;
     }
@@ -245,7 +267,7 @@ void csm_engine_finish(csm_engine *e)
     csm_ts last = e->applied_max > e->event_time ? e->applied_max : e->event_time;
     if (last == CSM_TS_NONE)
         return;
-    csm_ts horizon = last + FINISH_HORIZON_MS;
+    csm_ts horizon = csm_ts_add(last, FINISH_HORIZON_MS);
     drain(e, horizon);
     csm_ts deadline;
     while (csm_timers_peek(&e->timers, &deadline) && deadline <= horizon)

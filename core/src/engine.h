@@ -1,8 +1,9 @@
-/* The engine of one partition number: ingest rules (contract, 7-day rule,
- * dedup, lateness), the event-time reorder buffer, event-time timers, the
- * plugin chain instance and the host API behind plugin.h. What plugins
- * emit becomes pending Redis writes (csm_deltas) that the caller flushes
- * together with the partition's offsets and csm_engine_snapshot().
+/* The engine of one partition number: ingest rules (contract, timestamp
+ * bounds, 7-day rule, dedup, lateness), the event-time reorder buffer,
+ * event-time timers, the plugin chain instance and the host API behind
+ * plugin.h. What plugins emit becomes pending Redis writes (csm_deltas)
+ * that the caller flushes together with the partition's offsets and
+ * csm_engine_snapshot().
  *
  * Event time (metrics.md "Event time", "Settled details"):
  *  - W, the partition's event time, is the largest accepted ts (or what
@@ -25,6 +26,7 @@
 #include "deltas.h"
 #include "event_slot.h"
 #include "shoptime.h"
+#include "time_bounds.h"
 
 typedef struct csm_engine csm_engine;
 
@@ -32,7 +34,7 @@ typedef enum csm_verdict {
     CSM_VERDICT_ACCEPTED = 0, /* buffered; applied when event time allows */
     CSM_VERDICT_DUPLICATE,    /* event_id already accepted: dropped */
     CSM_VERDICT_LATE,         /* behind W - allowed_lateness: dead letter */
-    CSM_VERDICT_DEADLETTER    /* 7-day rule (or contract): dead letter */
+    CSM_VERDICT_DEADLETTER    /* contract, timestamp bounds, 7-day rule: dead letter */
 } csm_verdict;
 
 /* Per-engine counts since creation (restored from the checkpoint too, so
@@ -52,6 +54,22 @@ typedef struct csm_engine_stats {
 csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_shoptime *st,
                            int32_t partition, char *err, size_t errlen);
 void csm_engine_free(csm_engine *e);
+
+/* `run` and `replay`: from now on events are also checked against @p b
+ * (copied) as of wall-clock @p now, ms since the epoch; the caller calls
+ * again as the clock moves. b NULL: only the range 1..9999-12-31 (the
+ * default, so the test kit and goldens never depend on the day). A
+ * checkpoint restored afterwards must have a clock within the bounds. */
+void csm_engine_set_wall_clock(csm_engine *e, const csm_time_bounds *b, csm_ts now);
+
+/* The checks that refuse an event whatever comes after it: contract,
+ * timestamp range and wall-clock bounds, then the 7-day rule against the
+ * current reference. DEADLETTER + reason, or ACCEPTED when they pass (the
+ * event may still be a duplicate or late). Changes nothing: `run` calls
+ * it on a decoded head so an absurd ts is dead-lettered before it can
+ * order the two-topic merge; csm_engine_offer() runs it again. */
+csm_verdict csm_engine_precheck(const csm_engine *e, const csm_event *ev, char *reason,
+                                size_t reason_len);
 
 /* Ingests one decoded event in arrival order. Validates the contract
  * again (cheap) and applies the ingest rules; on anything but ACCEPTED,

@@ -171,6 +171,39 @@ int csm_engine_snapshot(csm_engine *e, csm_writer *w)
     return 0;
 }
 
+/* A version without timestamp bounds could accept ts = 1 or INT64_MAX
+ * and keep it as the partition's clock, so that every real event after
+ * it fails the 7-day rule (or is late), restart after restart. Such a
+ * checkpoint is refused: what it covers cannot be trusted, and resetting
+ * the clock would leave the plugins' state (open sessions, timers) at
+ * that time. docs/running.md says how to repair it. */
+static int check_clocks(const csm_engine *e, char *err, size_t errlen)
+{
+    const csm_time_bounds *b = NULL;
+    csm_time_bounds clock_bounds;
+    if (e->has_bounds) {
+        /* A clock further behind than horizon + max_event_age would
+         * refuse, by the 7-day rule, every event the horizon lets in. */
+        clock_bounds = e->bounds;
+        if (clock_bounds.horizon_ms > 0)
+            clock_bounds.horizon_ms = csm_ts_add(clock_bounds.horizon_ms, e->cfg->max_event_age_ms);
+        b = &clock_bounds;
+    }
+    const csm_ts clocks[2] = {e->event_time, e->applied_max};
+    char why[256];
+    for (int i = 0; i < 2; i++)
+        if (clocks[i] != CSM_TS_NONE &&
+            csm_time_bounds_check(b, clocks[i], e->wall_now, why, sizeof why)) {
+            snprintf(err, errlen,
+                     "checkpoint: event time %lld is out of bounds (%s): written by a version "
+                     "that did not bound timestamps, or idle past the horizon; see \"A "
+                     "checkpoint with an absurd event time\" in docs/running.md",
+                     (long long)clocks[i], why);
+            return -1;
+        }
+    return 0;
+}
+
 int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, size_t errlen)
 {
     csm_reader r;
@@ -184,6 +217,8 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
         csm_reader_get_i64(&r, &v) || get_stats(&r, &e->stats))
         goto corrupt;
     e->arrival_seq = (uint64_t)v;
+    if (check_clocks(e, err, errlen))
+        return -1;
 
     int64_t n;
     if (csm_reader_get_i64(&r, &n) || n < 0)

@@ -7,6 +7,7 @@
 #include "dedup.h"
 #include "engine.h"
 #include "reorder.h"
+#include "time_bounds.h"
 #include "timers.h"
 
 /* What plugins are told they are talking to. */
@@ -37,6 +38,10 @@ struct csm_engine {
     csm_ts applied_max; /* largest ts applied to the chain */
     csm_ts now;         /* time of what is being applied */
     uint64_t arrival_seq;
+    /* Wall-clock bounds (run, replay); unset in the test kit. */
+    int has_bounds;
+    csm_time_bounds bounds;
+    csm_ts wall_now;
     int publish_depth;
 
     csm_dedup dedup;

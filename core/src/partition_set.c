@@ -120,7 +120,12 @@ void csm_pslot_clear_queues(csm_pslot *s)
     s->wait_since_ms = 0;
 }
 
-static void ensure_head(csm_tp *tp, int t, csm_codec *codec, csm_framing framing)
+/* Decodes the head, then asks the engine whether it would refuse it
+ * whatever comes after (contract, timestamp bounds, 7-day rule): such a
+ * head must not order the merge, or the other topic would be read far
+ * ahead and its events become late. */
+static void ensure_head(csm_tp *tp, int t, const csm_engine *e, csm_codec *codec,
+                        csm_framing framing)
 {
     if (tp->head_ready)
         return;
@@ -129,6 +134,9 @@ static void ensure_head(csm_tp *tp, int t, csm_codec *codec, csm_framing framing
                                     tp->head_reason, sizeof tp->head_reason) != 0;
     if (tp->head_bad && !tp->head_reason[0])
         strcpy(tp->head_reason, "undecodable");
+    tp->head_refused =
+        !tp->head_bad && csm_engine_precheck(e, &tp->head.ev, tp->head_reason,
+                                             sizeof tp->head_reason) != CSM_VERDICT_ACCEPTED;
     tp->head_ready = 1;
 }
 
@@ -139,8 +147,8 @@ int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t 
     for (int t = 0; t < 2; t++) {
         have[t] = s->tp[t].q.len > 0;
         if (have[t]) {
-            ensure_head(&s->tp[t], t, codec, framing);
-            if (s->tp[t].head_bad)
+            ensure_head(&s->tp[t], t, s->engine, codec, framing);
+            if (s->tp[t].head_bad || s->tp[t].head_refused)
                 return t;
         }
     }

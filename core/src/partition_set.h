@@ -37,13 +37,14 @@ void csm_msgq_free(csm_msgq *q);
 typedef struct csm_tp {
     int assigned;
     csm_msgq q;
-    int64_t next;    /* next offset to offer; what the checkpoint stores */
-    int64_t fetched; /* next offset expected from the fetcher; -1 unknown */
-    int eof;         /* the fetcher reached the end of the log at `fetched` */
-    int paused;      /* what librdkafka was last told */
-    int backlog;     /* q is over its high mark: fetching stops */
-    int head_ready;  /* head decoded (or refused) below */
-    int head_bad;
+    int64_t next;     /* next offset to offer; what the checkpoint stores */
+    int64_t fetched;  /* next offset expected from the fetcher; -1 unknown */
+    int eof;          /* the fetcher reached the end of the log at `fetched` */
+    int paused;       /* what librdkafka was last told */
+    int backlog;      /* q is over its high mark: fetching stops */
+    int head_ready;   /* head decoded (or refused) below */
+    int head_bad;     /* undecodable: dead letter without an offer */
+    int head_refused; /* decoded, but csm_engine_precheck() refused it */
     char head_reason[256];
     csm_event_slot head;
 } csm_tp;
@@ -88,10 +89,11 @@ void csm_pset_free(csm_pset *ps);
 void csm_pslot_clear_queues(csm_pslot *s);
 
 /* Which topic's head to offer next (CSM_STREAM_CHAT/ORDER), or -1 to wait.
- * Decodes heads as needed; a head that does not decode is returned at
- * once (tp[t].head_bad, reason in head_reason): it has no timestamp to
- * wait for. @p wait_ms bounds how long a head waits for the other topic
- * that is behind but not at its end. */
+ * Decodes heads as needed; a head that does not decode (tp[t].head_bad)
+ * or that the engine's pre-checks refuse (tp[t].head_refused; offering it
+ * dead-letters it) is returned at once, reason in head_reason: it has no
+ * believable timestamp to order the merge by. @p wait_ms bounds how long a head waits for the other
+ * topic that is behind but not at its end. */
 int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms,
                    int64_t wait_ms);
 

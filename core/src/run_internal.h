@@ -17,6 +17,7 @@
 #include "partition_set.h"
 #include "redis_store.h"
 #include "shoptime.h"
+#include "time_bounds.h"
 
 /* Fetched messages held per topic partition before fetching pauses. */
 #define CSM_RUN_BACKLOG_HIGH 4096
@@ -38,7 +39,8 @@ typedef struct csm_run {
     csm_alerts_out *alerts; /* NULL: no alerts topic */
     rd_kafka_t *rk;
     csm_pset ps;
-    const char *topics[2]; /* by csm_stream */
+    const char *topics[2];  /* by csm_stream */
+    csm_time_bounds bounds; /* pipeline.max_clock_skew and horizon */
 
     volatile sig_atomic_t *stop;
     int fatal;       /* a checkpoint or plugin refused: exit 1 */

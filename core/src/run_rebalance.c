@@ -35,6 +35,8 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
         free(ck.state);
         return -1;
     }
+    /* Before the restore, so a checkpoint's clock is held to the bounds. */
+    csm_engine_set_wall_clock(e, &r->bounds, csm_wall_clock_ms());
     if (ck.found && csm_engine_restore(e, ck.state, ck.state_len, err, sizeof err)) {
         /* Starting over would count the partition twice. */
         csm_logf(CSM_LOG_ERROR, "run",

@@ -3,6 +3,7 @@
  * cached per (zone, UTC hour): zones change offset on hour boundaries in
  * practice, and the engine asks about the same few hours over and over. */
 #include "shoptime.h"
+#include "time_bounds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +44,25 @@ static int64_t floor_div(int64_t a, int64_t b)
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-static int32_t offset_now(zone *z, int64_t ts_ms)
+/* Milliseconds since the start of the (UTC-aligned) day of @p local; no
+ * product that could overflow near the ends of int64. */
+static int64_t ms_of_day(int64_t local)
+{
+    int64_t r = local % DAY_MS;
+    return r < 0 ? r + DAY_MS : r;
+}
+
+/* The offset at the start of UTC hour @p hour (hours since the epoch:
+ * in seconds it cannot overflow, in ms it could). */
+static int32_t offset_at_hour(zone *z, int64_t hour)
 {
     setenv("TZ", z->name, 1);
     tzset();
-    time_t t = (time_t)floor_div(ts_ms, 1000);
+    time_t t = (time_t)(hour * 3600);
     struct tm tm;
-    localtime_r(&t, &tm);
+    /* Years the C library cannot represent have no offset to speak of. */
+    if (!localtime_r(&t, &tm))
+        return 0;
     return (int32_t)tm.tm_gmtoff;
 }
 
@@ -58,11 +71,16 @@ static int32_t zone_offset(zone *z, int64_t ts_ms)
     int64_t hour = floor_div(ts_ms, HOUR_MS);
     size_t slot = (size_t)((uint64_t)hour % CACHE_SLOTS);
     if (z->cached_hour[slot] != hour) {
-        /* Offsets are taken at the start of the UTC hour. */
-        z->cached_offset[slot] = offset_now(z, hour * HOUR_MS);
+        z->cached_offset[slot] = offset_at_hour(z, hour);
         z->cached_hour[slot] = hour;
     }
     return z->cached_offset[slot];
+}
+
+/* @p ts in the shop's local time, as ms since a local epoch. */
+static int64_t local_of(zone *z, csm_ts ts)
+{
+    return csm_ts_add(ts, (int64_t)zone_offset(z, ts) * 1000);
 }
 
 /* The tz database has no "does this zone exist" call: a zone the library
@@ -177,14 +195,13 @@ int32_t csm_shoptime_offset(csm_shoptime *st, const char *shop, csm_ts ts)
 
 int32_t csm_shoptime_day(csm_shoptime *st, const char *shop, csm_ts ts)
 {
-    int64_t local = ts + (int64_t)csm_shoptime_offset(st, shop, ts) * 1000;
+    int64_t local = local_of(shop_zone(st, shop), ts);
     return (int32_t)floor_div(local, DAY_MS);
 }
 
 int csm_shoptime_hour(csm_shoptime *st, const char *shop, csm_ts ts)
 {
-    int64_t local = ts + (int64_t)csm_shoptime_offset(st, shop, ts) * 1000;
-    return (int)(floor_div(local, HOUR_MS) - floor_div(local, DAY_MS) * 24);
+    return (int)(ms_of_day(local_of(shop_zone(st, shop), ts)) / HOUR_MS);
 }
 
 csm_ts csm_shoptime_day_start(csm_shoptime *st, const char *shop, int32_t day)
@@ -206,9 +223,8 @@ int csm_shoptime_in_window(csm_shoptime *st, const char *shop, csm_platform plat
     else if ((unsigned)platform < 8 && st->cfg->has_platform_window[platform])
         w = &st->cfg->platform_window[platform];
     zone *z = e ? e->tz : st->default_zone;
-    int64_t local = ts + (int64_t)zone_offset(z, ts) * 1000;
-    int64_t ms_of_day = local - floor_div(local, DAY_MS) * DAY_MS;
-    return ms_of_day >= (int64_t)w->start_min * 60000 && ms_of_day < (int64_t)w->end_min * 60000;
+    int64_t ms = ms_of_day(local_of(z, ts));
+    return ms >= (int64_t)w->start_min * 60000 && ms < (int64_t)w->end_min * 60000;
 }
 
 const char *csm_shoptime_setting(csm_shoptime *st, const char *shop, const char *key)

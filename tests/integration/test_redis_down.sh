@@ -8,7 +8,10 @@ start_redis
 REDIS_PID=${CSM_PIDS[-1]}
 start_broker 4
 CFG=$CSM_TMP/csmetrics.yaml
-write_config "$CFG" "$REDIS_PORT" "  idle_advance: 1s"
+# The data is dated 2026-03-10: a horizon of 100 years keeps it within
+# pipeline.horizon however long after that the test runs.
+write_config "$CFG" "$REDIS_PORT" "  idle_advance: 1s
+  horizon: 36500d"
 sed -i 's/^  prefix: csm$/  prefix: csm\n  timeout: 300ms/' "$CFG"
 
 start_run "$CFG" run

@@ -17,6 +17,8 @@
 #include "csmetrics/testkit.h"
 #include "engine.h"
 
+#include "../support/engine_world.h"
+
 /* 2026-11-20T00:00:00+08:00, the default zone Asia/Shanghai. */
 #define DAY0 1795104000000LL
 #define H (3600 * 1000LL)
@@ -191,30 +193,7 @@ static void refuses_bad_plugins_clearly(void **state)
 
 /* A run cut in two by snapshot/restore gives exactly the writes of the
  * uninterrupted run, whatever the cut point. */
-typedef struct world {
-    csm_config cfg;
-    csm_chain *chain;
-    csm_shoptime *st;
-} world;
-
-static void world_open(world *w)
-{
-    char err[512];
-    assert_int_equal(csm_config_load_string("plugins:\n  - name: probe\n    timer_after: 90s\n",
-                                            &w->cfg, err, sizeof err),
-                     0);
-    w->chain = csm_chain_load(&w->cfg, err, sizeof err);
-    assert_non_null(w->chain);
-    w->st = csm_shoptime_new(&w->cfg, err, sizeof err);
-    assert_non_null(w->st);
-}
-
-static void world_close(world *w)
-{
-    csm_shoptime_free(w->st);
-    csm_chain_free(w->chain);
-    csm_config_free(&w->cfg);
-}
+#define PROBE_TIMERS "plugins:\n  - name: probe\n    timer_after: 90s\n"
 
 static void offer_nth(csm_engine *e, int i)
 {
@@ -248,7 +227,7 @@ static void checkpoint_continues_exactly(void **state)
 {
     const int n = 400;
     world w;
-    world_open(&w);
+    world_open(&w, PROBE_TIMERS);
     char err[256];
     csm_engine *whole = csm_engine_new(&w.cfg, w.chain, w.st, 0, err, sizeof err);
     for (int i = 0; i < n; i++)
