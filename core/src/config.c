@@ -606,6 +606,8 @@ static int load_parser(yaml_parser_t *parser, csm_config *cfg, const char *what,
                     sec = &sections[i];
             if (sec && v->type == YAML_MAPPING_NODE) {
                 rc = read_section(&d, v, sec, cfg, err, errlen);
+            } else if (sec && *sec->name && scalar(v) && !*scalar(v)) {
+                /* "pipeline:" with nothing under it: an empty section. */
             } else if (scalar(v)) {
                 /* A top-level scalar key (plugin_path, schema_dir). */
                 const csm_config_entry *e = top_keys;
