@@ -108,11 +108,14 @@ static const struct section {
                 {"time", time_keys},     {"http", http_keys},   {"log", log_keys},
                 {"alerts", alerts_keys}, {"", top_keys}};
 
+static void print_ranges(FILE *out);
+
 void csm_config_print_reference(void *file)
 {
     FILE *out = file;
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
         csm_config_map_print(sections[i].keys, sections[i].name, out);
+    print_ranges(out);
     fprintf(out, "  kafka.schema_ids (map id -> chat|order): Confluent schema ids\n"
                  "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
                  "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
@@ -408,6 +411,18 @@ static void format_value(const range *r, int64_t v, char *out, size_t len)
         format_duration(v, out, len);
     else
         snprintf(out, len, "%lld", (long long)v);
+}
+
+static void print_ranges(FILE *out)
+{
+    fprintf(out, "  ranges (inclusive):");
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+        char lo[32], hi[32];
+        format_value(&ranges[i], ranges[i].min, lo, sizeof lo);
+        format_value(&ranges[i], ranges[i].max, hi, sizeof hi);
+        fprintf(out, "%s %s %s..%s", i ? "," : "", ranges[i].key, lo, hi);
+    }
+    fprintf(out, "; any duration at most 3650d\n");
 }
 
 static int check_ranges(const csm_config *cfg, char *err, size_t errlen)
