@@ -17,6 +17,8 @@ kill -STOP "$REDIS_PID"
 "$CSM_BIN" produce -c "$CFG" "$CSM_TESTS/integration/data/pipeline.jsonl" \
     >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed"
 wait_until 30 grep -q 'flush failed' "$CSM_TMP/run.log" || fail "no flush failure logged"
+grep -q 'timed out after 300 ms (redis.timeout)' "$CSM_TMP/run.log" ||
+    fail "the failure does not say it timed out: $(grep 'flush failed' "$CSM_TMP/run.log")"
 sleep 3
 kill -CONT "$REDIS_PID"
 wait_until 30 grep -q 'flush succeeded after' "$CSM_TMP/run.log" || fail "no recovery logged"
