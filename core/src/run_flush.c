@@ -29,8 +29,8 @@ static void drop_conflicting(csm_run *r, csm_pslot *s, const csm_flush_part *p, 
     const char *who = p->stored_by_us
                           ? "written by this process's earlier flush whose reply was lost; events "
                             "were processed since"
-                      : p->stored_seq ? "another owner wrote it"
-                                      : "it is gone: Redis lost data or it was deleted";
+                      : p->stored_seq > s->seq ? "another owner wrote it"
+                                               : "it went back: Redis lost data, or it was deleted";
     csm_logf(CSM_LOG_WARN, "run",
              "partition %d: checkpoint %s is at seq %" PRIu64 ", not %" PRIu64
              " (%s); dropping local state and reloading",

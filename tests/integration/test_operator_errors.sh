@@ -153,4 +153,31 @@ sha=$(sha256sum "$DATA" | cut -d' ' -f1)
 [[ $(rcli "$REDIS_PORT" xrevrange "csm:replayed:$sha" + - count 1 | grep -A1 '^forced$' |
     tail -1) == 1 ]] || fail "the last replay record is not marked forced"
 log "replay: second refused, --force doubled every counter exactly"
+
+# The process's own lost EXEC reply: Redis applied a flush but `run` never
+# heard back. The retry must recognise its own write (not "another owner"),
+# and the figures must be exact: neither doubled nor lost.
+start_broker 4
+PROXY_PORT=$(free_port)
+python3 "$CSM_TESTS/integration/lose_exec_reply.py" "$PROXY_PORT" "$REDIS_PORT" \
+    >"$CSM_TMP/proxy.out" 2>"$CSM_TMP/proxy.log" &
+CSM_PIDS+=($!)
+wait_until 10 grep -q ready "$CSM_TMP/proxy.out" || fail "proxy did not start"
+rcli "$REDIS_PORT" flushall >/dev/null
+write_config "$CFG" "$PROXY_PORT" "  idle_advance: 1s"
+start_run "$CFG" run
+"$CSM_BIN" produce -c "$CFG" "$DATA" >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed"
+wait_until 30 grep -q lost "$CSM_TMP/proxy.out" || fail "the proxy never lost an EXEC reply"
+wait_until 30 grep -q 'was applied although its reply was lost; counted as written' \
+    "$CSM_TMP/run.log" || fail "the lost reply was not recognised"
+! grep -q 'another owner' "$CSM_TMP/run.log" || fail "blamed another owner for its own write"
+board_exact() {
+    [[ "$(rcli "$REDIS_PORT" hget "$board" sessions_started) $(rcli "$REDIS_PORT" hget "$board" \
+        human_requested) $(rcli "$REDIS_PORT" hget "$board" assigned) $(rcli "$REDIS_PORT" \
+        hget "$board" queue_ms_sum)" == "4 3 3 110000" ]]
+}
+wait_until 30 board_exact || fail "figures after the lost reply: $(rcli "$REDIS_PORT" hgetall "$board" | tr '\n' ' ')"
+stop_run 10
+board_is "4 3 3 110000" "a lost EXEC reply"
+log "lost EXEC reply: recognised as its own, figures exact"
 log "PASS"
