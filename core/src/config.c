@@ -684,14 +684,24 @@ static int load(const char *path, const char *text, csm_config *cfg, char *err, 
     return rc;
 }
 
+/* A refused file leaves nothing for the caller to free. */
+static int load_or_free(const char *path, const char *text, csm_config *cfg, char *err,
+                        size_t errlen)
+{
+    int rc = load(path, text, cfg, err, errlen);
+    if (rc)
+        csm_config_free(cfg);
+    return rc;
+}
+
 int csm_config_load(const char *path, csm_config *cfg, char *err, size_t errlen)
 {
-    return load(path, NULL, cfg, err, errlen);
+    return load_or_free(path, NULL, cfg, err, errlen);
 }
 
 int csm_config_load_string(const char *yaml, csm_config *cfg, char *err, size_t errlen)
 {
-    return load(NULL, yaml ? yaml : "", cfg, err, errlen);
+    return load_or_free(NULL, yaml ? yaml : "", cfg, err, errlen);
 }
 
 int csm_config_set_redis_address(csm_config *cfg, const char *hostport, char *err, size_t errlen)
