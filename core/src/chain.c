@@ -86,6 +86,43 @@ static int load_link(const csm_config *cfg, const csm_plugin_spec *spec, csm_cha
                                link->ctx_template, err, errlen);
 }
 
+/* What a plugin declares it needs; nothing for a descriptor older than
+ * ABI 1.1 (its memory ends before the member). */
+static const char *const *plugin_needs(const csm_plugin *p)
+{
+    if (p->struct_size < offsetof(csm_plugin, needs) + sizeof p->needs)
+        return NULL;
+    return p->needs;
+}
+
+static ptrdiff_t link_index(const csm_chain *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->links[i].plugin->name, name))
+            return (ptrdiff_t)i;
+    return -1;
+}
+
+/* A plugin only sees the derived events of the plugins before it, so a
+ * need placed later is as broken as a missing one. */
+static int check_needs(const csm_chain *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const csm_plugin *p = c->links[i].plugin;
+        const char *const *needs = plugin_needs(p);
+        for (size_t k = 0; needs && needs[k]; k++) {
+            ptrdiff_t at = link_index(c, needs[k]);
+            if (at >= 0 && (size_t)at < i)
+                continue;
+            snprintf(err, errlen, "plugins: plugin '%s' needs '%s' before it in the chain (%s)",
+                     p->name, needs[k],
+                     at < 0 ? "it is not in the chain" : "it comes after it; move it up");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 csm_chain *csm_chain_load(const csm_config *cfg, char *err, size_t errlen)
 {
     csm_chain *c = calloc(1, sizeof *c);
@@ -103,6 +140,10 @@ csm_chain *csm_chain_load(const csm_config *cfg, char *err, size_t errlen)
                 csm_chain_free(c);
                 return NULL;
             }
+    }
+    if (check_needs(c, err, errlen)) {
+        csm_chain_free(c);
+        return NULL;
     }
     return c;
 }

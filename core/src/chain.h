@@ -26,7 +26,8 @@ extern const csm_host_api csm_host_api_v1;
 
 /* Loads cfg->plugins in order. NULL with a message naming the plugin and
  * the problem (not found — with the directories searched —, missing
- * entry symbol, ABI mismatch, bad configuration key). */
+ * entry symbol, ABI mismatch, bad configuration key, a plugin it needs
+ * missing or placed after it). */
 csm_chain *csm_chain_load(const csm_config *cfg, char *err, size_t errlen);
 void csm_chain_free(csm_chain *c);
 

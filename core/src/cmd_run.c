@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "config_check.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "run_internal.h"
@@ -183,13 +184,19 @@ static void idle_advance(csm_run *r, csm_pslot *s, int64_t now)
     s->dirty = 1;
 }
 
+/* 0 connected, -1 stopped while waiting, 1 Redis refused the
+ * configuration (retrying cannot help). */
 static int open_redis(csm_run *r)
 {
     char err[512];
     int64_t backoff = CSM_RUN_BACKOFF_MIN_MS;
-    int logged = 0;
+    int logged = 0, refused = 0;
     while (!run_stop) {
-        r->redis = csm_redis_store_open(&r->cfg.redis, err, sizeof err);
+        r->redis = csm_redis_store_try_open(&r->cfg.redis, &refused, err, sizeof err);
+        if (refused) {
+            fprintf(stderr, "csmetrics run: %s\n", err);
+            return 1;
+        }
         if (r->redis) {
             if (logged)
                 csm_logf(CSM_LOG_INFO, "run", "redis %s:%d reachable", r->cfg.redis.host,
@@ -208,14 +215,6 @@ static int open_redis(csm_run *r)
 
 static int create_consumer(csm_run *r, char *err, size_t errlen)
 {
-    const char *strategy = csm_kafka_prop(&r->cfg, "partition.assignment.strategy");
-    if (strategy && strcmp(strategy, "range")) {
-        snprintf(err, errlen,
-                 "kafka.properties.partition.assignment.strategy: must be range (partition N "
-                 "of both topics has to go to the same member), got '%s'",
-                 strategy);
-        return -1;
-    }
     /* Offsets live in Redis; Kafka gets them after each flush only for lag
      * tooling. Partition EOF events tell the merge a topic has caught up. */
     const char *defaults[] = {"group.id",
@@ -373,17 +372,20 @@ int csm_cmd_run(int argc, char **argv)
 
     int rc = 1;
     char err[1024];
-    if (!(r->chain = csm_chain_load(&r->cfg, err, sizeof err)) ||
-        !(r->st = csm_shoptime_new(&r->cfg, err, sizeof err)) ||
-        !(r->codec = csm_codec_new(r->cfg.schema_dir, err, sizeof err))) {
+    csm_checked checked;
+    if (csm_config_check(&r->cfg, &checked, err, sizeof err)) {
         fprintf(stderr, "csmetrics run: %s\n", err);
         goto out;
     }
+    r->chain = checked.chain;
+    r->st = checked.st;
+    r->codec = checked.codec;
     for (size_t i = 0; i < r->cfg.n_schema_ids; i++)
         csm_codec_map_schema_id(r->codec, r->cfg.schema_ids[i], r->cfg.schema_streams[i]);
     log_start(r);
-    if (open_redis(r)) {
-        rc = 0; /* stopped while waiting for Redis: nothing consumed */
+    int opened = open_redis(r);
+    if (opened) {
+        rc = opened > 0; /* refused: 1; stopped while waiting: nothing consumed, 0 */
         goto out;
     }
     if (!(r->dlq = csm_deadletter_new(&r->cfg, err, sizeof err)) ||

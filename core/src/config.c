@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -112,11 +113,14 @@ static const struct section {
                 {"time", time_keys},     {"http", http_keys},   {"log", log_keys},
                 {"alerts", alerts_keys}, {"", top_keys}};
 
+static void print_ranges(FILE *out);
+
 void csm_config_print_reference(void *file)
 {
     FILE *out = file;
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
         csm_config_map_print(sections[i].keys, sections[i].name, out);
+    print_ranges(out);
     fprintf(out, "  kafka.schema_ids (map id -> chat|order): Confluent schema ids\n"
                  "  kafka.properties (map): librdkafka properties (SASL, TLS, …)\n"
                  "  time.platform_windows (map PLATFORM -> \"HH:MM-HH:MM\")\n"
@@ -324,6 +328,12 @@ static int read_plugins(doc *d, yaml_node_t *s, csm_config *cfg, char *err, size
         snprintf(err, errlen, "plugins: expected a list");
         return -1;
     }
+    if (s->data.sequence.items.start == s->data.sequence.items.top) {
+        snprintf(err, errlen,
+                 "plugins: the list is empty; name at least one plugin, or remove the key for "
+                 "the default chain");
+        return -1;
+    }
     for (yaml_node_item_t *it = s->data.sequence.items.start; it < s->data.sequence.items.top;
          it++) {
         yaml_node_t *n = node(d, *it);
@@ -362,27 +372,120 @@ static int read_plugins(doc *d, yaml_node_t *s, csm_config *cfg, char *err, size
     return 0;
 }
 
+/* ---- ranges and cross-key rules (docs/configuration.md gives each) ---- */
+
+typedef struct range {
+    const char *key;
+    size_t offset; /* of an int64_t */
+    int64_t min, max;
+    int duration; /* print the bounds as durations */
+} range;
+
+#define DAY_MS 86400000LL
+static const range ranges[] = {
+    {"pipeline.allowed_lateness", OFF(allowed_lateness_ms), 0, 3600000, 1},
+    {"pipeline.idle_advance", OFF(idle_advance_ms), 1000, 365 * DAY_MS, 1},
+    {"pipeline.flush_interval", OFF(flush_interval_ms), 1, 600000, 1},
+    {"pipeline.flush_max_events", OFF(flush_max_events), 1, 10000000, 0},
+    {"pipeline.dedup_window", OFF(dedup_window_ms), 0, 30 * DAY_MS, 1},
+    {"pipeline.max_event_age", OFF(max_event_age_ms), 3600000, 365 * DAY_MS, 1},
+    {"pipeline.max_clock_skew", OFF(max_clock_skew_ms), 0, 365 * DAY_MS, 1},
+    {"pipeline.horizon", OFF(horizon_ms), DAY_MS, 3650 * DAY_MS, 1},
+    {"redis.timeout", OFF(redis_timeout_ms_), 10, 60000, 1},
+    {"redis.db", OFF(redis_db_), 0, INT32_MAX, 0},
+    {"redis.day_ttl_days", OFF(day_ttl_days), 1, 3650, 0},
+    {"redis.alerts_maxlen", OFF(alerts_maxlen), 1, 100000000, 0},
+};
+
+/* The largest unit that divides ms exactly: 3600000 -> "1h". */
+static void format_duration(int64_t ms, char *out, size_t len)
+{
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{DAY_MS, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (ms && ms % units[i].ms == 0) {
+            snprintf(out, len, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    snprintf(out, len, ms ? "%lldms" : "%lld", (long long)ms);
+}
+
+static void format_value(const range *r, int64_t v, char *out, size_t len)
+{
+    if (r->duration)
+        format_duration(v, out, len);
+    else
+        snprintf(out, len, "%lld", (long long)v);
+}
+
+static void print_ranges(FILE *out)
+{
+    fprintf(out, "  ranges (inclusive):");
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+        char lo[32], hi[32];
+        format_value(&ranges[i], ranges[i].min, lo, sizeof lo);
+        format_value(&ranges[i], ranges[i].max, hi, sizeof hi);
+        fprintf(out, "%s %s %s..%s", i ? "," : "", ranges[i].key, lo, hi);
+    }
+    fprintf(out, "; any duration at most 3650d\n");
+}
+
+static int check_ranges(const csm_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+        const range *r = &ranges[i];
+        int64_t v = *(const int64_t *)((const char *)cfg + r->offset);
+        if (v >= r->min && v <= r->max)
+            continue;
+        char lo[32], hi[32], got[32];
+        format_value(r, r->min, lo, sizeof lo);
+        format_value(r, r->max, hi, sizeof hi);
+        format_value(r, v, got, sizeof got);
+        snprintf(err, errlen, "%s: must be between %s and %s, got %s", r->key, lo, hi, got);
+        return -1;
+    }
+    return 0;
+}
+
+/* `run` reads the two input topics and writes the others: one topic in
+ * two roles would loop or mix streams. */
+static int check_topics(const csm_config *cfg, char *err, size_t errlen)
+{
+    const struct {
+        const char *key, *topic;
+    } t[] = {{"kafka.chat_topic", cfg->chat_topic},
+             {"kafka.order_topic", cfg->order_topic},
+             {"kafka.deadletter_topic", cfg->deadletter_topic},
+             {"kafka.alerts_topic", cfg->alerts_topic}};
+    if (!*cfg->group_id) {
+        snprintf(err, errlen, "kafka.group_id: must not be empty");
+        return -1;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        if (!*t[i].topic) {
+            if (i == 3)
+                continue; /* no alerts topic */
+            snprintf(err, errlen, "%s: must not be empty", t[i].key);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t[i].topic, t[j].topic)) {
+                snprintf(err, errlen, "%s: '%s' is already %s; each topic has one role", t[i].key,
+                         t[i].topic, t[j].key);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 static void apply_defaults(csm_config *cfg)
 {
     char err[64];
     memset(cfg, 0, sizeof *cfg);
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
         csm_config_map_fill(sections[i].keys, sections[i].name, NULL, 0, cfg, err, sizeof err);
-}
-
-static int check_time_bounds(const csm_config *cfg, char *err, size_t errlen)
-{
-    if (cfg->max_clock_skew_ms < 0) {
-        snprintf(err, errlen, "pipeline.max_clock_skew: must be >= 0");
-        return -1;
-    }
-    if (cfg->horizon_ms < 86400000LL) {
-        snprintf(err, errlen,
-                 "pipeline.horizon: must be at least 1d (events older than it are "
-                 "dead-lettered)");
-        return -1;
-    }
-    return 0;
 }
 
 /* Copies the table's storage into the typed fields and checks values
@@ -423,12 +526,6 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "http.port: expected 0..65535");
         return -1;
     }
-    if (cfg->flush_interval_ms <= 0) {
-        snprintf(err, errlen, "pipeline.flush_interval: must be > 0");
-        return -1;
-    }
-    if (check_time_bounds(cfg, err, errlen))
-        return -1;
     if (csm_sbt_parse_target(cfg->satisfaction_target) < 0) {
         snprintf(err, errlen,
                  "alerts.satisfaction_target: expected a fraction 0..1 or a "
@@ -454,6 +551,8 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "redis.prefix: must be non-empty and contain no '{'");
         return -1;
     }
+    if (check_ranges(cfg, err, errlen) || check_topics(cfg, err, errlen))
+        return -1;
     cfg->redis.host = cfg->redis_host_;
     cfg->redis.port = (int)cfg->redis_port_;
     cfg->redis.password = *cfg->redis_password_ ? cfg->redis_password_ : NULL;
@@ -529,6 +628,8 @@ static int load_parser(yaml_parser_t *parser, csm_config *cfg, const char *what,
                     sec = &sections[i];
             if (sec && v->type == YAML_MAPPING_NODE) {
                 rc = read_section(&d, v, sec, cfg, err, errlen);
+            } else if (sec && *sec->name && scalar(v) && !*scalar(v)) {
+                /* "pipeline:" with nothing under it: an empty section. */
             } else if (scalar(v)) {
                 /* A top-level scalar key (plugin_path, schema_dir). */
                 const csm_config_entry *e = top_keys;
@@ -562,6 +663,12 @@ static int load(const char *path, const char *text, csm_config *cfg, char *err, 
         yaml_parser_initialize(&parser);
         FILE *f = NULL;
         if (path) {
+            struct stat st;
+            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "%s: is a directory, not a configuration file", path);
+                yaml_parser_delete(&parser);
+                return -1;
+            }
             f = fopen(path, "rb");
             if (!f) {
                 snprintf(err, errlen, "%s: cannot open the configuration file", path);
@@ -584,14 +691,24 @@ static int load(const char *path, const char *text, csm_config *cfg, char *err, 
     return rc;
 }
 
+/* A refused file leaves nothing for the caller to free. */
+static int load_or_free(const char *path, const char *text, csm_config *cfg, char *err,
+                        size_t errlen)
+{
+    int rc = load(path, text, cfg, err, errlen);
+    if (rc)
+        csm_config_free(cfg);
+    return rc;
+}
+
 int csm_config_load(const char *path, csm_config *cfg, char *err, size_t errlen)
 {
-    return load(path, NULL, cfg, err, errlen);
+    return load_or_free(path, NULL, cfg, err, errlen);
 }
 
 int csm_config_load_string(const char *yaml, csm_config *cfg, char *err, size_t errlen)
 {
-    return load(NULL, yaml ? yaml : "", cfg, err, errlen);
+    return load_or_free(NULL, yaml ? yaml : "", cfg, err, errlen);
 }
 
 int csm_config_set_redis_address(csm_config *cfg, const char *hostport, char *err, size_t errlen)

@@ -89,7 +89,8 @@ typedef struct csm_config {
 } csm_config;
 
 /* Defaults, then the file (NULL: none), then the environment. -1 with an
- * error naming the key ("redis.port: expected an integer, got 'abc'"). */
+ * error naming the key ("redis.port: expected an integer, got 'abc'");
+ * then cfg holds nothing to free. */
 int csm_config_load(const char *path, csm_config *cfg, char *err, size_t errlen);
 /* Same from a YAML string (test kit). */
 int csm_config_load_string(const char *yaml, csm_config *cfg, char *err, size_t errlen);
@@ -98,7 +99,12 @@ int csm_config_set_redis_address(csm_config *cfg, const char *hostport, char *er
 void csm_config_set_brokers(csm_config *cfg, const char *brokers);
 void csm_config_free(csm_config *cfg);
 
-/* Parses "150", "500ms", "30s", "15m", "24h", "3d" into ms. 0 or -1. */
+/* The longest duration any key accepts (3650 days): far from overflowing
+ * when added to an epoch-millisecond timestamp. */
+#define CSM_DURATION_MAX_MS (3650LL * 86400000LL)
+
+/* Parses "150", "500ms", "30s", "15m", "24h", "3d" into ms; at most
+ * CSM_DURATION_MAX_MS. 0 or -1. */
 int csm_parse_duration_ms(const char *s, int64_t *ms);
 /* Parses "08:00-23:00". 0 or -1. */
 int csm_parse_window(const char *s, csm_window *w);

@@ -1,6 +1,7 @@
 #include "config_map.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ int csm_parse_duration_ms(const char *s, int64_t *ms)
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno || end == s || v < 0)
+    if (errno || end == s || !isfinite(v) || v < 0)
         return -1;
     double mult;
     if (!*end || !strcmp(end, "ms"))
@@ -45,6 +46,10 @@ int csm_parse_duration_ms(const char *s, int64_t *ms)
     else if (!strcmp(end, "d"))
         mult = 86400000;
     else
+        return -1;
+    /* Checked before the conversion: a double beyond int64_t does not
+     * convert, and event-time arithmetic adds durations to timestamps. */
+    if (v * mult > (double)CSM_DURATION_MAX_MS)
         return -1;
     *ms = (int64_t)(v * mult + 0.5);
     return 0;
@@ -103,7 +108,8 @@ int csm_config_map_set(const csm_config_entry *e, const char *section, const cha
 bad:
     snprintf(err, errlen, "%s%s%s: expected a %s%s, got '%s'", section, sep, e->name,
              type_name(e->type),
-             e->type == CSM_CONFIG_DURATION ? " (e.g. 500ms, 30s, 15m, 24h, 7d)" : "", value);
+             e->type == CSM_CONFIG_DURATION ? " up to 3650d (e.g. 500ms, 30s, 15m, 24h, 7d)" : "",
+             value);
     return -1;
 }
 

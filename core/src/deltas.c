@@ -46,6 +46,7 @@ typedef struct op {
 } op;
 
 struct csm_deltas {
+    uint64_t version; /* from next_version(): unique in the process */
     arena mem;
     strtab keys, names;
     op *ops;
@@ -217,6 +218,19 @@ static void strtab_free(strtab *t)
     free(t->slot);
 }
 
+/* One counter for every deltas object, so a version names one state of one
+ * object: an engine rebuilt after a reload never repeats an old version. */
+static uint64_t next_version(void)
+{
+    static _Atomic uint64_t counter;
+    return ++counter;
+}
+
+uint64_t csm_deltas_version(const csm_deltas *d)
+{
+    return d->version;
+}
+
 csm_deltas *csm_deltas_new(void)
 {
     csm_deltas *d = xmalloc(sizeof *d);
@@ -225,6 +239,7 @@ csm_deltas *csm_deltas_new(void)
     strtab_init(&d->names);
     d->pmask = 1023;
     d->pslot = slots_new(d->pmask + 1);
+    d->version = next_version();
     return d;
 }
 
@@ -249,6 +264,7 @@ void csm_deltas_clear(csm_deltas *d)
         memset(d->pslot, 0xff, (d->pmask + 1) * sizeof *d->pslot);
     d->n_pairs = 0;
     d->n_ops = 0;
+    d->version = next_version();
 }
 
 size_t csm_deltas_size(const csm_deltas *d)
@@ -310,6 +326,7 @@ static op *pair_op(csm_deltas *d, csm_delta_kind kind, uint32_t key, uint32_t na
  * keys that have none (the shops set), so this is about robustness. */
 static uint32_t intern_key(csm_deltas *d, const char *key, int64_t expire_at)
 {
+    d->version = next_version(); /* every addition comes through here */
     uint32_t k = strtab_find(&d->keys, &d->mem, key, 1);
     if (expire_at)
         d->keys.v[k].expire_at = expire_at;

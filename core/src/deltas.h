@@ -16,6 +16,9 @@ void csm_deltas_free(csm_deltas *d);
 void csm_deltas_clear(csm_deltas *d);
 /* Number of pending operations (distinct counters + members + entries). */
 size_t csm_deltas_size(const csm_deltas *d);
+/* Changes with every addition and clear, and is never the same for two
+ * objects of the process: equal versions mean nothing was added since. */
+uint64_t csm_deltas_version(const csm_deltas *d);
 
 /* expire_at: unix seconds for EXPIREAT on the key, 0 for none. The latest
  * value given for a key wins. */

@@ -20,11 +20,17 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     csm_logf(ours, "kafka", "%s %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
+/* @p key is what the error names: the configuration key the value came
+ * from, or NULL for one of our defaults. */
+static int set(rd_kafka_conf_t *conf, const char *key, const char *name, const char *value,
+               char *err, size_t errlen)
 {
     char why[512];
     if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
-        snprintf(err, errlen, "kafka property %s=%s: %s", name, value, why);
+        if (key)
+            snprintf(err, errlen, "%s: %s (value '%s')", key, why, value);
+        else
+            snprintf(err, errlen, "kafka property %s=%s: %s", name, value, why);
         return -1;
     }
     return 0;
@@ -39,14 +45,17 @@ rd_kafka_conf_t *csm_kafka_conf_new(const csm_config *cfg, const char *const *de
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, on_log);
-    if (set(conf, "bootstrap.servers", cfg->brokers, err, errlen))
+    if (set(conf, "kafka.brokers", "bootstrap.servers", cfg->brokers, err, errlen))
         goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)
-        if (set(conf, defaults[i], defaults[i + 1], err, errlen))
+        if (set(conf, NULL, defaults[i], defaults[i + 1], err, errlen))
             goto fail;
-    for (size_t i = 0; i < cfg->n_kafka_props; i++)
-        if (set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, err, errlen))
+    for (size_t i = 0; i < cfg->n_kafka_props; i++) {
+        char key[300];
+        snprintf(key, sizeof key, "kafka.properties.%s", cfg->kafka_props[i].key);
+        if (set(conf, key, cfg->kafka_props[i].key, cfg->kafka_props[i].value, err, errlen))
             goto fail;
+    }
     return conf;
 fail:
     rd_kafka_conf_destroy(conf);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config_check.h"
 #include "log.h"
 
 typedef struct command {
@@ -51,9 +52,15 @@ static int cmd_config(int argc, char **argv)
     csm_config cfg;
     if (csm_cli_load_config(&o, &cfg))
         return 1;
-    printf("%s: valid\n", o.config_path);
+    /* The checks of `run` itself: a file said valid here starts. */
+    char err[1024];
+    int rc = csm_config_check(&cfg, NULL, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "csmetrics: %s: %s\n", o.config_path, err);
+    else
+        printf("%s: valid\n", o.config_path);
     csm_config_free(&cfg);
-    return 0;
+    return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)

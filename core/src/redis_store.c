@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 struct csm_redis_store {
     redisContext *c;
@@ -20,6 +21,9 @@ struct csm_redis_store {
     int port, db, timeout_ms;
     int healthy;
     uint64_t commands;
+    /* Names this process in the checkpoints it writes, so a flush whose
+     * EXEC reply was lost can recognise its own write (check_seqs). */
+    char instance[40];
 };
 
 static char *dup_or_null(const char *s)
@@ -35,6 +39,30 @@ static struct timeval tv_of(int ms)
     return tv;
 }
 
+/* hiredis reports a socket timeout as EAGAIN ("Resource temporarily
+ * unavailable"); say what happened instead. */
+static const char *transport_error(const redisContext *c, int timeout_ms, char *buf, size_t len)
+{
+    if (!c || !c->errstr[0])
+        return "connection lost";
+    if (!strcmp(c->errstr, strerror(EAGAIN)) || !strcmp(c->errstr, strerror(ETIMEDOUT))) {
+        snprintf(buf, len, "timed out after %d ms (redis.timeout)",
+                 timeout_ms > 0 ? timeout_ms : 2000);
+        return buf;
+    }
+    return c->errstr;
+}
+
+/* Error replies that a retry may cure: the server is starting or busy. */
+static int transient_reply(const char *msg)
+{
+    static const char *const codes[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        if (!strncmp(msg, codes[i], strlen(codes[i])))
+            return 1;
+    return 0;
+}
+
 static void drop(csm_redis_store *s)
 {
     if (s->c)
@@ -43,33 +71,50 @@ static void drop(csm_redis_store *s)
     s->healthy = 0;
 }
 
-/* Runs one command synchronously during connection setup. */
+/* Runs one command synchronously during connection setup. An error reply
+ * means Redis refuses this configuration (*refused = 1; @p keys says which
+ * keys to check), unless it is a transient state. */
 static int setup_cmd(redisContext *c, const csm_redis_config *cfg, int argc, const char **argv,
-                     char *err, size_t errlen)
+                     const char *keys, int *refused, char *err, size_t errlen)
 {
     redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    char tbuf[64];
     if (!r) {
-        snprintf(err, errlen, "redis %s:%d: %s: %s", cfg->host, cfg->port, argv[0], c->errstr);
+        snprintf(err, errlen, "redis %s:%d: %s: %s", cfg->host, cfg->port, argv[0],
+                 transport_error(c, cfg->timeout_ms, tbuf, sizeof tbuf));
         return -1;
     }
     int rc = 0;
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "redis %s:%d: %s: %s", cfg->host, cfg->port, argv[0], r->str);
+        int fatal = !transient_reply(r->str);
+        if (!strncmp(r->str, "NOAUTH", 6))
+            keys = "redis.password (env CSM_REDIS_PASSWORD) and redis.username";
+        snprintf(err, errlen, "redis %s:%d: %s: %s%s%s%s", cfg->host, cfg->port, argv[0], r->str,
+                 fatal ? " (check " : "", fatal ? keys : "", fatal ? ")" : "");
+        if (refused)
+            *refused = fatal;
         rc = -1;
     }
     freeReplyObject(r);
     return rc;
 }
 
-redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t errlen)
+/* AUTH and SELECT when configured, then PING: without a password the
+ * first command is the one a protected server refuses (NOAUTH), and that
+ * must happen here, not at the first flush. */
+static redisContext *connect_cfg(const csm_redis_config *cfg, int *refused, char *err,
+                                 size_t errlen)
 {
+    if (refused)
+        *refused = 0;
     struct timeval tv = tv_of(cfg->timeout_ms);
     const char *host = cfg->host ? cfg->host : "127.0.0.1";
     redisContext *c = host[0] == '/' ? redisConnectUnixWithTimeout(host, tv)
                                      : redisConnectWithTimeout(host, cfg->port, tv);
     if (!c || c->err) {
+        char tbuf[64];
         snprintf(err, errlen, "redis %s:%d: connect: %s", host, cfg->port,
-                 c ? c->errstr : "out of memory");
+                 c ? transport_error(c, cfg->timeout_ms, tbuf, sizeof tbuf) : "out of memory");
         goto fail;
     }
     if (redisSetTimeout(c, tv) != REDIS_OK) {
@@ -79,16 +124,21 @@ redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t e
     if (cfg->password) {
         const char *argv[3] = {"AUTH", cfg->username ? cfg->username : cfg->password,
                                cfg->password};
-        if (setup_cmd(c, cfg, cfg->username ? 3 : 2, argv, err, errlen))
+        if (setup_cmd(c, cfg, cfg->username ? 3 : 2, argv,
+                      "redis.password (env CSM_REDIS_PASSWORD) and redis.username", refused, err,
+                      errlen))
             goto fail;
     }
     if (cfg->db) {
         char db[16];
         snprintf(db, sizeof db, "%d", cfg->db);
         const char *argv[2] = {"SELECT", db};
-        if (setup_cmd(c, cfg, 2, argv, err, errlen))
+        if (setup_cmd(c, cfg, 2, argv, "redis.db", refused, err, errlen))
             goto fail;
     }
+    const char *ping[1] = {"PING"};
+    if (setup_cmd(c, cfg, 1, ping, "redis.password", refused, err, errlen))
+        goto fail;
     return c;
 fail:
     if (c)
@@ -96,21 +146,49 @@ fail:
     return NULL;
 }
 
-static int connect_now(csm_redis_store *s, char *err, size_t errlen)
+redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t errlen)
+{
+    return connect_cfg(cfg, NULL, err, errlen);
+}
+
+static int connect_now(csm_redis_store *s, int *refused, char *err, size_t errlen)
 {
     csm_redis_config cfg = {s->host, s->port, s->password, s->username, s->db, s->timeout_ms};
-    s->c = csm_redis_connect(&cfg, err, errlen);
+    s->c = connect_cfg(&cfg, refused, err, errlen);
     s->healthy = s->c != NULL;
     return s->c ? 0 : -1;
 }
 
 static int ensure(csm_redis_store *s, char *err, size_t errlen)
 {
-    return s->c ? 0 : connect_now(s, err, errlen);
+    return s->c ? 0 : connect_now(s, NULL, err, errlen);
+}
+
+/* Unique enough across restarts and hosts: pid, time and urandom. */
+static void make_instance_id(char *out, size_t len)
+{
+    uint64_t r = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&r, sizeof r, 1, f) != 1) {
+        struct timeval now;
+        gettimeofday(&now, NULL);
+        r = (uint64_t)now.tv_sec * 1000003u ^ (uint64_t)now.tv_usec;
+    }
+    if (f)
+        fclose(f);
+    snprintf(out, len, "%d-%016" PRIx64, (int)getpid(), r);
 }
 
 csm_redis_store *csm_redis_store_open(const csm_redis_config *cfg, char *err, size_t errlen)
 {
+    return csm_redis_store_try_open(cfg, NULL, err, errlen);
+}
+
+csm_redis_store *csm_redis_store_try_open(const csm_redis_config *cfg, int *refused, char *err,
+                                          size_t errlen)
+{
+    if (refused)
+        *refused = 0;
     csm_redis_store *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -122,7 +200,8 @@ csm_redis_store *csm_redis_store_open(const csm_redis_config *cfg, char *err, si
     s->port = cfg->port;
     s->db = cfg->db;
     s->timeout_ms = cfg->timeout_ms;
-    if (!s->host || connect_now(s, err, errlen)) {
+    make_instance_id(s->instance, sizeof s->instance);
+    if (!s->host || connect_now(s, refused, err, errlen)) {
         csm_redis_store_close(s);
         return NULL;
     }
@@ -164,8 +243,9 @@ uint64_t csm_redis_store_commands(const csm_redis_store *s)
  * commands, so the connection is dropped and rebuilt on the next call. */
 static int io_error(csm_redis_store *s, const char *what, char *err, size_t errlen)
 {
+    char tbuf[64];
     snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, what,
-             s->c && s->c->errstr[0] ? s->c->errstr : "connection lost");
+             transport_error(s->c, s->timeout_ms, tbuf, sizeof tbuf));
     drop(s);
     return -1;
 }
@@ -327,7 +407,34 @@ static int drain(csm_redis_store *s, size_t n, int *had_error, char *err, size_t
     return 0;
 }
 
-/* WATCH the checkpoints and compare their seq; 0 ok, 1 conflict, -1 error. */
+/* What a flush writes into the checkpoint's "writer" field: this process
+ * and the state of the deltas it sends. */
+static void writer_of(const csm_redis_store *s, const csm_flush_part *p, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%" PRIu64, s->instance, p->deltas ? csm_deltas_version(p->deltas) : 0);
+}
+
+/* Classifies a checkpoint that is not at expected_seq. Our own earlier
+ * attempt at expected_seq (its EXEC applied, its reply lost) left seq + 1
+ * with our writer; if the deltas have not changed since, that attempt wrote
+ * exactly what this one would: it landed. */
+static void classify(const csm_redis_store *s, csm_flush_part *p, uint64_t seq, const redisReply *w)
+{
+    char mine[80];
+    writer_of(s, p, mine, sizeof mine);
+    size_t n = strlen(s->instance);
+    int ours =
+        w->type == REDIS_REPLY_STRING && !strncmp(w->str, s->instance, n) && w->str[n] == '/';
+    p->stored_seq = seq;
+    p->stored_by_us = ours;
+    if (ours && seq == p->expected_seq + 1 && !strcmp(w->str, mine))
+        p->landed = 1;
+    else
+        p->conflict = 1;
+}
+
+/* WATCH the checkpoints and compare their seq; 0 ok, 1 conflict or landed
+ * (parts flagged), -1 error. */
 static int check_seqs(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
 {
     size_t nk = 0;
@@ -349,8 +456,8 @@ static int check_seqs(csm_redis_store *s, csm_flush_part *parts, size_t n, char 
     for (size_t i = 0; i < n && !bad; i++) {
         if (!parts[i].ckpt_key)
             continue;
-        const char *hm[3] = {"HMGET", parts[i].ckpt_key, "seq"};
-        bad = append(s, 3, hm, NULL);
+        const char *hm[4] = {"HMGET", parts[i].ckpt_key, "seq", "writer"};
+        bad = append(s, 4, hm, NULL);
     }
     if (bad)
         return io_error(s, "WATCH", err, errlen);
@@ -369,14 +476,14 @@ static int check_seqs(csm_redis_store *s, csm_flush_part *parts, size_t n, char 
             if (!had_error)
                 snprintf(err, errlen, "redis: HMGET %s: %s", parts[i].ckpt_key, r->str);
             had_error = 1;
-        } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+        } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
                    (r->element[0]->type != REDIS_REPLY_NIL && parse_u64(r->element[0], &seq))) {
             if (!had_error)
                 snprintf(err, errlen, "redis: checkpoint %s has a malformed seq",
                          parts[i].ckpt_key);
             had_error = 1;
         } else if (seq != parts[i].expected_seq) {
-            parts[i].conflict = 1;
+            classify(s, &parts[i], seq, r->element[1]);
             conflict = 1;
         }
         freeReplyObject(r);
@@ -394,8 +501,10 @@ static int check_seqs(csm_redis_store *s, csm_flush_part *parts, size_t n, char 
 
 int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < n; i++)
-        parts[i].conflict = 0;
+    for (size_t i = 0; i < n; i++) {
+        parts[i].conflict = parts[i].landed = parts[i].stored_by_us = 0;
+        parts[i].stored_seq = 0;
+    }
     s->commands = 0;
     if (ensure(s, err, errlen))
         return -1;
@@ -415,7 +524,8 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
         const csm_flush_part *p = &parts[i];
         if (!p->ckpt_key)
             continue;
-        char chat[24], order[24], seq[24], clock[24];
+        char chat[24], order[24], seq[24], clock[24], writer[80];
+        writer_of(s, p, writer, sizeof writer);
         snprintf(chat, sizeof chat, "%" PRId64, p->chat_offset);
         snprintf(order, sizeof order, "%" PRId64, p->order_offset);
         snprintf(seq, sizeof seq, "%" PRIu64, p->expected_seq + 1);
@@ -424,14 +534,18 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
             clock[0] = 0;
         else
             snprintf(clock, sizeof clock, "%" PRId64, p->clock);
-        const char *argv[12] = {
-            "HSET", p->ckpt_key, "chat_offset", chat,  "order_offset", order,
-            "seq",  seq,         "clock",       clock, "state",        p->state ? p->state : ""};
-        size_t lens[12];
-        for (int k = 0; k < 11; k++)
+        const char *argv[14] = {"HSET",         p->ckpt_key,
+                                "chat_offset",  chat,
+                                "order_offset", order,
+                                "seq",          seq,
+                                "clock",        clock,
+                                "writer",       writer,
+                                "state",        p->state ? p->state : ""};
+        size_t lens[14];
+        for (int k = 0; k < 13; k++)
             lens[k] = strlen(argv[k]);
-        lens[11] = p->state ? p->state_len : 0;
-        pc.failed = append(s, 12, argv, lens);
+        lens[13] = p->state ? p->state_len : 0;
+        pc.failed = append(s, 14, argv, lens);
         queued++;
     }
     const char *exec[1] = {"EXEC"};
@@ -448,10 +562,9 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
         return io_error(s, "EXEC", err, errlen);
     s->healthy = 1;
     if (r->type == REDIS_REPLY_NIL) {
-        /* A watched checkpoint changed between our check and EXEC. */
-        for (size_t i = 0; i < n; i++)
-            if (parts[i].ckpt_key)
-                parts[i].conflict = 1;
+        /* A watched checkpoint changed between our check and EXEC; nothing
+         * was written. No part is flagged: the caller's immediate retry
+         * reads who wrote what (check_seqs) and decides. */
         rc = 1;
     } else if (r->type == REDIS_REPLY_ERROR) {
         if (!had_error)

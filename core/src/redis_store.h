@@ -21,6 +21,12 @@ typedef struct csm_redis_store csm_redis_store;
 /* Connects (and reconnects lazily later). NULL + err if the first
  * connection fails. */
 csm_redis_store *csm_redis_store_open(const csm_redis_config *cfg, char *err, size_t errlen);
+/* Same; on failure *refused = 1 when Redis answered and refused the
+ * configuration (AUTH: wrong password or unknown user; NOAUTH: a password
+ * is needed; SELECT: no such database): retrying cannot help. 0 for
+ * connection refused, timeouts and transient replies (LOADING, BUSY…). */
+csm_redis_store *csm_redis_store_try_open(const csm_redis_config *cfg, int *refused, char *err,
+                                          size_t errlen);
 void csm_redis_store_close(csm_redis_store *s);
 /* 1 if the last command reached Redis. */
 int csm_redis_store_healthy(const csm_redis_store *s);
@@ -46,17 +52,23 @@ typedef struct csm_flush_part {
     const void *state;
     size_t state_len;
     const csm_deltas *deltas;
-    int conflict; /* out: 1 if another writer moved the checkpoint */
+    /* out, when the checkpoint is not at expected_seq: */
+    int conflict;        /* 1: reload it (someone else wrote, or we did and changed since) */
+    int landed;          /* 1: our previous attempt (reply lost) wrote exactly this */
+    uint64_t stored_seq; /* the seq found */
+    int stored_by_us;    /* written by this store (this process) */
 } csm_flush_part;
 
 /* Writes every part in one MULTI/EXEC guarded by WATCH on the checkpoint
- * keys: the deltas, then each checkpoint hash with seq = expected_seq + 1.
- * If a checkpoint's stored seq differs from expected_seq (another owner,
- * or Redis lost data), nothing is written and the conflicting parts are
- * flagged. Returns 0 written, 1 conflict, -1 connection error (nothing
- * known; retry the same call: if the lost reply hid a
- * successful EXEC, the retry reports a conflict and the caller reloads the
- * checkpoint, which then holds exactly what it had). */
+ * keys: the deltas, then each checkpoint hash with seq = expected_seq + 1
+ * and writer = this store's instance id / the deltas' version. If a
+ * checkpoint's stored seq differs from expected_seq, nothing is written
+ * and the part is flagged: landed if it holds our own earlier attempt at
+ * expected_seq with these very deltas (an EXEC whose reply was lost: the
+ * caller counts that attempt as written), else conflict (another owner,
+ * Redis lost data, or our lost attempt with deltas added since: reload).
+ * Returns 0 written, 1 flagged parts (or a checkpoint changed during the
+ * write: retry at once), -1 connection error (nothing known; retry). */
 int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen);
 
 /* Commands sent by the last flush (for /metrics). */

@@ -24,12 +24,17 @@ static void commit_to_kafka(csm_run *r)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void drop_conflicting(csm_run *r, csm_pslot *s, int reload)
+static void drop_conflicting(csm_run *r, csm_pslot *s, const csm_flush_part *p, int reload)
 {
+    const char *who = p->stored_by_us
+                          ? "written by this process's earlier flush whose reply was lost; events "
+                            "were processed since"
+                      : p->stored_seq > s->seq ? "another owner wrote it"
+                                               : "it went back: Redis lost data, or it was deleted";
     csm_logf(CSM_LOG_WARN, "run",
-             "partition %d: checkpoint %s no longer at seq %" PRIu64
-             " (another owner wrote it); dropping local state and reloading",
-             (int)s->partition, s->ckpt_key, s->seq);
+             "partition %d: checkpoint %s is at seq %" PRIu64 ", not %" PRIu64
+             " (%s); dropping local state and reloading",
+             (int)s->partition, s->ckpt_key, p->stored_seq, s->seq, who);
     csm_engine_free(s->engine);
     s->engine = NULL;
     s->dirty = 0;
@@ -37,6 +42,26 @@ static void drop_conflicting(csm_run *r, csm_pslot *s, int reload)
     r->pause_stale = 1;
     if (reload)
         r->reload_at_ms = 0;
+}
+
+/* The slot's deltas and alerts are in Redis with checkpoint seq + 1. */
+static void mark_written(csm_pslot *s)
+{
+    csm_deltas_clear(csm_engine_deltas(s->engine));
+    csm_run_alerts_committed(s);
+    s->seq++;
+}
+
+/* Our previous attempt's EXEC applied but its reply was lost: what it
+ * wrote is what this attempt would have written. The slot stays dirty so
+ * the checkpoint catches up with anything that changed without deltas. */
+static void adopt_landed(csm_pslot *s)
+{
+    csm_logf(CSM_LOG_INFO, "run",
+             "partition %d: the flush of checkpoint seq %" PRIu64
+             " was applied although its reply was lost; counted as written",
+             (int)s->partition, s->seq + 1);
+    mark_written(s);
 }
 
 int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
@@ -83,9 +108,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
     int rc = i ? csm_redis_flush(r->redis, parts, i, err, errlen) : 0;
     if (rc == 0) {
         for (size_t k = 0; k < i; k++) {
-            csm_deltas_clear(csm_engine_deltas(owners[k]->engine));
-            csm_run_alerts_committed(owners[k]);
-            owners[k]->seq++;
+            mark_written(owners[k]);
             owners[k]->dirty = 0;
         }
         r->pending = 0;
@@ -97,8 +120,10 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
     } else if (rc == 1) {
         /* Nothing was written; the other parts stay dirty for the retry. */
         for (size_t k = 0; k < i; k++)
-            if (parts[k].conflict)
-                drop_conflicting(r, owners[k], reload);
+            if (parts[k].landed)
+                adopt_landed(owners[k]);
+            else if (parts[k].conflict)
+                drop_conflicting(r, owners[k], &parts[k], reload);
     }
     free(parts);
     free(owners);

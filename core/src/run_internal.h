@@ -93,7 +93,8 @@ void csm_run_apply_pause(csm_run *r);
 /* run_flush.c */
 /* Writes every dirty slot in one atomic step. 0 written, 1 some
  * checkpoints had moved (those slots are dropped and, with @p reload,
- * reloaded), -1 Redis or dead-letter delivery failed (err set). */
+ * reloaded; a slot whose own earlier flush had landed unseen counts it as
+ * written), -1 Redis or dead-letter delivery failed (err set). */
 int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
 /* The periodic flush with the Redis-down state machine. */
 void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);

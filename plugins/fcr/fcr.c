@@ -375,6 +375,9 @@ static int fcr_restore(void *vctx, csm_host *h, csm_reader *rd)
     return 0;
 }
 
+/* Repeat contacts are sessions closed and reopened: the session lifecycle. */
+static const char *const needs[] = {"session", NULL};
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -392,5 +395,6 @@ static const csm_plugin descriptor = {
     .snapshot = fcr_snapshot,
     .restore = fcr_restore,
     .state_entries = fcr_state_entries,
+    .needs = needs,
 };
 CSM_PLUGIN_DEFINE(descriptor)

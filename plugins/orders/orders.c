@@ -561,6 +561,9 @@ bad:
     return -1;
 }
 
+/* Escalations count after-sale human requests of sessions. */
+static const char *const needs[] = {"session", NULL};
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -579,5 +582,6 @@ static const csm_plugin descriptor = {
     .snapshot = orders_snapshot,
     .restore = orders_restore,
     .state_entries = orders_state_entries,
+    .needs = needs,
 };
 CSM_PLUGIN_DEFINE(descriptor)

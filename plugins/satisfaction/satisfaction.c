@@ -218,6 +218,9 @@ static void sat_on_timer(void *vctx, csm_host *h, const csm_timer *t)
         sat_arm_sweep(c, h);
 }
 
+/* Ratings are counted per session: the session builder routes them. */
+static const char *const needs[] = {"session", NULL};
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -235,6 +238,7 @@ static const csm_plugin descriptor = {
     .snapshot = sat_snapshot,
     .restore = sat_restore,
     .state_entries = sat_state_entries,
+    .needs = needs,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

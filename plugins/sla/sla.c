@@ -541,6 +541,9 @@ static int sla_restore(void *vctx, csm_host *h, csm_reader *r)
     return 0;
 }
 
+/* Reply and response times are measured on the session lifecycle. */
+static const char *const needs[] = {"session", NULL};
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -558,5 +561,6 @@ static const csm_plugin descriptor = {
     .snapshot = sla_snapshot,
     .restore = sla_restore,
     .state_entries = sla_state_entries,
+    .needs = needs,
 };
 CSM_PLUGIN_DEFINE(descriptor)

@@ -194,6 +194,9 @@ static int unserved_restore(void *vctx, csm_host *h, csm_reader *r)
     return 0;
 }
 
+/* Requests, offline messages and closes come from the session builder. */
+static const char *const needs[] = {"session", NULL};
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -209,6 +212,7 @@ static const csm_plugin descriptor = {
     .snapshot = unserved_snapshot,
     .restore = unserved_restore,
     .state_entries = unserved_state_entries,
+    .needs = needs,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

@@ -8,10 +8,10 @@ csm_setup
 start_redis
 start_broker 4
 CFG=$CSM_TMP/csmetrics.yaml
-# The data is dated 2026-03-10: a horizon of 100 years keeps it within
-# pipeline.horizon however long after that the test runs.
+# The data is dated 2026-03-10: a horizon of 10 years (the largest allowed) keeps it within
+# pipeline.horizon until 2036.
 write_config "$CFG" "$REDIS_PORT" "  idle_advance: 1s
-  horizon: 36500d"
+  horizon: 3650d"
 # Confluent framing so that an unknown schema id is an error, not plain Avro.
 python3 - "$CFG" <<'PY'
 import sys

@@ -8,10 +8,10 @@ start_redis
 REDIS_PID=${CSM_PIDS[-1]}
 start_broker 4
 CFG=$CSM_TMP/csmetrics.yaml
-# The data is dated 2026-03-10: a horizon of 100 years keeps it within
-# pipeline.horizon however long after that the test runs.
+# The data is dated 2026-03-10: a horizon of 10 years (the largest allowed) keeps it within
+# pipeline.horizon until 2036.
 write_config "$CFG" "$REDIS_PORT" "  idle_advance: 1s
-  horizon: 36500d"
+  horizon: 3650d"
 sed -i 's/^  prefix: csm$/  prefix: csm\n  timeout: 300ms/' "$CFG"
 
 start_run "$CFG" run
@@ -20,6 +20,8 @@ kill -STOP "$REDIS_PID"
 "$CSM_BIN" produce -c "$CFG" "$CSM_TESTS/integration/data/pipeline.jsonl" \
     >"$CSM_TMP/produce.log" 2>&1 || fail "produce failed"
 wait_until 30 grep -q 'flush failed' "$CSM_TMP/run.log" || fail "no flush failure logged"
+grep -q 'timed out after 300 ms (redis.timeout)' "$CSM_TMP/run.log" ||
+    fail "the failure does not say it timed out: $(grep 'flush failed' "$CSM_TMP/run.log")"
 sleep 3
 kill -CONT "$REDIS_PID"
 wait_until 30 grep -q 'flush succeeded after' "$CSM_TMP/run.log" || fail "no recovery logged"

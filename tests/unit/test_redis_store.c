@@ -386,6 +386,127 @@ static void test_auth_and_db(void **state)
     csm_deltas_free(d);
 }
 
+/* Redis answering "no" to the configuration is final; not answering is not. */
+static void test_refusals_are_fatal(void **state)
+{
+    (void)state;
+    freeReplyObject(cmd("ACL SETUSER csmtest on >pw ~* &* +@all"));
+    csm_redis_config cfg = {.host = "127.0.0.1",
+                            .port = server_port,
+                            .timeout_ms = 1000,
+                            .username = "csmtest",
+                            .password = "wrong"};
+    char err[512] = "";
+    int refused = -1;
+    assert_null(csm_redis_store_try_open(&cfg, &refused, err, sizeof err));
+    assert_int_equal(refused, 1);
+    assert_non_null(strstr(err, "AUTH: WRONGPASS"));
+    assert_non_null(strstr(err, "check redis.password"));
+
+    cfg.username = "nobody";
+    refused = -1;
+    assert_null(csm_redis_store_try_open(&cfg, &refused, err, sizeof err));
+    assert_int_equal(refused, 1);
+
+    /* The test server has the default 16 databases: 0..15. */
+    cfg.username = NULL;
+    cfg.password = NULL;
+    cfg.db = 99;
+    refused = -1;
+    assert_null(csm_redis_store_try_open(&cfg, &refused, err, sizeof err));
+    assert_int_equal(refused, 1);
+    assert_non_null(strstr(err, "SELECT: ERR DB index is out of range (check redis.db)"));
+
+    /* A password is required but none is configured: NOAUTH at the PING. */
+    cfg.db = 0;
+    freeReplyObject(cmd("CONFIG SET requirepass sesame"));
+    refused = -1;
+    csm_redis_store *s = csm_redis_store_try_open(&cfg, &refused, err, sizeof err);
+    freeReplyObject(cmd("CONFIG SET requirepass %s", ""));
+    assert_null(s);
+    assert_int_equal(refused, 1);
+    assert_non_null(strstr(err, "NOAUTH"));
+    assert_non_null(strstr(err, "check redis.password"));
+
+    /* Nothing listening: retry, not fatal. */
+    cfg.port = free_port();
+    refused = -1;
+    assert_null(csm_redis_store_try_open(&cfg, &refused, err, sizeof err));
+    assert_int_equal(refused, 0);
+    assert_non_null(strstr(err, "connect"));
+}
+
+/* A server that stops answering: the error says it timed out, and after
+ * how long, instead of hiredis's "Resource temporarily unavailable". */
+static void test_timeout_is_named(void **state)
+{
+    (void)state;
+    csm_redis_config cfg = {.host = "127.0.0.1", .port = server_port, .timeout_ms = 200};
+    char err[512] = "";
+    csm_redis_store *s = csm_redis_store_open(&cfg, err, sizeof err);
+    assert_non_null(s);
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_hincr(d, "t:k", "f", 1, 0);
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
+    kill(server_pid, SIGSTOP);
+    int rc = csm_redis_flush(s, &p, 1, err, sizeof err);
+    kill(server_pid, SIGCONT);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "timed out after 200 ms"));
+    assert_null(strstr(err, "Resource temporarily unavailable"));
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+/* The process's own EXEC applied but its reply was lost: the retry of the
+ * same flush (same expected seq, same deltas) finds its own write and says
+ * so (landed) instead of reporting another owner, and writes nothing twice.
+ * Once deltas were added since, or another process wrote, it is a
+ * conflict, and the part says who wrote. */
+static void test_own_lost_reply_is_recognised(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new();
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 5, 0);
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .expected_seq = 0, .deltas = d};
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    /* The caller never saw that reply: it tries the same flush again. */
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 1);
+    assert_int_equal(p.landed, 1);
+    assert_int_equal(p.conflict, 0);
+    assert_int_equal(p.stored_seq, 1);
+    assert_int_equal(p.stored_by_us, 1);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "5");
+    assert_hget("t:ckpt:g:0", "seq", "1");
+
+    /* Same lost reply, but the partition emitted more since. */
+    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 1);
+    assert_int_equal(p.landed, 0);
+    assert_int_equal(p.conflict, 1);
+    assert_int_equal(p.stored_by_us, 1);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "5");
+
+    /* Another process (another store) at the same expected seq. */
+    csm_redis_store *other = open_store();
+    assert_int_equal(csm_redis_flush(other, &p, 1, err, sizeof err), 1);
+    assert_int_equal(p.landed, 0);
+    assert_int_equal(p.conflict, 1);
+    assert_int_equal(p.stored_seq, 1);
+    assert_int_equal(p.stored_by_us, 0);
+
+    /* At the right seq it writes; the checkpoint names its writer. */
+    p.expected_seq = 1;
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "11");
+    assert_hget("t:ckpt:g:0", "seq", "2");
+    csm_redis_store_close(other);
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -403,6 +524,9 @@ int main(void)
         cmocka_unit_test_setup(test_seq_conflict_writes_nothing, setup),
         cmocka_unit_test_setup(test_connection_error_then_recovery, setup),
         cmocka_unit_test_setup(test_auth_and_db, setup),
+        cmocka_unit_test_setup(test_refusals_are_fatal, setup),
+        cmocka_unit_test_setup(test_timeout_is_named, setup),
+        cmocka_unit_test_setup(test_own_lost_reply_is_recognised, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (raw)

@@ -36,7 +36,8 @@ extern "C" {
 #endif
 
 #define CSM_PLUGIN_ABI_MAJOR 1 /**< Bumped on incompatible change. */
-#define CSM_PLUGIN_ABI_MINOR 0 /**< Bumped when the host API grows. */
+/** Bumped when the host API or the descriptor grows (1: csm_plugin::needs). */
+#define CSM_PLUGIN_ABI_MINOR 1
 
 /** Name of the one symbol a plugin exports. */
 #define CSM_PLUGIN_ENTRY_SYMBOL "csm_plugin_entry"
@@ -365,6 +366,17 @@ typedef struct csm_plugin {
     int (*restore)(void *ctx, csm_host *host, csm_reader *r);
     /** Number of entries the plugin holds (sessions, customers…), for /metrics. */
     uint64_t (*state_entries)(void *ctx, csm_host *host);
+
+    /* ---- ABI 1.1 ---- */
+    /**
+     * Names (csm_plugin::name) of the plugins that must come before this
+     * one in the chain, NULL-terminated; NULL for none. A plugin that
+     * consumes another's derived events lists it here (e.g. every
+     * consumer of the session lifecycle lists "session"). The host refuses
+     * a chain where one is missing or comes later, naming both. Read only
+     * when @c struct_size covers it: a 1.0 plugin needs nothing.
+     */
+    const char *const *needs;
 } csm_plugin;
 
 /* ------------------------------------------------------------------ */
