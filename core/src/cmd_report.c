@@ -107,13 +107,21 @@ static void report_free(report *r)
 
 typedef struct reader {
     redisContext *c;
+    int timeout_ms;
     char err[512];
 } reader;
+
+static void transport_failed(reader *rd)
+{
+    char buf[96];
+    snprintf(rd->err, sizeof rd->err, "redis: %s",
+             csm_redis_transport_error(rd->c, rd->timeout_ms, buf, sizeof buf));
+}
 
 static int send_cmd(reader *rd, int argc, const char **argv)
 {
     if (redisAppendCommandArgv(rd->c, argc, argv, NULL) != REDIS_OK) {
-        snprintf(rd->err, sizeof rd->err, "redis: %s", rd->c->errstr);
+        transport_failed(rd);
         return -1;
     }
     return 0;
@@ -125,8 +133,7 @@ static redisReply *recv_reply(reader *rd, int want, const char *key)
 {
     redisReply *r = NULL;
     if (redisGetReply(rd->c, (void **)&r) != REDIS_OK || !r) {
-        snprintf(rd->err, sizeof rd->err, "redis: %s",
-                 rd->c->errstr[0] ? rd->c->errstr : "no reply");
+        transport_failed(rd);
         return NULL;
     }
     if (r->type != want) {
@@ -296,7 +303,8 @@ static int read_alerts(reader *rd, const char *prefix, report *r)
 
 static int read_report(const csm_config *cfg, report *r, char *err, size_t errlen)
 {
-    reader rd = {.c = csm_redis_connect(&cfg->redis, err, errlen)};
+    reader rd = {.c = csm_redis_connect(&cfg->redis, err, errlen),
+                 .timeout_ms = cfg->redis.timeout_ms};
     if (!rd.c)
         return -1;
     int rc = 0;

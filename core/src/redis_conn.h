@@ -12,6 +12,12 @@ struct redisContext;
 /* NULL + err ("redis HOST:PORT: connect: …") on failure. */
 struct redisContext *csm_redis_connect(const csm_redis_config *cfg, char *err, size_t errlen);
 
+/* What went wrong on connection @p c, in words: hiredis reports a socket
+ * timeout as EAGAIN ("Resource temporarily unavailable"), which is said
+ * as "timed out after N ms (redis.timeout)". Returns c->errstr or buf. */
+const char *csm_redis_transport_error(const struct redisContext *c, int timeout_ms, char *buf,
+                                      size_t len);
+
 /* The store's connection (reconnecting if needed), for the few readers
  * beside the flush (sbt_redis.c). NULL + err when Redis is unreachable. */
 struct redisContext *csm_redis_store_context(csm_redis_store *s, char *err, size_t errlen);

@@ -39,9 +39,7 @@ static struct timeval tv_of(int ms)
     return tv;
 }
 
-/* hiredis reports a socket timeout as EAGAIN ("Resource temporarily
- * unavailable"); say what happened instead. */
-static const char *transport_error(const redisContext *c, int timeout_ms, char *buf, size_t len)
+const char *csm_redis_transport_error(const redisContext *c, int timeout_ms, char *buf, size_t len)
 {
     if (!c || !c->errstr[0])
         return "connection lost";
@@ -81,7 +79,7 @@ static int setup_cmd(redisContext *c, const csm_redis_config *cfg, int argc, con
     char tbuf[64];
     if (!r) {
         snprintf(err, errlen, "redis %s:%d: %s: %s", cfg->host, cfg->port, argv[0],
-                 transport_error(c, cfg->timeout_ms, tbuf, sizeof tbuf));
+                 csm_redis_transport_error(c, cfg->timeout_ms, tbuf, sizeof tbuf));
         return -1;
     }
     int rc = 0;
@@ -114,7 +112,8 @@ static redisContext *connect_cfg(const csm_redis_config *cfg, int *refused, char
     if (!c || c->err) {
         char tbuf[64];
         snprintf(err, errlen, "redis %s:%d: connect: %s", host, cfg->port,
-                 c ? transport_error(c, cfg->timeout_ms, tbuf, sizeof tbuf) : "out of memory");
+                 c ? csm_redis_transport_error(c, cfg->timeout_ms, tbuf, sizeof tbuf)
+                   : "out of memory");
         goto fail;
     }
     if (redisSetTimeout(c, tv) != REDIS_OK) {
@@ -245,7 +244,7 @@ static int io_error(csm_redis_store *s, const char *what, char *err, size_t errl
 {
     char tbuf[64];
     snprintf(err, errlen, "redis %s:%d: %s: %s", s->host, s->port, what,
-             transport_error(s->c, s->timeout_ms, tbuf, sizeof tbuf));
+             csm_redis_transport_error(s->c, s->timeout_ms, tbuf, sizeof tbuf));
     drop(s);
     return -1;
 }

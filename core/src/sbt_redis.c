@@ -33,6 +33,14 @@ static const char *const ack_script =
     "end\n"
     "return 0\n";
 
+/* The connection's error in words; the buffer is used at once by the
+ * caller's snprintf (the daemon's Redis work is single-threaded). */
+static const char *transport(const redisContext *c, const csm_config *cfg)
+{
+    static char buf[96];
+    return csm_redis_transport_error(c, cfg->redis.timeout_ms, buf, sizeof buf);
+}
+
 int csm_sbt_outbox_keys(char *seq_key, char *outbox_key, size_t n, const char *prefix)
 {
     int a = snprintf(seq_key, n, "%s:sbt:seq", prefix);
@@ -89,7 +97,7 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
             return 0;
         redisReply *r = redisCommand(c, "HGET %s clock", key);
         if (!r) {
-            snprintf(err, errlen, "redis: HGET clock: %s", c->errstr);
+            snprintf(err, errlen, "redis: HGET clock: %s", transport(c, cfg));
             csm_redis_store_broken(s);
             return -1;
         }
@@ -180,7 +188,7 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
         redisReply *r = redisCommand(c, "ZRANGEBYSCORE %s -inf %s LIMIT 0 256", key, max);
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             snprintf(err, errlen, "redis: ZRANGEBYSCORE %s: %s", key,
-                     r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+                     r && r->type == REDIS_REPLY_ERROR ? r->str : transport(c, cfg));
             if (!r)
                 csm_redis_store_broken(s);
             freeReplyObject(r);
@@ -194,7 +202,7 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
             int alert = csm_sbt_decide(cfg, st, member, hget, &g, &rec);
             int rc = g.failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1, outbox);
             if (rc < 0) {
-                snprintf(err, errlen, "redis: deciding %s: %s", member, c->errstr);
+                snprintf(err, errlen, "redis: deciding %s: %s", member, transport(c, cfg));
                 csm_alert_rec_clear(&rec);
                 freeReplyObject(r);
                 csm_redis_store_broken(s);
@@ -230,7 +238,8 @@ int csm_sbt_outbox_read(csm_redis_store *s, const csm_config *cfg, uint64_t afte
         return -1;
     redisReply *r = redisCommand(c, "HGETALL %s", outbox_key);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
-        snprintf(err, errlen, "redis: HGETALL %s: %s", outbox_key, r ? "bad reply" : c->errstr);
+        snprintf(err, errlen, "redis: HGETALL %s: %s", outbox_key,
+                 r ? "bad reply" : transport(c, cfg));
         if (!r)
             csm_redis_store_broken(s);
         freeReplyObject(r);
@@ -267,7 +276,7 @@ int csm_sbt_outbox_ack(csm_redis_store *s, const csm_config *cfg, uint64_t from,
     const char *argv[] = {"EVAL", ack_script, "1", outbox_key, lo, hi};
     redisReply *r = redisCommandArgv(c, 6, argv, NULL);
     if (!r || r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "redis: outbox ack: %s", r ? r->str : c->errstr);
+        snprintf(err, errlen, "redis: outbox ack: %s", r ? r->str : transport(c, cfg));
         if (!r)
             csm_redis_store_broken(s);
         freeReplyObject(r);
