@@ -285,7 +285,12 @@ static int read_shops(doc *d, yaml_node_t *m, csm_config *cfg, char *err, size_t
         snprintf(path, sizeof path, "shops.%s", shop ? shop : "?");
         csm_kv *kv = NULL;
         size_t n = 0;
-        if (!shop || read_scalar_map(d, node(d, p->value), path, &kv, &n, err, errlen)) {
+        if (!shop) {
+            /* e.g. "? [a]": found by tests/fuzz/fuzz_config (it said nothing). */
+            snprintf(err, errlen, "shops: a shop id must be a scalar");
+            return -1;
+        }
+        if (read_scalar_map(d, node(d, p->value), path, &kv, &n, err, errlen)) {
             free_kvs(kv, n);
             return -1;
         }
@@ -295,6 +300,7 @@ static int read_shops(doc *d, yaml_node_t *m, csm_config *cfg, char *err, size_t
         o->shop_id = strdup(shop);
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(kv[i].key, "timezone")) {
+                free(o->timezone); /* a repeated key: the last one wins */
                 o->timezone = strdup(kv[i].value);
             } else if (!strcmp(kv[i].key, "window")) {
                 if (csm_parse_window(kv[i].value, &o->window)) {
@@ -341,13 +347,17 @@ static int read_plugins(doc *d, yaml_node_t *s, csm_config *cfg, char *err, size
                 return -1;
             }
             for (size_t i = 0; i < nkv; i++) {
-                if (!strcmp(kv[i].key, "name"))
+                if (!strcmp(kv[i].key, "name")) {
+                    free(spec->name); /* a repeated key: the last one wins */
                     spec->name = strdup(kv[i].value);
-                else
+                } else {
                     kv_push(&spec->settings, &spec->n_settings, kv[i].key, kv[i].value);
+                }
             }
             free_kvs(kv, nkv);
             if (!spec->name) {
+                /* Not counted in n_plugins yet: csm_config_free would miss them. */
+                free_kvs(spec->settings, spec->n_settings);
                 snprintf(err, errlen, "%s.name: missing", path);
                 return -1;
             }
@@ -559,6 +569,10 @@ static int load(const char *path, const char *text, csm_config *cfg, char *err, 
         rc = apply_env(cfg, err, errlen);
     if (!rc)
         rc = finish(cfg, err, errlen);
+    /* A refused configuration owns nothing: callers only free what loaded
+     * (the leak was found by tests/fuzz/fuzz_config). */
+    if (rc)
+        csm_config_free(cfg);
     return rc;
 }
 

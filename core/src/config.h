@@ -87,7 +87,8 @@ typedef struct csm_config {
 } csm_config;
 
 /* Defaults, then the file (NULL: none), then the environment. -1 with an
- * error naming the key ("redis.port: expected an integer, got 'abc'"). */
+ * error naming the key ("redis.port: expected an integer, got 'abc'"); a
+ * refused configuration is freed already (csm_config_free is harmless). */
 int csm_config_load(const char *path, csm_config *cfg, char *err, size_t errlen);
 /* Same from a YAML string (test kit). */
 int csm_config_load_string(const char *yaml, csm_config *cfg, char *err, size_t errlen);

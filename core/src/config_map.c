@@ -46,7 +46,12 @@ int csm_parse_duration_ms(const char *s, int64_t *ms)
         mult = 86400000;
     else
         return -1;
-    *ms = (int64_t)(v * mult + 0.5);
+    double total = v * mult + 0.5;
+    /* Converting beyond int64 (or NaN, which strtod accepts) is undefined
+     * (found by tests/fuzz/fuzz_config). */
+    if (!(total < 0x1p63))
+        return -1;
+    *ms = (int64_t)total;
     return 0;
 }
 
