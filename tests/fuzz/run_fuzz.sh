@@ -49,11 +49,15 @@ run_one() {
     local execs speed cov
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1 || true)
     echo "fuzz_$h: ${seconds}s, ${execs:-?} executions, ${speed:-?} exec/s, ${cov:-no stats}" >&2
     if [[ $rc -ne 0 ]]; then
         echo "fuzz_$h: FAILED (exit $rc); log $log:" >&2
-        grep -E -A30 'ERROR|invariant broken|runtime error' "$log" | head -60 >&2 || tail -40 "$log" >&2
+        if grep -qE 'ERROR|invariant broken|runtime error' "$log"; then
+            grep -E -A30 'ERROR|invariant broken|runtime error' "$log" | head -60 >&2 || true
+        else
+            tail -40 "$log" >&2
+        fi
         return 1
     fi
 }
