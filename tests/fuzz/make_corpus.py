@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Rebuilds the seed corpus of the fuzz harnesses (corpus/<harness>/) from
 the repository's own test data; the restore seeds come from the
-snapshot_seeds tool of a fuzz build.
+snapshot_seeds tool of a fuzz build. Files named repro-* are inputs that
+once found a bug: they stay.
 
   tests/fuzz/make_corpus.py BUILD_FUZZ_DIR
 """
@@ -9,7 +10,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -130,11 +130,14 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     corpus = os.path.join(HERE, "corpus")
-    shutil.rmtree(corpus, ignore_errors=True)
+    # repro-*: inputs that once crashed a harness; kept, never regenerated.
+    for path in glob.glob(os.path.join(corpus, "*", "*")):
+        if not os.path.basename(path).startswith("repro-"):
+            os.remove(path)
     avro_seeds(os.path.join(corpus, "avro"))
     json_seeds(os.path.join(corpus, "json"))
     config_seeds(os.path.join(corpus, "config"))
-    os.makedirs(os.path.join(corpus, "restore"))
+    os.makedirs(os.path.join(corpus, "restore"), exist_ok=True)
     restore_seeds(os.path.join(corpus, "restore"), os.path.abspath(sys.argv[1]))
 
 
