@@ -148,6 +148,15 @@ static int kv_push(csm_kv **arr, size_t *n, const char *k, const char *v)
     return 0;
 }
 
+static void free_kvs(csm_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
 /* Reads a mapping of scalars into kv pairs; err names path.key. */
 static int read_scalar_map(doc *d, yaml_node_t *m, const char *path, csm_kv **kv, size_t *n,
                            char *err, size_t errlen)
@@ -161,20 +170,16 @@ static int read_scalar_map(doc *d, yaml_node_t *m, const char *path, csm_kv **kv
         const char *v = scalar(node(d, p->value));
         if (!k || !v) {
             snprintf(err, errlen, "%s.%s: expected a scalar value", path, k ? k : "?");
+            /* Callers keep nothing of a refused map (a leak found by
+             * tests/fuzz/fuzz_config). */
+            free_kvs(*kv, *n);
+            *kv = NULL;
+            *n = 0;
             return -1;
         }
         kv_push(kv, n, k, v);
     }
     return 0;
-}
-
-static void free_kvs(csm_kv *kv, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(kv[i].key);
-        free(kv[i].value);
-    }
-    free(kv);
 }
 
 int csm_parse_window(const char *s, csm_window *w)
