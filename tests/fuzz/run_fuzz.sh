@@ -42,7 +42,7 @@ export CSM_PLUGIN_PATH=$build/plugins
 run_one() {
     local h=$1 work=$build/fuzz-work/$1 log=$build/fuzz-work/$1.log
     mkdir -p "$work" "$build/fuzz-artifacts"
-    local rc=0
+    local rc=0 start=$SECONDS
     "$build/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$build/fuzz-artifacts/$h-" "$work" "$root/tests/fuzz/corpus/$h" \
         >"$log" 2>&1 || rc=$?
@@ -50,7 +50,8 @@ run_one() {
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1 || true)
-    echo "fuzz_$h: ${seconds}s, ${execs:-?} executions, ${speed:-?} exec/s, ${cov:-no stats}" >&2
+    echo "fuzz_$h: $((SECONDS - start))s, ${execs:-?} executions, ${speed:-?} exec/s," \
+        "${cov:-no stats}" >&2
     if [[ $rc -ne 0 ]]; then
         echo "fuzz_$h: FAILED (exit $rc); log $log:" >&2
         if grep -qE 'ERROR|invariant broken|runtime error' "$log"; then
