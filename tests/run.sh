@@ -8,13 +8,18 @@
 # but the crash/restart paths are exactly where memory errors would hide.
 # CSM_SKIP_ASAN=1 skips the ASan tree; JOBS sets build parallelism;
 # CSM_BUILD_ROOT puts the two trees elsewhere than the checkout.
+#
+# Then a bounded fuzzing run (tests/fuzz/run_fuzz.sh, clang, build-fuzz/):
+# each libFuzzer harness for CSM_FUZZ_SECONDS (default 20); any crash,
+# leak or undefined behaviour fails the suite. CSM_SKIP_FUZZ=1 skips it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-$(nproc)}
 build_root=${CSM_BUILD_ROOT:-$root}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
-    libjansson-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
+    libjansson-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3
+    clang libclang-rt-14-dev)
 
 install_missing() {
     local missing=() p
@@ -55,6 +60,11 @@ if [[ ${CSM_SKIP_ASAN:-0} != 1 ]]; then
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSM_SANITIZE=ON
+fi
+if [[ ${CSM_SKIP_FUZZ:-0} != 1 ]]; then
+    echo "==== build-fuzz" >&2
+    "$root/tests/fuzz/run_fuzz.sh" --seconds "${CSM_FUZZ_SECONDS:-20}" \
+        --build "$build_root/build-fuzz" || status=1
 fi
 [[ $status -eq 0 ]] && echo "tests/run.sh: all passed" >&2 || echo "tests/run.sh: FAILED" >&2
 exit $status

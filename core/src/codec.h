@@ -41,7 +41,8 @@ long csm_codec_encode(csm_codec *c, const csm_event *ev, int32_t schema_id, void
 /* One JSON Lines line (events.md, with "stream") → event. 0 or -1+err. */
 int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char *err,
                          size_t errlen);
-/* Event → one JSON object line (no newline), into buf. Bytes or -1. */
+/* Event → one JSON object line (no newline), into buf. Bytes, or -1 when
+ * it does not fit or a string is not UTF-8 (JSON cannot carry it). */
 long csm_json_encode(const csm_event *ev, char *buf, size_t cap);
 
 /* Reads events from a file: JSON Lines (.jsonl/.json/other) or an Avro

@@ -152,45 +152,49 @@ int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char
     return csm_event_validate(ev, err, errlen);
 }
 
-static void set_str(json_t *o, const char *k, const char *v)
+/* -1 when v is not UTF-8: JSON cannot carry it, and leaving the field out
+ * would write a different event (found by tests/fuzz/fuzz_avro). */
+static int set_str(json_t *o, const char *k, const char *v)
 {
-    if (v)
-        json_object_set_new(o, k, json_string(v));
+    if (!v)
+        return 0;
+    json_t *s = json_string(v);
+    return s ? json_object_set_new(o, k, s) : -1;
 }
 
 long csm_json_encode(const csm_event *ev, char *buf, size_t cap)
 {
     json_t *o = json_object();
     json_object_set_new(o, "stream", json_string(ev->stream == CSM_STREAM_CHAT ? "chat" : "order"));
-    set_str(o, "event_id", ev->event_id);
-    set_str(o, "platform", csm_platform_name(ev->platform));
-    set_str(o, "shop_id", ev->shop_id);
-    set_str(o, "customer_id", ev->customer_id);
+    int bad = set_str(o, "event_id", ev->event_id);
+    bad |= set_str(o, "platform", csm_platform_name(ev->platform));
+    bad |= set_str(o, "shop_id", ev->shop_id);
+    bad |= set_str(o, "customer_id", ev->customer_id);
     json_object_set_new(o, "ts", json_integer(ev->ts));
     if (ev->stream == CSM_STREAM_CHAT) {
         const csm_chat_fields *c = &ev->chat;
-        set_str(o, "type", csm_chat_type_name(c->type));
-        set_str(o, "sender", csm_sender_name(c->sender));
-        set_str(o, "msg_kind", csm_msg_kind_name(c->msg_kind));
-        set_str(o, "agent_id", c->agent_id);
-        set_str(o, "from_agent_id", c->from_agent_id);
-        set_str(o, "group_id", c->group_id);
-        set_str(o, "entry", csm_entry_name(c->entry));
-        set_str(o, "order_id", c->order_id);
-        set_str(o, "intent", c->intent);
+        bad |= set_str(o, "type", csm_chat_type_name(c->type));
+        bad |= set_str(o, "sender", csm_sender_name(c->sender));
+        bad |= set_str(o, "msg_kind", csm_msg_kind_name(c->msg_kind));
+        bad |= set_str(o, "agent_id", c->agent_id);
+        bad |= set_str(o, "from_agent_id", c->from_agent_id);
+        bad |= set_str(o, "group_id", c->group_id);
+        bad |= set_str(o, "entry", csm_entry_name(c->entry));
+        bad |= set_str(o, "order_id", c->order_id);
+        bad |= set_str(o, "intent", c->intent);
         if (c->has_stars)
             json_object_set_new(o, "stars", json_integer(c->stars));
-        set_str(o, "reason", c->reason);
+        bad |= set_str(o, "reason", c->reason);
     } else {
         const csm_order_fields *d = &ev->order;
-        set_str(o, "order_id", d->order_id);
-        set_str(o, "type", csm_order_type_name(d->type));
+        bad |= set_str(o, "order_id", d->order_id);
+        bad |= set_str(o, "type", csm_order_type_name(d->type));
         if (d->has_amount)
             json_object_set_new(o, "amount_cents", json_integer(d->amount_cents));
-        set_str(o, "refund_id", d->refund_id);
-        set_str(o, "logistics_status", d->logistics_status);
+        bad |= set_str(o, "refund_id", d->refund_id);
+        bad |= set_str(o, "logistics_status", d->logistics_status);
     }
-    size_t n = json_dumpb(o, buf, cap, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t n = bad ? 0 : json_dumpb(o, buf, cap, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (n == 0 || n >= cap)
         return -1;

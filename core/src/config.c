@@ -157,6 +157,15 @@ static int kv_push(csm_kv **arr, size_t *n, const char *k, const char *v)
     return 0;
 }
 
+static void free_kvs(csm_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
 /* Reads a mapping of scalars into kv pairs; err names path.key. */
 static int read_scalar_map(doc *d, yaml_node_t *m, const char *path, csm_kv **kv, size_t *n,
                            char *err, size_t errlen)
@@ -170,20 +179,16 @@ static int read_scalar_map(doc *d, yaml_node_t *m, const char *path, csm_kv **kv
         const char *v = scalar(node(d, p->value));
         if (!k || !v) {
             snprintf(err, errlen, "%s.%s: expected a scalar value", path, k ? k : "?");
+            /* Callers keep nothing of a refused map (a leak found by
+             * tests/fuzz/fuzz_config). */
+            free_kvs(*kv, *n);
+            *kv = NULL;
+            *n = 0;
             return -1;
         }
         kv_push(kv, n, k, v);
     }
     return 0;
-}
-
-static void free_kvs(csm_kv *kv, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(kv[i].key);
-        free(kv[i].value);
-    }
-    free(kv);
 }
 
 int csm_parse_window(const char *s, csm_window *w)
@@ -294,7 +299,12 @@ static int read_shops(doc *d, yaml_node_t *m, csm_config *cfg, char *err, size_t
         snprintf(path, sizeof path, "shops.%s", shop ? shop : "?");
         csm_kv *kv = NULL;
         size_t n = 0;
-        if (!shop || read_scalar_map(d, node(d, p->value), path, &kv, &n, err, errlen)) {
+        if (!shop) {
+            /* e.g. "? [a]": found by tests/fuzz/fuzz_config (it said nothing). */
+            snprintf(err, errlen, "shops: a shop id must be a scalar");
+            return -1;
+        }
+        if (read_scalar_map(d, node(d, p->value), path, &kv, &n, err, errlen)) {
             free_kvs(kv, n);
             return -1;
         }
@@ -304,6 +314,7 @@ static int read_shops(doc *d, yaml_node_t *m, csm_config *cfg, char *err, size_t
         o->shop_id = strdup(shop);
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(kv[i].key, "timezone")) {
+                free(o->timezone); /* a repeated key: the last one wins */
                 o->timezone = strdup(kv[i].value);
             } else if (!strcmp(kv[i].key, "window")) {
                 if (csm_parse_window(kv[i].value, &o->window)) {
@@ -356,13 +367,17 @@ static int read_plugins(doc *d, yaml_node_t *s, csm_config *cfg, char *err, size
                 return -1;
             }
             for (size_t i = 0; i < nkv; i++) {
-                if (!strcmp(kv[i].key, "name"))
+                if (!strcmp(kv[i].key, "name")) {
+                    free(spec->name); /* a repeated key: the last one wins */
                     spec->name = strdup(kv[i].value);
-                else
+                } else {
                     kv_push(&spec->settings, &spec->n_settings, kv[i].key, kv[i].value);
+                }
             }
             free_kvs(kv, nkv);
             if (!spec->name) {
+                /* Not counted in n_plugins yet: csm_config_free would miss them. */
+                free_kvs(spec->settings, spec->n_settings);
                 snprintf(err, errlen, "%s.name: missing", path);
                 return -1;
             }

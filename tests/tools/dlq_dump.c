@@ -6,7 +6,10 @@
  * or, with --watermarks, the sum of the partitions' high watermarks
  * (messages ever produced, since the mock never trims below 5 MB), or,
  * with --alerts SCHEMA_DIR, the alerts topic decoded, one line per record:
- *   <partition> TAB <csm.alert_seq> TAB <field>=<value> TAB … */
+ *   <partition> TAB <csm.alert_seq> TAB <field>=<value> TAB …
+ * or, with --raw, any topic with where each message is and its bytes:
+ *   <partition> TAB <offset> TAB <key> TAB <value hex> TAB <csm.topic> TAB
+ *   <csm.partition> TAB <csm.offset> TAB <csm.reason> TAB <csm.truncated> */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,15 +94,35 @@ static void print_alert(csm_alert_avro *a, const rd_kafka_message_t *m)
     csm_alert_rec_clear(&rec);
 }
 
+/* --raw: the message where it is, its bytes and the dead-letter headers
+ * (so a test can match each dead letter to the message it stands for). */
+static void print_raw(const rd_kafka_message_t *m)
+{
+    static const char *const names[] = {"csm.topic", "csm.partition", "csm.offset", "csm.reason",
+                                        "csm.truncated"};
+    printf("%d\t%lld\t%.*s\t", (int)m->partition, (long long)m->offset, (int)m->key_len,
+           m->key ? (const char *)m->key : "");
+    for (size_t i = 0; i < m->len; i++)
+        printf("%02x", ((const unsigned char *)m->payload)[i]);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char v[1024];
+        header(m, names[i], v, sizeof v);
+        printf("\t%s", v);
+    }
+    printf("\n");
+}
+
 int main(int argc, char **argv)
 {
     int watermarks = argc > 1 && !strcmp(argv[1], "--watermarks");
     int alerts = argc > 2 && !strcmp(argv[1], "--alerts");
     int full = argc > 1 && !strcmp(argv[1], "--full");
-    int skip = watermarks + full + 2 * alerts;
+    int raw = argc > 1 && !strcmp(argv[1], "--raw");
+    int skip = watermarks + full + raw + 2 * alerts;
     if (argc != 3 + skip) {
-        fprintf(stderr,
-                "usage: dlq_dump [--watermarks | --full | --alerts SCHEMA_DIR] BROKERS TOPIC\n");
+        fprintf(stderr, "usage: dlq_dump [--watermarks | --full | --raw | --alerts SCHEMA_DIR] "
+                        "BROKERS TOPIC
+");
         return 2;
     }
     const char *brokers = argv[1 + skip], *topic = argv[2 + skip];
@@ -139,6 +162,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "dlq_dump: %s\n", rd_kafka_message_errstr(m));
         } else if (avro) {
             print_alert(avro, m);
+        } else if (raw) {
+            print_raw(m);
         } else {
             char t[256], p[32], o[32], r[1024];
             header(m, "csm.topic", t, sizeof t);
