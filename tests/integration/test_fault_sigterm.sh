@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fault suite, SIGTERM: instances of one group are stopped by SIGTERM
+# mid-stream, one after the other (ROUNDS, default 6, 20 with CSM_LONG=1).
+# Each must exit 0 within 5 s (measured), after a final flush (its
+# checkpoints advance by exactly the events it says it offered) and after
+# leaving the group (with a 30 s session timeout, the next instance is
+# only assigned within 10 s if the group was left, not timed out). Redis
+# and the alerts topic must then equal an uninterrupted run's.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/fault_lib.sh"
+csm_setup
+if [[ $CSM_LONG == 1 ]]; then
+    ROUNDS=${ROUNDS:-20} SESSIONS=${SESSIONS:-24000}
+else
+    ROUNDS=${ROUNDS:-6} SESSIONS=${SESSIONS:-8000}
+fi
+T_START=$SECONDS
+fault_stream "$SESSIONS" 4 8
+reference_run
+
+start_redis run
+# Replies 20 ms late: the stream lasts across the rounds.
+start_proxy "$REDIS_PORT_run"
+proxy_ctl "delay 20"
+fault_config run "$PROXY_PORT" "" 30000
+
+# consumed PORT: chat + order messages checkpointed.
+consumed() { echo $(($(ckpt_sum "$1" chat_offset) + $(ckpt_sum "$1" order_offset))); }
+max_ms=0
+for ((k = 1; k <= ROUNDS + 1; k++)); do
+    before=$(consumed "$REDIS_PORT_run")
+    t0=$SECONDS
+    start_run "$CSM_TMP/run.yaml" "run-$k"
+    assigned() { grep -q "partition numbers owned" "$CSM_TMP/run-$k.log"; }
+    wait_until 10 assigned || fail "round $k: not assigned within 10 s (did the last instance leave the group?)"
+    joined_s=$((SECONDS - t0))
+    if ((k <= ROUNDS)); then
+        wait_progress "$REDIS_PORT_run" $((CHAT * k / (ROUNDS + 1))) 120 || fail "round $k: no progress"
+        (($(progress "$REDIS_PORT_run") < CHAT)) || fail "round $k: the stream was over"
+    else
+        # The last round stops an instance that has consumed everything.
+        wait_until 300 consumed_all "$REDIS_PORT_run" "$CHAT" "$ORDER" || fail "the stream was not consumed"
+        sleep 2
+    fi
+    term_within "$RUN_PID" 5
+    ((TERM_MS > max_ms)) && max_ms=$TERM_MS
+    offered=$(sed -n 's/.*stopped: \([0-9]*\) events offered.*/\1/p' "$CSM_TMP/run-$k.log")
+    after=$(consumed "$REDIS_PORT_run")
+    [[ -n $offered ]] || fail "round $k: no 'stopped' line"
+    ((after - before == offered)) ||
+        fail "round $k: checkpoints advanced by $((after - before)), but $offered events were offered"
+    log "round $k: joined in ${joined_s} s, offered $offered, exit 0 in $TERM_MS ms"
+done
+
+compare_with_reference "$REDIS_PORT_run"
+log "PASS (seed $SEED; $CHAT+$ORDER events; $((ROUNDS + 1)) SIGTERMs, slowest exit $max_ms ms; $((SECONDS - T_START)) s)"
