@@ -170,3 +170,26 @@ term_within() {
     TERM_MS=$((($(date +%s%N) - t0) / 1000000))
     ((rc == 0)) || fail "pid $pid exited $rc after SIGTERM"
 }
+
+# shuffle_faults: FAULTS (an array of fault names) in a random order.
+shuffle_faults() {
+    local i j tmp
+    for ((i = ${#FAULTS[@]} - 1; i > 0; i--)); do
+        j=$((RANDOM % (i + 1)))
+        tmp=${FAULTS[i]} FAULTS[i]=${FAULTS[j]} FAULTS[j]=$tmp
+    done
+}
+
+# run_faults PORT: injects each of FAULTS (by calling `inject NAME`, which
+# the test defines) at its share of the stream, checkpointed in Redis PORT;
+# the stream must not be over yet when a fault comes.
+run_faults() {
+    local port=$1 nf=${#FAULTS[@]} f at
+    for ((f = 0; f < nf; f++)); do
+        wait_progress "$port" $((CHAT * (f + 1) / (nf + 2))) 120 || fail "no progress before fault $f"
+        at=$(progress "$port")
+        ((at < CHAT)) || fail "the stream was over before fault $f (${FAULTS[f]})"
+        inject "${FAULTS[f]}"
+        log "fault $((f + 1))/$nf ${FAULTS[f]} at chat $at/$CHAT"
+    done
+}

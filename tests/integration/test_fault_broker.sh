@@ -28,15 +28,12 @@ start_proxy "$REDIS_PORT_run"
 proxy_ctl "delay 40"
 fault_config run "$PROXY_PORT"
 
-faults=()
+FAULTS=()
 for ((r = 0; r < ROUNDS; r++)); do
-    faults+=(down down-all rtt fetch-errors fetch-cut produce-errors heartbeat-errors
+    FAULTS+=(down down-all rtt fetch-errors fetch-cut produce-errors heartbeat-errors
         commit-errors join-errors leaders coordinator)
 done
-for ((i = ${#faults[@]} - 1; i > 0; i--)); do
-    j=$((RANDOM % (i + 1)))
-    tmp=${faults[i]} faults[i]=${faults[j]} faults[j]=$tmp
-done
+shuffle_faults
 
 N_CTL=0
 ctl() {
@@ -81,16 +78,9 @@ inject() {
 }
 
 start_run "$CSM_TMP/run.yaml" run
-nf=${#faults[@]}
-for ((f = 0; f < nf; f++)); do
-    wait_progress "$REDIS_PORT_run" $((CHAT * (f + 1) / (nf + 2))) 120 || fail "no progress before fault $f"
-    at=$(progress "$REDIS_PORT_run")
-    ((at < CHAT)) || fail "the stream was over before fault $f (${faults[f]})"
-    inject "${faults[f]}"
-    log "fault $((f + 1))/$nf ${faults[f]} at chat $at/$CHAT"
-done
+run_faults "$REDIS_PORT_run"
 proxy_ctl "delay 0"
 finish_run run "$REDIS_PORT_run" 0
 
 compare_with_reference "$REDIS_PORT_run"
-log "PASS (seed $SEED; $CHAT+$ORDER events; $nf faults, $N_CTL control commands; $((SECONDS - T_START)) s)"
+log "PASS (seed $SEED; $CHAT+$ORDER events; ${#FAULTS[@]} faults, $N_CTL control commands; $((SECONDS - T_START)) s)"

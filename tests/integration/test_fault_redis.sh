@@ -44,14 +44,11 @@ proxy_ctl "delay 40"
 fault_config run "$PROXY_PORT" "  timeout: 1s"
 
 # The faults in a random order, each at its share of the stream.
-faults=()
-for ((i = 0; i < LOST; i++)); do faults+=(lost); done
-for ((i = 0; i < PAUSES; i++)); do faults+=(pause); done
-faults+=(slow stop kill shutdown)
-for ((i = ${#faults[@]} - 1; i > 0; i--)); do
-    j=$((RANDOM % (i + 1)))
-    tmp=${faults[i]} faults[i]=${faults[j]} faults[j]=$tmp
-done
+FAULTS=()
+for ((i = 0; i < LOST; i++)); do FAULTS+=(lost); done
+for ((i = 0; i < PAUSES; i++)); do FAULTS+=(pause); done
+FAULTS+=(slow stop kill shutdown)
+shuffle_faults
 
 inject() {
     case $1 in
@@ -93,14 +90,7 @@ inject() {
 }
 
 start_run "$CSM_TMP/run.yaml" run
-nf=${#faults[@]}
-for ((f = 0; f < nf; f++)); do
-    wait_progress "$RUN_REDIS_PORT" $((CHAT * (f + 1) / (nf + 2))) 120 || fail "no progress before fault $f"
-    at=$(progress "$RUN_REDIS_PORT")
-    ((at < CHAT)) || fail "the stream was over before fault $f (${faults[f]})"
-    inject "${faults[f]}"
-    log "fault $((f + 1))/$nf ${faults[f]} at chat $at/$CHAT"
-done
+run_faults "$RUN_REDIS_PORT"
 proxy_ctl "delay 0"
 finish_run run "$RUN_REDIS_PORT" 0
 

@@ -21,7 +21,15 @@ fault_stream "$SESSIONS" 4 8
 reference_run
 
 start_redis run
-fault_config run "$REDIS_PORT_run"
+# REDIS_DELAY_MS (default 0) puts the proxy in front of Redis with every
+# reply that late: SIGTERM with a slow Redis.
+port=$REDIS_PORT_run
+if ((${REDIS_DELAY_MS:-0} > 0)); then
+    start_proxy "$REDIS_PORT_run"
+    proxy_ctl "delay $REDIS_DELAY_MS"
+    port=$PROXY_PORT
+fi
+fault_config run "$port"
 sed -i 's/^    heartbeat.interval.ms: .*/&\n    debug: "cgrp"/; s/^  level: info/  level: debug/' "$CSM_TMP/run.yaml"
 
 # consumed PORT: chat + order messages checkpointed.

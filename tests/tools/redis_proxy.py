@@ -45,6 +45,17 @@ def resp_end(buf, pos=0):
     raise ValueError("not RESP: %r" % buf[pos:pos + 20])
 
 
+def split_values(buf):
+    """(start, end) of each complete RESP value at the front of buf."""
+    out, pos = [], 0
+    while True:
+        end = resp_end(buf, pos)
+        if end is None:
+            return out
+        out.append((pos, end))
+        pos = end
+
+
 def command_name(buf, start):
     """Upper-cased first argument of the command array at start."""
     nl = buf.find(b"\r\n", start)
@@ -67,58 +78,49 @@ def say(line):
     print(line, flush=True)
 
 
-async def relay_commands(faults, reader, writer, pending):
+async def read_values(reader):
+    """Yields (buf, values) after each read that completed RESP values;
+    buf starts with them and loses them once the caller has relayed them."""
     buf = bytearray()
-    loop = asyncio.get_running_loop()
     while True:
         data = await reader.read(65536)
         if not data:
-            break
+            return
         buf += data
-        pos = 0
-        while True:
-            end = resp_end(buf, pos)
-            if end is None:
-                break
-            pending.append(command_name(buf, pos))
-            pos = end
-        if pos:
-            wait = faults.hold_until - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            writer.write(bytes(buf[:pos]))
-            await writer.drain()
-            del buf[:pos]
+        values = split_values(buf)
+        if values:
+            yield buf, values
+            del buf[:values[-1][1]]
+
+
+async def relay_commands(faults, reader, writer, pending):
+    loop = asyncio.get_running_loop()
+    async for buf, values in read_values(reader):
+        for start, _end in values:
+            pending.append(command_name(buf, start))
+        wait = faults.hold_until - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        writer.write(bytes(buf[:values[-1][1]]))
+        await writer.drain()
 
 
 async def relay_replies(faults, reader, writer, pending):
-    buf = bytearray()
-    while True:
-        data = await reader.read(65536)
-        if not data:
-            break
-        buf += data
-        pos = 0
-        while True:
-            end = resp_end(buf, pos)
-            if end is None:
-                break
+    async for buf, values in read_values(reader):
+        for start, _end in values:
             name = pending.popleft() if pending else b""
             if name == b"EXEC" and faults.lose_exec > 0:
                 # The transaction has applied; the client never learns it.
                 faults.lose_exec -= 1
                 faults.lost += 1
-                if pos:
-                    writer.write(bytes(buf[:pos]))
+                if start:
+                    writer.write(bytes(buf[:start]))
                 say("LOST EXEC %d" % faults.lost)
                 return
-            pos = end
-        if pos:
-            if faults.delay:
-                await asyncio.sleep(faults.delay)
-            writer.write(bytes(buf[:pos]))
-            await writer.drain()
-            del buf[:pos]
+        if faults.delay:
+            await asyncio.sleep(faults.delay)
+        writer.write(bytes(buf[:values[-1][1]]))
+        await writer.drain()
 
 
 async def serve(faults, upstream_port, creader, cwriter):
