@@ -34,8 +34,10 @@ start_aof_redis() {
         --appendfsync always --daemonize no --dir "$CSM_TMP/aof" >>"$CSM_TMP/redis-run.log" 2>&1 &
     RUN_REDIS_PID=$!
     CSM_PIDS+=($RUN_REDIS_PID)
-    wait_until 10 rcli "$RUN_REDIS_PORT" ping >/dev/null 2>&1 || fail "redis-server did not (re)start"
+    # PONG, not just an answer: while it loads the AOF, Redis answers LOADING.
+    wait_until 10 pong || fail "redis-server did not (re)start"
 }
+pong() { [[ $(rcli "$RUN_REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
 gone() { ! kill -0 "$RUN_REDIS_PID" 2>/dev/null; }
 start_aof_redis
 start_proxy "$RUN_REDIS_PORT"
