@@ -9,10 +9,22 @@
 # CSM_SKIP_ASAN=1 skips the ASan tree; JOBS sets build parallelism;
 # CSM_BUILD_ROOT puts the two trees elsewhere than the checkout.
 #
+# --long (or CSM_LONG=1) runs the fault suite (ctest label `fault`,
+# docs/reliability.md) deep: more kills and faults over bigger streams;
+# any other argument goes to ctest (e.g. `-L fault`).
+#
 # Then a bounded fuzzing run (tests/fuzz/run_fuzz.sh, clang, build-fuzz/):
 # each libFuzzer harness for CSM_FUZZ_SECONDS (default 20); any crash,
 # leak or undefined behaviour fails the suite. CSM_SKIP_FUZZ=1 skips it.
 set -euo pipefail
+ctest_extra=()
+for arg in "$@"; do
+    if [[ $arg == --long ]]; then
+        export CSM_LONG=1
+    else
+        ctest_extra+=("$arg")
+    fi
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-$(nproc)}
 build_root=${CSM_BUILD_ROOT:-$root}
@@ -51,7 +63,7 @@ build_and_test() {
     echo "==== $dir" >&2
     cmake -S "$root" -B "$build_root/$dir" "${cmake_args[@]}" &&
         cmake --build "$build_root/$dir" -j"$jobs" &&
-        (cd "$build_root/$dir" && ctest --output-on-failure "${ctest_args[@]}") || status=1
+        (cd "$build_root/$dir" && ctest --output-on-failure "${ctest_args[@]}" "${ctest_extra[@]}") || status=1
 }
 
 build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo

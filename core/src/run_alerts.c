@@ -69,6 +69,13 @@ int csm_run_alerts_adopt(csm_run *r, csm_pslot *s, char *err, size_t errlen)
     s->alerts_hold_until_ms = 0;
     if (!csm_alert_outbox_count(o))
         return 0;
+    /* Alerts this process produced while it owned the partition before (an
+     * assignment lost while a broker was down, a reload after a conflict)
+     * may land after the tail is read and would then be sent twice. */
+    if (csm_alerts_out_sync(r->alerts, 1000)) {
+        snprintf(err, errlen, "alerts produced earlier by this process are still in flight");
+        return -1;
+    }
     uint64_t last = 0;
     if (csm_alerts_out_last_seq(r->alerts, s->partition, s->partition, &last, err, errlen))
         return -1;

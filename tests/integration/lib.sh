@@ -85,10 +85,11 @@ start_redis() {
     REDIS_PORT=$port
 }
 
-# start_broker [PARTITIONS [EXTRA_TOPICS]]: sets BOOTSTRAP.
+# start_broker [PARTITIONS [EXTRA_TOPICS [BROKER_ARGS...]]]: sets BOOTSTRAP.
 start_broker() {
     local parts=${1:-4} extra=()
     [[ -n ${2:-} ]] && extra=(--topics "$2")
+    extra+=("${@:3}")
     "$CSM_BIN" broker --partitions "$parts" "${extra[@]}" >"$CSM_TMP/broker.out" \
         2>"$CSM_TMP/broker.log" &
     CSM_PIDS+=($!)

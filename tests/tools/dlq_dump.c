@@ -121,8 +121,7 @@ int main(int argc, char **argv)
     int skip = watermarks + full + raw + 2 * alerts;
     if (argc != 3 + skip) {
         fprintf(stderr, "usage: dlq_dump [--watermarks | --full | --raw | --alerts SCHEMA_DIR] "
-                        "BROKERS TOPIC
-");
+                        "BROKERS TOPIC\n");
         return 2;
     }
     const char *brokers = argv[1 + skip], *topic = argv[2 + skip];
