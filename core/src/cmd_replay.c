@@ -260,7 +260,8 @@ int csm_cmd_replay(int argc, char **argv)
             record_replay(d, &rf[f], force);
         csm_flush_part part = {.deltas = d};
         if (csm_redis_flush(redis, &part, 1, err, sizeof err) != 0 ||
-            csm_sbt_close_due(redis, &cfg, ck.st, INT64_MAX, 0, NULL, NULL, err, sizeof err) < 0) {
+            csm_sbt_close_due(redis, &cfg, ck.st, INT64_MAX, 0, 0, NULL, NULL, err, sizeof err) <
+                0) {
             fprintf(stderr, "csmetrics replay: writing to Redis failed: %s\n", err);
             goto out;
         }

@@ -121,6 +121,27 @@ static void check_key(csm_run *r, int t, const rd_kafka_message_t *m, const csm_
              r->topics[t], (int)m->partition, m->offset, shown, m->key ? m->key_len : 0);
 }
 
+/* The merge waits without limit for a topic that is behind (a stalled
+ * fetch, a broker down); ops should hear of it once, and of its end. */
+static void report_merge_wait(const csm_run *r, csm_pslot *s, int64_t now)
+{
+    if (!s->wait_since_ms) {
+        if (s->wait_logged)
+            csm_logf(CSM_LOG_INFO, "run", "partition %d: both topics flowing again",
+                     (int)s->partition);
+        s->wait_logged = 0;
+        return;
+    }
+    if (s->wait_logged || now - s->wait_since_ms < CSM_RUN_MERGE_WAIT_LOG_MS)
+        return;
+    int waiting_for = s->tp[CSM_STREAM_CHAT].q.len ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
+    csm_logf(CSM_LOG_WARN, "run",
+             "partition %d: waiting %" PRId64 " s for %s (behind, not at its end) before "
+             "applying more events, so that none of its events become late",
+             (int)s->partition, (now - s->wait_since_ms) / 1000, r->topics[waiting_for]);
+    s->wait_logged = 1;
+}
+
 static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
 {
     size_t n = 0;
@@ -128,7 +149,7 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
     csm_engine_set_wall_clock(s->engine, &r->bounds, csm_wall_clock_ms());
     /* Stops at flush_max_events so a flush never covers much more. */
     while (n < 1000 && r->pending + n < (uint64_t)r->cfg.flush_max_events) {
-        int t = csm_pslot_pick(s, r->codec, r->cfg.framing, now, CSM_RUN_MERGE_WAIT_MS);
+        int t = csm_pslot_pick(s, r->codec, r->cfg.framing, now);
         if (t < 0)
             break;
         csm_tp *tp = &s->tp[t];
@@ -147,6 +168,7 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
         csm_pslot_consume_head(s, t);
         n++;
     }
+    report_merge_wait(r, s, now);
     for (int t = 0; t < 2; t++)
         if (s->tp[t].backlog && s->tp[t].q.len <= CSM_RUN_BACKLOG_LOW) {
             s->tp[t].backlog = 0;

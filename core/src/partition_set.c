@@ -140,8 +140,7 @@ static void ensure_head(csm_tp *tp, int t, const csm_engine *e, csm_codec *codec
     tp->head_ready = 1;
 }
 
-int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms,
-                   int64_t wait_ms)
+int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms)
 {
     int have[2];
     for (int t = 0; t < 2; t++) {
@@ -169,11 +168,14 @@ int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t 
         s->wait_since_ms = 0;
         return t;
     }
+    /* The other topic has not reached the end of its log: its next event
+     * may be older than this head. Going on would make it late (a stalled
+     * fetch of one topic once dead-lettered thousands of events this way),
+     * so the head waits for as long as the other topic is behind, as a
+     * Kafka Streams task does; the run loop says so when it lasts. */
     if (!s->wait_since_ms)
         s->wait_since_ms = now_ms;
-    /* The other topic is behind but has not caught up in time: going on
-     * is late for it at worst, while waiting forever would stall. */
-    return now_ms - s->wait_since_ms < wait_ms ? -1 : t;
+    return -1;
 }
 
 void csm_pslot_consume_head(csm_pslot *s, int t)

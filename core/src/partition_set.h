@@ -59,6 +59,7 @@ typedef struct csm_pslot {
     csm_ts w_last;         /* event time after that event */
     int64_t last_idle_ms;  /* last idle advance (monotonic ms) */
     int64_t wait_since_ms; /* merge waiting for the other topic since; 0 not */
+    int wait_logged;       /* that wait was reported (cmd_run.c) */
     csm_writer snap;       /* snapshot buffer, reused across flushes */
     /* Alerts topic (run_alerts.c): highest alert seq written to Redis,
      * highest handed to the producer, and a pause after a failure. */
@@ -92,10 +93,10 @@ void csm_pslot_clear_queues(csm_pslot *s);
  * Decodes heads as needed; a head that does not decode (tp[t].head_bad)
  * or that the engine's pre-checks refuse (tp[t].head_refused; offering it
  * dead-letters it) is returned at once, reason in head_reason: it has no
- * believable timestamp to order the merge by. @p wait_ms bounds how long a head waits for the other
- * topic that is behind but not at its end. */
-int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms,
-                   int64_t wait_ms);
+ * believable timestamp to order the merge by. A head waits, without limit,
+ * while the other topic is assigned, empty here and not at its end
+ * (s->wait_since_ms says since when, @p now_ms being the clock). */
+int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms);
 
 /* Removes the head of tp[t] after it was offered or dead-lettered. */
 void csm_pslot_consume_head(csm_pslot *s, int t);

@@ -182,8 +182,10 @@ void csm_run_sbt_tick(csm_run *r, int64_t now, int force)
     char err[512];
     int64_t clock;
     if (csm_sbt_min_clock(r->redis, &r->cfg, r->n_partitions, &clock, err, sizeof err) ||
-        (clock != INT64_MIN && csm_sbt_close_due(r->redis, &r->cfg, r->st, clock, r->alerts != NULL,
-                                                 sbt_raised, r, err, sizeof err) < 0))
+        (clock != INT64_MIN &&
+         csm_sbt_close_due(r->redis, &r->cfg, r->st, clock, r->alerts != NULL,
+                           force ? CSM_RUN_SBT_FINAL_BUDGET_MS : CSM_RUN_SBT_TICK_BUDGET_MS,
+                           sbt_raised, r, err, sizeof err) < 0))
         csm_logf(CSM_LOG_WARN, "alerts", "shop-day decisions postponed: %s", err);
     sbt_publish(r, now, force);
 }

@@ -22,9 +22,15 @@
 /* Fetched messages held per topic partition before fetching pauses. */
 #define CSM_RUN_BACKLOG_HIGH 4096
 #define CSM_RUN_BACKLOG_LOW 1024
-/* How long a head waits for the other topic of its partition number when
- * that one is behind but not at the end of its log. */
-#define CSM_RUN_MERGE_WAIT_MS 2000
+/* A head waits for the other topic of its partition number as long as
+ * that one is behind but not at the end of its log; a wait this long is
+ * logged (once per wait). */
+#define CSM_RUN_MERGE_WAIT_LOG_MS 30000
+/* Time the shop-day decisions may take per tick of the loop, and at
+ * shutdown (SIGTERM promises an exit within a few seconds); the rest stay
+ * due in Redis for the next tick or instance. */
+#define CSM_RUN_SBT_TICK_BUDGET_MS 200
+#define CSM_RUN_SBT_FINAL_BUDGET_MS 1500
 /* Redis retry backoff bounds. */
 #define CSM_RUN_BACKOFF_MIN_MS 100
 #define CSM_RUN_BACKOFF_MAX_MS 5000

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "keys.h"
 #include "redis_conn.h"
@@ -116,22 +117,61 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
     return 0;
 }
 
+/* The counters a decision reads, fetched in one round trip: a first
+ * pass of csm_sbt_decide() only queues an HGET per counter it asks for
+ * (answering 0), the replies are read at once, and a second pass gets
+ * them in the same order (the decision asks for the same counters every
+ * time). One HGET per round trip made a slow Redis hold SIGTERM for
+ * seconds. */
+#define GETTER_MAX (2 * CSM_SBT_WINDOW_DAYS)
+
 typedef struct getter {
     redisContext *c;
-    int failed;
+    int failed, replay;
+    size_t n, next;
+    int64_t v[GETTER_MAX];
 } getter;
 
 static int64_t hget(void *arg, const char *key, const char *field)
 {
     getter *g = arg;
-    redisReply *r = g->failed ? NULL : redisCommand(g->c, "HGET %s %s", key, field);
-    if (!r) {
+    if (g->replay)
+        return g->next < g->n ? g->v[g->next++] : 0;
+    if (g->n == GETTER_MAX || redisAppendCommand(g->c, "HGET %s %s", key, field) != REDIS_OK)
         g->failed = 1;
-        return 0;
+    else
+        g->n++;
+    return 0;
+}
+
+/* Reads the queued replies; 0, or -1 on a transport error. */
+static int getter_fetch(getter *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(g->c, (void **)&r) != REDIS_OK || !r) {
+            g->failed = 1;
+            return -1;
+        }
+        g->v[i] = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+        freeReplyObject(r);
     }
-    int64_t v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
-    freeReplyObject(r);
-    return v;
+    g->replay = 1;
+    return g->failed ? -1 : 0;
+}
+
+/* csm_sbt_decide() on counters read in one round trip. */
+static int decide(redisContext *c, const csm_config *cfg, csm_shoptime *st, const char *member,
+                  csm_alert_rec *rec, int *failed)
+{
+    getter g = {.c = c};
+    csm_sbt_decide(cfg, st, member, hget, &g, rec);
+    csm_alert_rec_clear(rec);
+    if (getter_fetch(&g)) {
+        *failed = 1;
+        return -1;
+    }
+    return csm_sbt_decide(cfg, st, member, hget, &g, rec);
 }
 
 /* 1 decided here, 0 someone else did, -1 transport error. */
@@ -170,9 +210,18 @@ static int commit(redisContext *c, const char *due_key, const char *member, cons
     return rc;
 }
 
-long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
-                       int outbox, csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen)
+static int64_t monotonic_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
+                       int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
+                       char *err, size_t errlen)
+{
+    int64_t deadline = budget_ms > 0 ? monotonic_ms() + budget_ms : INT64_MAX;
     redisContext *c = csm_redis_store_context(s, err, errlen);
     if (!c)
         return -1;
@@ -196,11 +245,15 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
         }
         size_t n = r->elements;
         for (size_t i = 0; i < n; i++) {
+            if (monotonic_ms() >= deadline) {
+                freeReplyObject(r);
+                return decided;
+            }
             const char *member = r->element[i]->str;
-            getter g = {c, 0};
             csm_alert_rec rec;
-            int alert = csm_sbt_decide(cfg, st, member, hget, &g, &rec);
-            int rc = g.failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1, outbox);
+            int failed = 0;
+            int alert = decide(c, cfg, st, member, &rec, &failed);
+            int rc = failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1, outbox);
             if (rc < 0) {
                 snprintf(err, errlen, "redis: deciding %s: %s", member, transport(c, cfg));
                 csm_alert_rec_clear(&rec);

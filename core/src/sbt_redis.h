@@ -23,9 +23,14 @@ typedef void (*csm_sbt_raised_fn)(void *arg, const csm_alert_rec *rec);
 /* Decides every due member scored below @p clock, each removed from the
  * due set together with writing its alert, in one atomic script; with
  * @p outbox, the alert is also numbered and kept in P:sbt:outbox for the
- * alerts topic. Returns the number of members decided, or -1 with err. */
+ * alerts topic. With @p budget_ms > 0 it stops deciding once that much
+ * time has passed (each decision is about 15 round trips; a slow Redis
+ * must not hold the daemon's loop or its shutdown): what is left stays
+ * due for the next call. Returns the number of members decided, or -1
+ * with err. */
 long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
-                       int outbox, csm_sbt_raised_fn raised, void *arg, char *err, size_t errlen);
+                       int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
+                       char *err, size_t errlen);
 
 /* P:sbt:seq and P:sbt:outbox (hash: seq -> packed record). 0 or -1. */
 int csm_sbt_outbox_keys(char *seq_key, char *outbox_key, size_t n, const char *prefix);

@@ -119,7 +119,16 @@ compare_with_reference() {
     done
     local dups
     dups=$(uniq -d "$CSM_TMP/alerts-run.txt" | wc -l)
-    ((dups == 0)) || fail "$dups alerts produced twice (seed $SEED)"
+    if [[ ${ZOMBIE_DUPLICATES_KNOWN:-0} == 1 ]]; then
+        # Known open defect (docs/reliability.md, "a zombie sends its last
+        # flush's alerts a second time"): copies of the same record (same
+        # partition and csm.alert_seq) are tolerated here and counted;
+        # anything else must still match exactly.
+        ZOMBIE_DUPLICATES=$dups
+        sort -u -o "$CSM_TMP/alerts-run.txt" "$CSM_TMP/alerts-run.txt"
+    else
+        ((dups == 0)) || fail "$dups alerts produced twice (seed $SEED)"
+    fi
     if ! cmp -s "$CSM_TMP/alerts-ref.txt" "$CSM_TMP/alerts-run.txt"; then
         diff "$CSM_TMP/alerts-ref.txt" "$CSM_TMP/alerts-run.txt" | head -20 >&2 || true
         fail "alerts topic after the faults differs from the uninterrupted run (seed $SEED)"

@@ -7,9 +7,6 @@
 # topic exactly once, with its original topic/partition/offset, its bytes
 # and a reason saying what is wrong; nothing else may be there; the good
 # events' counters must be exact.
-#
-# CSM_BADINPUT_SKIP="bounds ids truncate" leaves out the kinds that need
-# work not merged yet (the generator's "needs" tags).
 source "$(dirname "$0")/lib.sh"
 csm_setup
 start_redis

@@ -9,15 +9,10 @@ many distinct kinds of malformed or refused messages (raw Kafka values,
 OUT_DIR/input.jsonl  the file for `csmetrics produce` (file order = send order)
 OUT_DIR/cases.json   {"day", "board", "agent_assigned", "duplicates",
                       "cases": [{"name", "stream", "key", "hex",
-                      "expect" (a regex), "needs", "truncated"}]}
+                      "expect" (a regex), "truncated"}]}
 
 The Kafka config of the test: Confluent framing, schema id 1 = chat and
 2 = order, default pipeline settings (allowed_lateness 5 s, 7-day rule).
-
-A case tagged "needs" depends on work not merged yet: "bounds" (ts sanity
-against the wall clock), "ids" (id alphabet and length), "truncate"
-(oversized dead letters). CSM_BADINPUT_SKIP="bounds ids truncate" leaves
-those cases out.
 """
 import datetime
 import json
@@ -106,8 +101,8 @@ class Cases:
     def next_n(self):
         return len(self.items) + 1
 
-    def add(self, name, body, expect, stream="chat", framing_id=None, needs=None,
-            truncated=False, where=None):
+    def add(self, name, body, expect, stream="chat", framing_id=None, truncated=False,
+            where=None):
         """body: the Avro record bytes; framing_id: None = the stream's id,
         False = no framing (body sent as it is)."""
         if framing_id is None:
@@ -117,7 +112,7 @@ class Cases:
         # are about the partition of c1.
         key = "S1:c1" if where else "S1:c%d" % (len(self.items) % 6 + 1)
         self.items.append({"name": name, "stream": stream, "key": key, "hex": value.hex(),
-                           "expect": expect, "needs": needs, "truncated": truncated,
+                           "expect": expect, "truncated": truncated,
                            "where": where})
 
     def chat(self, **over):
@@ -240,8 +235,7 @@ def event_time(c, base):
                              ("ts year 2100", y2100, None),
                              ("ts now + 8 days", now + 8 * 86_400_000, None),
                              ("ts INT64_MAX, last in its partition", INT64_MAX, ("last", None))):
-        c.add(label, av.encode_record("chat", c.chat(ts=ts)), TS_WORDS, needs="bounds",
-              where=where)
+        c.add(label, av.encode_record("chat", c.chat(ts=ts)), TS_WORDS, where=where)
 
 
 def ids(c):
@@ -253,15 +247,14 @@ def ids(c):
                                 ("shop_id with {", "shop_id", b"{Y"),
                                 ("event_id of 129 bytes", "event_id", b"e" * 129),
                                 ("customer_id of 129 bytes", "customer_id", b"c" * 129)):
-        c.add(label, av.encode_record("chat", c.chat(**{field: value})), "field %s:" % field,
-              needs="ids")
+        c.add(label, av.encode_record("chat", c.chat(**{field: value})), "field %s:" % field)
 
 
 def oversized(c):
     # 1.2 MB: more than the dead-letter topic accepts (message.max.bytes 1 MB).
     big = bytes(32 + (i * 7919) % 95 for i in range(1_200_000))
     c.add("1.2 MB message", av.encode_record("chat", c.chat(intent=big)), "event too large",
-          needs="truncate", truncated=True)
+          truncated=True)
 
 
 # (event, sent again after): right after its original, or after c1's
@@ -297,7 +290,6 @@ def interleave(good, cases):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    skip = set(os.environ.get("CSM_BADINPUT_SKIP", "").replace(",", " ").split())
     day, base = day_start_ms()
     good, board = good_events(base)
     c = Cases(base)
@@ -306,7 +298,7 @@ def main():
     event_time(c, base)
     ids(c)
     oversized(c)
-    cases = [x for x in c.items if x["needs"] not in skip]
+    cases = c.items
     hexes = [x["hex"] for x in cases]
     assert len(set(hexes)) == len(hexes), "two cases send the same bytes"
     os.makedirs(sys.argv[1], exist_ok=True)
@@ -318,9 +310,8 @@ def main():
         json.dump({"day": day, "board": board, "cases": cases,
                    "duplicates": len(DUPLICATES),
                    "agent_assigned": 6}, f)
-    print("%d bad-input kinds (%d left out: needs %s), %d good events, %d duplicates"
-          % (len(cases), len(c.items) - len(cases), " ".join(sorted(skip)) or "-", len(good),
-             len(DUPLICATES)))
+    print("%d bad-input kinds, %d good events, %d duplicates"
+          % (len(cases), len(good), len(DUPLICATES)))
 
 
 if __name__ == "__main__":
