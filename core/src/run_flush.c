@@ -71,8 +71,14 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
     {
         n += s->engine && s->dirty;
     }
-    if (!n)
+    if (!n) {
+        /* The events counted in pending belonged to slots dropped since
+         * (assignment lost, a conflict): nothing is left to write, and a
+         * count that never falls back would keep process_slot() from
+         * taking another event (a whole run once stalled so). */
+        r->pending = 0;
         return 0;
+    }
     /* Dead letters first: the checkpoint below moves past their offsets. */
     if (csm_deadletter_sync(r->dlq, 2000)) {
         snprintf(err, errlen, "dead letters not yet delivered to %s", r->cfg.deadletter_topic);

@@ -17,9 +17,11 @@ fault_stream() {
     local sessions=$1 days=$2 parts=$3 start
     shift 3
     start_broker "$parts" cs.alerts.ref,cs.alerts.run "$@"
-    # In the past (the daemon dead-letters events far ahead of the wall
-    # clock), recent enough that no key has expired yet.
-    start=$(date -u -d "-$((days + 1)) days" +%Y-%m-%dT08:00:00+08:00)
+    # In the past, as gen's own default: the daemon dead-letters events far
+    # ahead of the wall clock, and gen's order events (deliveries, refunds)
+    # run up to about 8 days past their session; recent enough that no key
+    # has expired yet.
+    start=$(date -u -d "-$((days + 9)) days" +%Y-%m-%dT08:00:00+08:00)
     log "seed $SEED: $sessions sessions over $days days from $start, $parts partitions"
     "$CSM_BIN" gen --out "$CSM_TMP/events.jsonl" --seed "$SEED" --sessions "$sessions" \
         --days "$days" --start "$start" >"$CSM_TMP/gen.log" 2>&1 ||
