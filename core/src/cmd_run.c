@@ -356,6 +356,40 @@ static int shutdown_flush(csm_run *r)
     }
 }
 
+/* Leaves the group, serving the revoke, but not past @p deadline_ms: a
+ * close during a rebalance waits for the join in flight (with the mock
+ * coordinator, up to session.timeout.ms), and SIGTERM promises an exit
+ * within a few seconds. Everything is flushed by then; a member that
+ * does not say goodbye is noticed at session.timeout.ms. 1 if it left. */
+static int leave_group(csm_run *r, int64_t deadline_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(r->rk, q);
+    int left = 1;
+    if (e) {
+        csm_logf(CSM_LOG_WARN, "run", "leaving the group: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        left = 0;
+    }
+    while (left && !rd_kafka_consumer_closed(r->rk)) {
+        if (csm_run_now_ms() >= deadline_ms) {
+            csm_logf(CSM_LOG_WARN, "run",
+                     "leaving the group did not finish in time (a rebalance in progress); "
+                     "exiting anyway: the group notices at session.timeout.ms");
+            left = 0;
+            break;
+        }
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 50);
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            csm_run_rebalance_cb(r->rk, rd_kafka_event_error(ev),
+                                 rd_kafka_event_topic_partition_list(ev), r);
+        if (ev)
+            rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    return left;
+}
+
 int csm_cmd_run(int argc, char **argv)
 {
     csm_cli_common o = {0};
@@ -392,7 +426,7 @@ int csm_cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int rc = 1;
+    int rc = 1, left = 0;
     char err[1024];
     csm_checked checked;
     if (csm_config_check(&r->cfg, &checked, err, sizeof err)) {
@@ -423,6 +457,7 @@ int csm_cmd_run(int argc, char **argv)
     csm_run_count_partitions(r);
     main_loop(r);
     csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
+    int64_t leave_by = csm_run_now_ms() + CSM_RUN_STOP_BUDGET_MS;
     int flushed = r->fatal ? -1 : shutdown_flush(r);
     /* What the last flush made due is decided before leaving, so a stopped
      * run leaves Redis as complete as its checkpoints say. */
@@ -430,11 +465,12 @@ int csm_cmd_run(int argc, char **argv)
         csm_run_sbt_tick(r, csm_run_now_ms(), 1);
     if (!flushed && r->alerts) {
         /* Alerts of the last flush go out, and their delivery is recorded. */
-        csm_run_alerts_drain(r, 5000);
+        int64_t budget = leave_by - csm_run_now_ms();
+        csm_run_alerts_drain(r, budget > 500 ? (int)budget - 500 : 0);
         flushed = shutdown_flush(r);
     }
     /* Leaving the group revokes (nothing left to flush) and frees slots. */
-    rd_kafka_consumer_close(r->rk);
+    left = leave_group(r, leave_by);
     csm_logf(CSM_LOG_INFO, "run",
              "stopped: %" PRIu64 " events offered, %" PRIu64 " dead letters (%" PRIu64
              " delivered, %" PRIu64 " truncated), %" PRIu64 " flushes, %" PRIu64 " bad keys",
@@ -443,7 +479,7 @@ int csm_cmd_run(int argc, char **argv)
     rc = r->fatal || flushed ? 1 : 0;
 out:
     if (r->rk)
-        rd_kafka_destroy(r->rk);
+        rd_kafka_destroy_flags(r->rk, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     csm_pset_free(&r->ps);
     csm_deadletter_free(r->dlq);
     free(r->key_warned);

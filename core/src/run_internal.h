@@ -31,6 +31,9 @@
  * due in Redis for the next tick or instance. */
 #define CSM_RUN_SBT_TICK_BUDGET_MS 200
 #define CSM_RUN_SBT_FINAL_BUDGET_MS 1500
+/* From SIGTERM to leaving the group at the latest (final flush, shop-day
+ * decisions, alerts, then the group), so the process exits within 5 s. */
+#define CSM_RUN_STOP_BUDGET_MS 4000
 /* Redis retry backoff bounds. */
 #define CSM_RUN_BACKOFF_MIN_MS 100
 #define CSM_RUN_BACKOFF_MAX_MS 5000
