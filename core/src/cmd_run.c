@@ -22,13 +22,6 @@ static void on_signal(int sig)
     run_stop = 1;
 }
 
-int64_t csm_run_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int csm_run_topic_index(const csm_run *r, const char *topic)
 {
     for (int t = 0; t < 2; t++)
@@ -299,12 +292,12 @@ static void log_start(csm_run *r)
 static void main_loop(csm_run *r)
 {
     int busy = 0;
-    int64_t last_stats = csm_run_now_ms();
+    int64_t last_stats = csm_monotonic_ms();
     while (!run_stop && !r->fatal) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, busy ? 0 : 10);
         for (int n = 0; m; m = ++n < 10000 ? rd_kafka_consumer_poll(r->rk, 0) : NULL)
             on_message(r, m);
-        int64_t now = csm_run_now_ms();
+        int64_t now = csm_monotonic_ms();
         busy = 0;
         if (!r->sink_down) {
             CSM_PSET_FOREACH(&r->ps, s)
@@ -338,7 +331,7 @@ static void main_loop(csm_run *r)
 static int shutdown_flush(csm_run *r)
 {
     char err[512] = "";
-    int64_t deadline = csm_run_now_ms() + 3000;
+    int64_t deadline = csm_monotonic_ms() + 3000;
     for (;;) {
         int rc = csm_run_flush(r, 0, err, sizeof err);
         if (rc == 0)
@@ -347,7 +340,7 @@ static int shutdown_flush(csm_run *r)
             /* Dropped conflicting slots; the others may go now. */
             continue;
         }
-        if (csm_run_now_ms() >= deadline) {
+        if (csm_monotonic_ms() >= deadline) {
             csm_logf(CSM_LOG_ERROR, "run", "final flush failed: %s", err);
             return -1;
         }
@@ -372,7 +365,7 @@ static int leave_group(csm_run *r, int64_t deadline_ms)
         left = 0;
     }
     while (left && !rd_kafka_consumer_closed(r->rk)) {
-        if (csm_run_now_ms() >= deadline_ms) {
+        if (csm_monotonic_ms() >= deadline_ms) {
             csm_logf(CSM_LOG_WARN, "run",
                      "leaving the group did not finish in time (a rebalance in progress); "
                      "exiting anyway: the group notices at session.timeout.ms");
@@ -451,21 +444,21 @@ int csm_cmd_run(int argc, char **argv)
         fprintf(stderr, "csmetrics run: %s\n", err);
         goto out;
     }
-    r->last_flush_ms = csm_run_now_ms();
+    r->last_flush_ms = csm_monotonic_ms();
     /* Known before any assignment: even an instance that owns nothing
      * yet can decide shop-days that every partition has passed. */
     csm_run_count_partitions(r);
     main_loop(r);
     csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
-    int64_t leave_by = csm_run_now_ms() + CSM_RUN_STOP_BUDGET_MS;
+    int64_t leave_by = csm_monotonic_ms() + CSM_RUN_STOP_BUDGET_MS;
     int flushed = r->fatal ? -1 : shutdown_flush(r);
     /* What the last flush made due is decided before leaving, so a stopped
      * run leaves Redis as complete as its checkpoints say. */
     if (!flushed)
-        csm_run_sbt_tick(r, csm_run_now_ms(), 1);
+        csm_run_sbt_tick(r, csm_monotonic_ms(), 1);
     if (!flushed && r->alerts) {
         /* Alerts of the last flush go out, and their delivery is recorded. */
-        int64_t budget = leave_by - csm_run_now_ms();
+        int64_t budget = leave_by - csm_monotonic_ms();
         csm_run_alerts_drain(r, budget > 500 ? (int)budget - 500 : 0);
         flushed = shutdown_flush(r);
     }

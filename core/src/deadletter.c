@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kafka_conf.h"
 #include "log.h"
+#include "time_bounds.h"
 
 /* Bytes kept free of the message size limit for what librdkafka and the
  * broker count besides key, value and headers: the record's own fields
@@ -37,13 +37,6 @@ struct csm_deadletter {
     size_t in_flight; /* letters librdkafka holds */
     uint64_t sent, truncated, failed;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *copy_bytes(const void *p, size_t n)
 {
@@ -318,7 +311,7 @@ void csm_deadletter_send(csm_deadletter *d, const rd_kafka_message_t *m, const c
 
 int csm_deadletter_sync(csm_deadletter *d, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = csm_monotonic_ms() + timeout_ms;
     for (;;) {
         /* Failed letters go again once per sync: the flush's backoff
          * paces them. Letters cut after a rejection go at once. */
@@ -330,7 +323,7 @@ int csm_deadletter_sync(csm_deadletter *d, int timeout_ms)
                 return 0;
             continue;
         }
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - csm_monotonic_ms();
         if (left <= 0 || rd_kafka_flush(d->rk, (int)left) != RD_KAFKA_RESP_ERR_NO_ERROR)
             return -1;
         if (!d->retry)

@@ -46,7 +46,7 @@ void csm_run_alerts_delivered(void *arg, int32_t partition, uint64_t seq, int ok
     }
     if (s->alerts_sent >= seq)
         s->alerts_sent = seq - 1;
-    s->alerts_hold_until_ms = csm_run_now_ms() + ALERTS_RETRY_MS;
+    s->alerts_hold_until_ms = csm_monotonic_ms() + ALERTS_RETRY_MS;
 }
 
 int csm_run_alerts_adopt(csm_run *r, csm_pslot *s, char *err, size_t errlen)
@@ -121,7 +121,7 @@ void csm_run_alerts_drain(csm_run *r, int timeout_ms)
 {
     if (!r->alerts)
         return;
-    csm_run_alerts_pump(r, csm_run_now_ms());
+    csm_run_alerts_pump(r, csm_monotonic_ms());
     if (csm_alerts_out_sync(r->alerts, timeout_ms))
         csm_logf(CSM_LOG_WARN, "alerts",
                  "alerts still in flight after %d ms; the next owner sends them again", timeout_ms);

@@ -110,7 +110,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
                                       .state_len = s->snap.len,
                                       .deltas = csm_engine_deltas(s->engine)};
     }
-    int64_t t0 = csm_run_now_ms();
+    int64_t t0 = csm_monotonic_ms();
     int rc = i ? csm_redis_flush(r->redis, parts, i, err, errlen) : 0;
     if (rc == 0) {
         for (size_t k = 0; k < i; k++) {
@@ -119,7 +119,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
         }
         r->pending = 0;
         r->flushes++;
-        int64_t took = csm_run_now_ms() - t0;
+        int64_t took = csm_monotonic_ms() - t0;
         if (took > 1000)
             csm_logf(CSM_LOG_WARN, "run", "slow flush: %zu partitions in %" PRId64 " ms", i, took);
         commit_to_kafka(r);

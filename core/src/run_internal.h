@@ -81,8 +81,6 @@ typedef struct csm_run {
     int64_t last_sbt_pub_ms;
 } csm_run;
 
-int64_t csm_run_now_ms(void); /* monotonic */
-
 /* Index (csm_stream) of a topic name, or -1. */
 int csm_run_topic_index(const csm_run *r, const char *topic);
 

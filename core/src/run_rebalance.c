@@ -66,7 +66,7 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
         s->tp[t].backlog = 0;
     }
     s->dirty = 0;
-    s->last_msg_ms = csm_run_now_ms();
+    s->last_msg_ms = csm_monotonic_ms();
     s->last_idle_ms = 0;
     s->w_last = csm_engine_event_time(e);
     char c[24], o[24];

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "keys.h"
 #include "redis_conn.h"
+#include "time_bounds.h"
 
 /* Removing the due member is the guard: whoever removes it writes the
  * alert, in the same script, so the decision happens exactly once. */
@@ -210,18 +210,11 @@ static int commit(redisContext *c, const char *due_key, const char *member, cons
     return rc;
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
                        int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
                        char *err, size_t errlen)
 {
-    int64_t deadline = budget_ms > 0 ? monotonic_ms() + budget_ms : INT64_MAX;
+    int64_t deadline = budget_ms > 0 ? csm_monotonic_ms() + budget_ms : INT64_MAX;
     redisContext *c = csm_redis_store_context(s, err, errlen);
     if (!c)
         return -1;
@@ -245,7 +238,7 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
         }
         size_t n = r->elements;
         for (size_t i = 0; i < n; i++) {
-            if (monotonic_ms() >= deadline) {
+            if (csm_monotonic_ms() >= deadline) {
                 freeReplyObject(r);
                 return decided;
             }

@@ -22,6 +22,13 @@ csm_ts csm_wall_clock_ms(void)
     return (csm_ts)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t csm_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int csm_time_check_range(csm_ts ts, char *reason, size_t reason_len)
 {
     if (ts > 0 && ts <= CSM_TS_VALID_MAX)
