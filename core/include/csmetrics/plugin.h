@@ -36,8 +36,9 @@ extern "C" {
 #endif
 
 #define CSM_PLUGIN_ABI_MAJOR 1 /**< Bumped on incompatible change. */
-/** Bumped when the host API or the descriptor grows (1: csm_plugin::needs). */
-#define CSM_PLUGIN_ABI_MINOR 1
+/** Bumped when the host API or the descriptor grows (1: csm_plugin::needs;
+ *  2: incremental state, csm_plugin::state_version and csm_host_api::state_touch). */
+#define CSM_PLUGIN_ABI_MINOR 2
 
 /** Name of the one symbol a plugin exports. */
 #define CSM_PLUGIN_ENTRY_SYMBOL "csm_plugin_entry"
@@ -377,6 +378,44 @@ typedef struct csm_plugin {
      * when @c struct_size covers it: a 1.0 plugin needs nothing.
      */
     const char *const *needs;
+
+    /* ---- ABI 1.2: incremental state ---- */
+    /**
+     * Version of the state this plugin writes (save_entry(), or snapshot()
+     * for a plugin without entries), stored with it. The host refuses to
+     * start on a checkpoint holding a newer version than this, naming the
+     * plugin; an older one is handed to load_entry() to convert (a plugin
+     * without entries must read exactly its own version). 0 for 1.0/1.1.
+     */
+    uint32_t state_version;
+    /**
+     * Incremental checkpoints. A plugin that keeps state per entity
+     * (session, customer, order…) calls csm_state_touch(host, key) whenever
+     * entry @p key is created, changes or goes away. At the next flush the
+     * host calls save_entry() once per touched key and writes only those,
+     * in the same transaction as the counters they produced.
+     *
+     * Keys are the plugin's own, unique among its live entries (a session
+     * id, a number the plugin assigns…); key 0 may hold plugin-wide state.
+     * Pending timers are saved by the host beside the entry whose key they
+     * carry (csm_timer::key), so a plugin never saves timers itself.
+     *
+     * Return 0 after writing the entry, 1 when it no longer exists (the
+     * host deletes it), -1 on failure (the flush fails and is retried).
+     * NULL: the host saves snapshot() whole at every flush after which any
+     * of the plugin's callbacks ran (1.0/1.1 behaviour, costly for large
+     * state).
+     */
+    int (*save_entry)(void *ctx, csm_host *host, uint64_t key, csm_writer *w);
+    /**
+     * Reads one entry that save_entry() wrote with state version @p version
+     * into a freshly init()ed ctx, before any event. Entries arrive in no
+     * particular order. Return 0, or -1 when it cannot be read (the host
+     * refuses to start, naming the plugin and the key).
+     */
+    int (*load_entry)(void *ctx, csm_host *host, uint64_t key, uint32_t version, csm_reader *r);
+    /** After every entry is loaded (rebuild indexes, check links). May be NULL. */
+    int (*load_done)(void *ctx, csm_host *host);
 } csm_plugin;
 
 /* ------------------------------------------------------------------ */
@@ -427,6 +466,11 @@ typedef struct csm_host_api {
     /** Adds to a process statistic exported on /metrics as
      *  csmetrics_plugin_events_total{plugin,name} (e.g. "ignored_no_session"). */
     void (*stat_add)(csm_host *h, const char *name, int64_t delta);
+
+    /* ---- ABI 1.2 ---- */
+    /** Entry @p key of the calling plugin was created, changed or removed:
+     *  save_entry() is called for it at the next flush (see csm_plugin). */
+    void (*state_touch)(csm_host *h, uint64_t key);
 } csm_host_api;
 
 /** The entry point's type. Return NULL to refuse loading. */
@@ -478,6 +522,10 @@ static inline csm_ts csm_day_start(csm_host *h, const char *shop, int32_t day)
 static inline void csm_stat_add(csm_host *h, const char *name, int64_t delta)
 {
     csm_api->stat_add(h, name, delta);
+}
+static inline void csm_state_touch(csm_host *h, uint64_t key)
+{
+    csm_api->state_touch(h, key);
 }
 /** @} */
 

@@ -84,6 +84,17 @@ uint64_t csm_testkit_state_entries(csm_testkit *tk);
  *  time, dedup memory, buffered events, timers and every plugin's state);
  *  0 if a plugin's snapshot fails. */
 size_t csm_testkit_snapshot_bytes(csm_testkit *tk);
+/**
+ * Restart as after kill -9 at a flush: writes a checkpoint as a flush of
+ * `run` would (only what changed since the previous one: touched entries,
+ * timers, engine state), then replaces the engine with a fresh one
+ * restored from everything checkpointed so far. Writes emitted so far are
+ * kept. 0, or -1 with the reason in @p err (e.g. a plugin that cannot read
+ * its state). Plugin tests call it between events to prove save_entry()
+ * and load_entry() lose nothing.
+ */
+int csm_testkit_restart(csm_testkit *tk, char *err, size_t errlen);
+
 /** Forgets every write emitted so far, as `run` does after each flush (the
  *  buffers are kept for reuse), so that a long run does not accumulate
  *  them. Counters, sets and alerts read afterwards, and the
