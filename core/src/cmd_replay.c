@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "config_check.h"
+#include "delta_view.h"
 #include "engine.h"
 #include "log.h"
 #include "redis_conn.h"
@@ -167,7 +168,8 @@ static void record_replay(csm_deltas *d, const replay_file *f, int forced)
     const char *fv[] = {
         "file",      f->path, "at",   at,   "events",     events, "applied", n[0],
         "duplicate", n[1],    "late", n[2], "deadletter", n[3],   "forced",  forced ? "1" : "0"};
-    csm_deltas_xadd(d, f->key, 0, fv, sizeof fv / sizeof *fv);
+    csm_dkey key = {CSM_KEY_RAW, CSM_INTERN_NONE, 0, csm_intern_id(csm_deltas_names(d), f->key)};
+    csm_deltas_xadd(d, &key, 0, fv, sizeof fv / sizeof *fv);
 }
 
 int csm_cmd_replay(int argc, char **argv)

@@ -1,68 +1,39 @@
-/* Pending writes of one partition. Every event adds a few counters, so the
- * hot path must not allocate: strings are interned into a chunked arena
- * (pointers stay valid as it grows), lookups go through open-addressing
- * tables of indices, and csm_deltas_clear() keeps all of that memory for
- * the next flush interval. Operations keep their first-insertion order so
- * that two runs over the same input send byte-identical commands. */
+/* Pending writes of one partition, keyed by integers. A count is one
+ * lookup in an open-addressing table of items keyed by (key parts, item
+ * parts); only an item seen for the first time since the last flush
+ * touches the key table. Nothing allocates in steady state: tables grow
+ * geometrically and csm_deltas_clear() keeps them. Keys and items keep
+ * their first-insertion order so that two runs over the same input send
+ * byte-identical commands. */
 #include "deltas.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_CHUNK (64 * 1024)
-#define EMPTY UINT32_MAX
+#define NONE CSM_INTERN_NONE
+/* Members given as strings live in the per-flush table: their ids carry
+ * this bit to tell them from interned names. */
+#define MEMBER_STR 0x80000000u
 
-typedef struct chunk {
-    struct chunk *next;
-    size_t cap, used;
-    char data[];
-} chunk;
-
-typedef struct arena {
-    chunk *head, *cur;
-} arena;
-
-/* An interned string; its index is its first-insertion rank. */
-typedef struct istr {
-    const char *s;
-    uint64_t hash;
-    int64_t expire_at; /* keys only */
-} istr;
-
-typedef struct strtab {
-    istr *v;
-    uint32_t n, vcap;
-    uint32_t *slot; /* index into v, EMPTY when free */
-    uint32_t mask;  /* slot capacity - 1 */
-} strtab;
-
-typedef struct op {
-    csm_delta_kind kind;
-    uint32_t key, name; /* name: field or member; EMPTY for XADD */
-    int64_t value;
-    long maxlen;
-    const char *const *fv;
-    size_t n_fv;
-} op;
+typedef struct table {
+    uint32_t *slot; /* indices; NONE when free */
+    uint32_t mask;  /* capacity - 1 */
+    uint32_t used;
+} table;
 
 struct csm_deltas {
     uint64_t version; /* from next_version(): unique in the process */
-    arena mem;
-    strtab keys, names;
-    op *ops;
-    uint32_t n_ops, ops_cap;
-    uint32_t *pslot; /* (kind, key, name) → op index, for HINCRBY and SADD */
-    uint32_t pmask;
-    uint32_t n_pairs;
+    char *prefix;
+    csm_intern *names;   /* kept across flushes */
+    csm_intern *strings; /* members and stream values of this interval */
+    csm_dkeyrec *keys;
+    uint32_t n_keys, keys_cap;
+    csm_ditem *items;
+    uint32_t n_items, items_cap;
+    const char **fv;
+    uint32_t n_fv, fv_cap;
+    table key_ix, item_ix;
 };
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p)
-        abort();
-    return p;
-}
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -72,150 +43,52 @@ static void *xrealloc(void *p, size_t n)
     return p;
 }
 
-static void *arena_alloc(arena *a, size_t n)
+/* Doubles *cap (from first) when n has reached it. */
+static void *reserve(void *v, uint32_t n, uint32_t *cap, uint32_t first, size_t size)
 {
-    n = (n + 7) & ~(size_t)7; /* keeps the XADD pointer arrays aligned */
-    while (a->cur && a->cur->cap - a->cur->used < n && a->cur->next)
-        a->cur = a->cur->next;
-    if (!a->cur || a->cur->cap - a->cur->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        chunk *c = xmalloc(sizeof *c + cap);
-        c->cap = cap;
-        c->used = 0;
-        /* Appended after cur: chunks past cur are empty after a clear or
-         * were too small, and keep their place for later reuse. */
-        if (a->cur) {
-            c->next = a->cur->next;
-            a->cur->next = c;
-        } else {
-            c->next = NULL;
-            a->head = c;
-        }
-        a->cur = c;
-    }
-    void *p = a->cur->data + a->cur->used;
-    a->cur->used += n;
-    return p;
+    if (n < *cap)
+        return v;
+    *cap = *cap ? *cap * 2 : first;
+    return xrealloc(v, (size_t)*cap * size);
 }
 
-static const char *arena_strdup(arena *a, const char *s, size_t len)
+static void table_init(table *t, uint32_t cap)
 {
-    char *p = arena_alloc(a, len + 1);
-    memcpy(p, s, len + 1);
-    return p;
+    t->slot = xrealloc(NULL, cap * sizeof *t->slot);
+    memset(t->slot, 0xff, cap * sizeof *t->slot);
+    t->mask = cap - 1;
+    t->used = 0;
 }
 
-static void arena_reset(arena *a)
+static void table_clear(table *t)
 {
-    for (chunk *c = a->head; c; c = c->next)
-        c->used = 0;
-    a->cur = a->head;
+    if (t->used)
+        memset(t->slot, 0xff, (t->mask + 1) * sizeof *t->slot);
+    t->used = 0;
 }
 
-static void arena_free(arena *a)
+static uint64_t mix(uint64_t h, uint64_t x)
 {
-    chunk *c = a->head;
-    while (c) {
-        chunk *nx = c->next;
-        free(c);
-        c = nx;
-    }
-    a->head = a->cur = NULL;
-}
-
-/* FNV-1a with a final avalanche: keys differ mostly in their tails. */
-static uint64_t hash_str(const char *s, size_t *len)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *p = s;
-    for (; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 1099511628211ull;
-    }
-    *len = (size_t)(p - s);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t mix3(uint32_t a, uint32_t b, uint32_t c)
-{
-    uint64_t h = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull;
-    h ^= (uint64_t)c * 0xc2b2ae3d27d4eb4full;
+    h ^= x * 0x9e3779b97f4a7c15ull;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return h;
+    return h ^ (h >> 32);
 }
 
-static uint32_t *slots_new(uint32_t cap)
+static uint64_t hash_key(const csm_dkey *k)
 {
-    uint32_t *s = xmalloc(cap * sizeof *s);
-    memset(s, 0xff, cap * sizeof *s);
-    return s;
+    return mix(mix(0, (uint64_t)k->kind << 32 | k->shop),
+               (uint64_t)(uint32_t)k->day << 32 | k->name);
 }
 
-static void strtab_init(strtab *t)
+static uint64_t hash_item(const csm_dkey *k, uint32_t a, uint32_t b, int32_t c)
 {
-    memset(t, 0, sizeof *t);
-    t->mask = 255;
-    t->slot = slots_new(t->mask + 1);
+    return mix(mix(hash_key(k), (uint64_t)a << 32 | b), (uint32_t)c);
 }
 
-static void strtab_grow(strtab *t)
+static int same_key(const csm_dkey *x, const csm_dkey *y)
 {
-    uint32_t cap = (t->mask + 1) * 2;
-    free(t->slot);
-    t->slot = slots_new(cap);
-    t->mask = cap - 1;
-    for (uint32_t i = 0; i < t->n; i++) {
-        uint32_t j = (uint32_t)t->v[i].hash & t->mask;
-        while (t->slot[j] != EMPTY)
-            j = (j + 1) & t->mask;
-        t->slot[j] = i;
-    }
-}
-
-/* Index of s, or EMPTY if absent and !add. */
-static uint32_t strtab_find(strtab *t, arena *a, const char *s, int add)
-{
-    size_t len;
-    uint64_t h = hash_str(s, &len);
-    uint32_t j = (uint32_t)h & t->mask;
-    for (;; j = (j + 1) & t->mask) {
-        uint32_t i = t->slot[j];
-        if (i == EMPTY)
-            break;
-        if (t->v[i].hash == h && !strcmp(t->v[i].s, s))
-            return i;
-    }
-    if (!add)
-        return EMPTY;
-    if (t->n == t->vcap) {
-        t->vcap = t->vcap ? t->vcap * 2 : 256;
-        t->v = xrealloc(t->v, t->vcap * sizeof *t->v);
-    }
-    uint32_t i = t->n++;
-    t->v[i].s = arena_strdup(a, s, len);
-    t->v[i].hash = h;
-    t->v[i].expire_at = 0;
-    t->slot[j] = i;
-    if (t->n * 2 > t->mask + 1)
-        strtab_grow(t);
-    return i;
-}
-
-static void strtab_clear(strtab *t)
-{
-    memset(t->slot, 0xff, (t->mask + 1) * sizeof *t->slot);
-    t->n = 0;
-}
-
-static void strtab_free(strtab *t)
-{
-    free(t->v);
-    free(t->slot);
+    return x->kind == y->kind && x->shop == y->shop && x->day == y->day && x->name == y->name;
 }
 
 /* One counter for every deltas object, so a version names one state of one
@@ -226,19 +99,17 @@ static uint64_t next_version(void)
     return ++counter;
 }
 
-uint64_t csm_deltas_version(const csm_deltas *d)
+csm_deltas *csm_deltas_new(const char *prefix)
 {
-    return d->version;
-}
-
-csm_deltas *csm_deltas_new(void)
-{
-    csm_deltas *d = xmalloc(sizeof *d);
+    csm_deltas *d = xrealloc(NULL, sizeof *d);
     memset(d, 0, sizeof *d);
-    strtab_init(&d->keys);
-    strtab_init(&d->names);
-    d->pmask = 1023;
-    d->pslot = slots_new(d->pmask + 1);
+    d->prefix = strdup(prefix ? prefix : "");
+    d->names = csm_intern_new();
+    d->strings = csm_intern_new();
+    if (!d->prefix || !d->names || !d->strings)
+        abort();
+    table_init(&d->key_ix, 256);
+    table_init(&d->item_ix, 1024);
     d->version = next_version();
     return d;
 }
@@ -247,204 +118,278 @@ void csm_deltas_free(csm_deltas *d)
 {
     if (!d)
         return;
-    arena_free(&d->mem);
-    strtab_free(&d->keys);
-    strtab_free(&d->names);
-    free(d->ops);
-    free(d->pslot);
+    free(d->prefix);
+    csm_intern_free(d->names);
+    csm_intern_free(d->strings);
+    free(d->keys);
+    free(d->items);
+    free(d->fv);
+    free(d->key_ix.slot);
+    free(d->item_ix.slot);
     free(d);
 }
 
 void csm_deltas_clear(csm_deltas *d)
 {
-    arena_reset(&d->mem);
-    strtab_clear(&d->keys);
-    strtab_clear(&d->names);
-    if (d->n_pairs)
-        memset(d->pslot, 0xff, (d->pmask + 1) * sizeof *d->pslot);
-    d->n_pairs = 0;
-    d->n_ops = 0;
+    csm_intern_reset(d->strings);
+    table_clear(&d->key_ix);
+    table_clear(&d->item_ix);
+    d->n_keys = d->n_items = d->n_fv = 0;
     d->version = next_version();
 }
 
 size_t csm_deltas_size(const csm_deltas *d)
 {
-    return d->n_ops;
+    return d->n_items;
 }
 
-static uint32_t push_op(csm_deltas *d, csm_delta_kind kind, uint32_t key, uint32_t name)
+uint64_t csm_deltas_version(const csm_deltas *d)
 {
-    if (d->n_ops == d->ops_cap) {
-        d->ops_cap = d->ops_cap ? d->ops_cap * 2 : 1024;
-        d->ops = xrealloc(d->ops, d->ops_cap * sizeof *d->ops);
+    return d->version;
+}
+
+const char *csm_deltas_prefix(const csm_deltas *d)
+{
+    return d->prefix;
+}
+
+csm_intern *csm_deltas_names(csm_deltas *d)
+{
+    return d->names;
+}
+
+const csm_intern *csm_deltas_names_c(const csm_deltas *d)
+{
+    return d->names;
+}
+
+static void rehash_keys(csm_deltas *d)
+{
+    table *t = &d->key_ix;
+    uint32_t used = t->used;
+    free(t->slot);
+    table_init(t, (t->mask + 1) * 2);
+    t->used = used;
+    for (uint32_t i = 0; i < d->n_keys; i++) {
+        uint32_t j = (uint32_t)hash_key(&d->keys[i].key) & t->mask;
+        while (t->slot[j] != NONE)
+            j = (j + 1) & t->mask;
+        t->slot[j] = i;
     }
-    op *o = &d->ops[d->n_ops];
-    memset(o, 0, sizeof *o);
-    o->kind = kind;
-    o->key = key;
-    o->name = name;
-    return d->n_ops++;
 }
 
-static void pairs_grow(csm_deltas *d)
+static uint32_t find_key(csm_deltas *d, const csm_dkey *k)
 {
-    uint32_t cap = (d->pmask + 1) * 2;
-    free(d->pslot);
-    d->pslot = slots_new(cap);
-    d->pmask = cap - 1;
-    for (uint32_t i = 0; i < d->n_ops; i++) {
-        const op *o = &d->ops[i];
-        if (o->kind == CSM_DELTA_XADD)
-            continue;
-        uint32_t j = (uint32_t)mix3(o->kind, o->key, o->name) & d->pmask;
-        while (d->pslot[j] != EMPTY)
-            j = (j + 1) & d->pmask;
-        d->pslot[j] = i;
-    }
-}
-
-/* The op of (kind, key, name): created at the end of the order if new. */
-static op *pair_op(csm_deltas *d, csm_delta_kind kind, uint32_t key, uint32_t name)
-{
-    uint32_t j = (uint32_t)mix3(kind, key, name) & d->pmask;
-    for (;; j = (j + 1) & d->pmask) {
-        uint32_t i = d->pslot[j];
-        if (i == EMPTY)
+    table *t = &d->key_ix;
+    uint32_t j = (uint32_t)hash_key(k) & t->mask;
+    for (;; j = (j + 1) & t->mask) {
+        uint32_t i = t->slot[j];
+        if (i == NONE)
             break;
-        op *o = &d->ops[i];
-        if (o->key == key && o->name == name && o->kind == kind)
-            return o;
+        if (same_key(&d->keys[i].key, k))
+            return i;
     }
-    uint32_t i = push_op(d, kind, key, name);
-    d->pslot[j] = i;
-    if (++d->n_pairs * 2 > d->pmask + 1)
-        pairs_grow(d);
-    return &d->ops[i];
+    d->keys = reserve(d->keys, d->n_keys, &d->keys_cap, 256, sizeof *d->keys);
+    uint32_t i = d->n_keys++;
+    csm_dkeyrec *r = &d->keys[i];
+    r->key = *k;
+    r->expire_at = 0;
+    r->first = r->last = NONE;
+    r->n_items = 0;
+    t->slot[j] = i;
+    if (++t->used * 2 > t->mask + 1)
+        rehash_keys(d);
+    return i;
 }
 
-/* A zero expire_at never removes an expiry: the engine passes 0 only for
- * keys that have none (the shops set), so this is about robustness. */
-static uint32_t intern_key(csm_deltas *d, const char *key, int64_t expire_at)
+/* Appends a new item to key k's list; it is not indexed. */
+static csm_ditem *push_item(csm_deltas *d, uint32_t key, uint32_t a, uint32_t b, int32_t c)
 {
-    d->version = next_version(); /* every addition comes through here */
-    uint32_t k = strtab_find(&d->keys, &d->mem, key, 1);
+    d->items = reserve(d->items, d->n_items, &d->items_cap, 1024, sizeof *d->items);
+    uint32_t i = d->n_items++;
+    csm_ditem *it = &d->items[i];
+    *it = (csm_ditem){.key = key, .a = a, .b = b, .c = c, .next = NONE};
+    csm_dkeyrec *r = &d->keys[key];
+    if (r->last == NONE)
+        r->first = i;
+    else
+        d->items[r->last].next = i;
+    r->last = i;
+    r->n_items++;
+    return it;
+}
+
+static void rehash_items(csm_deltas *d)
+{
+    table *t = &d->item_ix;
+    uint32_t used = t->used;
+    free(t->slot);
+    table_init(t, (t->mask + 1) * 2);
+    t->used = used;
+    for (uint32_t i = 0; i < d->n_items; i++) {
+        const csm_ditem *it = &d->items[i];
+        if (d->keys[it->key].key.kind == CSM_KEY_ALERTS || d->keys[it->key].key.kind == CSM_KEY_RAW)
+            continue;
+        uint32_t j = (uint32_t)hash_item(&d->keys[it->key].key, it->a, it->b, it->c) & t->mask;
+        while (t->slot[j] != NONE)
+            j = (j + 1) & t->mask;
+        t->slot[j] = i;
+    }
+}
+
+/* The slot of item (k, a, b, c): its index, or NONE where it would go. */
+static uint32_t item_slot(const csm_deltas *d, const csm_dkey *k, uint32_t a, uint32_t b, int32_t c)
+{
+    const table *t = &d->item_ix;
+    uint32_t j = (uint32_t)hash_item(k, a, b, c) & t->mask;
+    for (;; j = (j + 1) & t->mask) {
+        uint32_t i = t->slot[j];
+        if (i == NONE)
+            return j;
+        const csm_ditem *it = &d->items[i];
+        if (it->a == a && it->b == b && it->c == c && same_key(&d->keys[it->key].key, k))
+            return j;
+    }
+}
+
+/* The item (k, a, b, c), created at the end of the order if new. */
+static csm_ditem *item_of(csm_deltas *d, const csm_dkey *k, uint32_t a, uint32_t b, int32_t c,
+                          int64_t expire_at)
+{
+    d->version = next_version(); /* every merged addition comes through here */
+    uint32_t j = item_slot(d, k, a, b, c);
+    uint32_t i = d->item_ix.slot[j];
+    if (i != NONE) {
+        if (expire_at)
+            d->keys[d->items[i].key].expire_at = expire_at;
+        return &d->items[i];
+    }
+    uint32_t key = find_key(d, k);
     if (expire_at)
-        d->keys.v[k].expire_at = expire_at;
-    return k;
+        d->keys[key].expire_at = expire_at;
+    csm_ditem *it = push_item(d, key, a, b, c);
+    d->item_ix.slot[j] = (uint32_t)(it - d->items);
+    if (++d->item_ix.used * 2 > d->item_ix.mask + 1) {
+        rehash_items(d);
+        it = &d->items[d->n_items - 1];
+    }
+    return it;
 }
 
-void csm_deltas_hincr(csm_deltas *d, const char *key, const char *field, int64_t delta,
-                      int64_t expire_at)
+void csm_deltas_hincr(csm_deltas *d, const csm_dkey *k, uint32_t name, uint32_t split, int hour,
+                      int64_t delta, int64_t expire_at)
 {
-    uint32_t k = intern_key(d, key, expire_at);
-    uint32_t f = strtab_find(&d->names, &d->mem, field, 1);
     /* A counter that nets to zero is still sent: HINCRBY by 0 creates the
      * field, as the same deltas split over two flushes would. */
-    pair_op(d, CSM_DELTA_HINCRBY, k, f)->value += delta;
+    item_of(d, k, name, split, hour, expire_at)->value += delta;
 }
 
-void csm_deltas_sadd(csm_deltas *d, const char *key, const char *member, int64_t expire_at)
+void csm_deltas_sadd_id(csm_deltas *d, const csm_dkey *k, uint32_t member, int64_t expire_at)
 {
-    uint32_t k = intern_key(d, key, expire_at);
-    uint32_t m = strtab_find(&d->names, &d->mem, member, 1);
-    pair_op(d, CSM_DELTA_SADD, k, m);
+    item_of(d, k, member, NONE, -1, expire_at);
 }
 
-void csm_deltas_zadd(csm_deltas *d, const char *key, const char *member, int64_t score)
+void csm_deltas_sadd_str(csm_deltas *d, const csm_dkey *k, const char *member, int64_t expire_at)
 {
-    uint32_t k = intern_key(d, key, 0);
-    uint32_t m = strtab_find(&d->names, &d->mem, member, 1);
-    pair_op(d, CSM_DELTA_ZADD, k, m)->value = score;
+    csm_deltas_sadd_id(d, k, csm_intern_id(d->strings, member) | MEMBER_STR, expire_at);
 }
 
-void csm_deltas_xadd(csm_deltas *d, const char *key, long maxlen, const char *const *fv,
+void csm_deltas_zadd_due(csm_deltas *d, const csm_dkey *k, uint32_t shop, uint32_t platform,
+                         int32_t day, int64_t score)
+{
+    item_of(d, k, shop, platform, day, 0)->value = score;
+}
+
+void csm_deltas_xadd(csm_deltas *d, const csm_dkey *k, long maxlen, const char *const *fv,
                      size_t n_fv)
 {
-    uint32_t k = intern_key(d, key, 0);
-    const char **copy = arena_alloc(&d->mem, (n_fv ? n_fv : 1) * sizeof *copy);
+    d->version = next_version();
+    uint32_t at = d->n_fv;
     for (size_t j = 0; j < n_fv; j++) {
-        const char *v = fv[j] ? fv[j] : "";
-        copy[j] = arena_strdup(&d->mem, v, strlen(v));
+        d->fv = reserve(d->fv, d->n_fv, &d->fv_cap, 64, sizeof *d->fv);
+        d->fv[d->n_fv++] =
+            csm_intern_str(d->strings, csm_intern_id(d->strings, fv[j] ? fv[j] : ""));
     }
-    uint32_t i = push_op(d, CSM_DELTA_XADD, k, EMPTY);
-    op *o = &d->ops[i];
-    o->maxlen = maxlen;
-    o->fv = copy;
-    o->n_fv = n_fv;
+    push_item(d, find_key(d, k), at, (uint32_t)n_fv, -1)->value = maxlen;
 }
 
-void csm_deltas_foreach(const csm_deltas *d, csm_delta_visit_fn fn, void *arg)
+const csm_dkeyrec *csm_deltas_keys(const csm_deltas *d, size_t *n)
 {
-    csm_delta_op v;
-    for (uint32_t i = 0; i < d->n_ops; i++) {
-        const op *o = &d->ops[i];
-        memset(&v, 0, sizeof v);
-        v.kind = o->kind;
-        v.key = d->keys.v[o->key].s;
-        if (o->kind == CSM_DELTA_XADD) {
-            v.maxlen = o->maxlen;
-            v.fv = o->fv;
-            v.n_fv = o->n_fv;
-        } else {
-            v.field = d->names.v[o->name].s;
-            v.value = o->value;
-        }
-        fn(arg, &v);
-    }
-    for (uint32_t k = 0; k < d->keys.n; k++) {
-        if (!d->keys.v[k].expire_at)
-            continue;
-        memset(&v, 0, sizeof v);
-        v.kind = CSM_DELTA_EXPIREAT;
-        v.key = d->keys.v[k].s;
-        v.value = d->keys.v[k].expire_at;
-        fn(arg, &v);
-    }
+    *n = d->n_keys;
+    return d->keys;
 }
 
-int64_t csm_deltas_get(const csm_deltas *d, const char *key, const char *field)
+const csm_ditem *csm_deltas_item(const csm_deltas *d, uint32_t i)
 {
-    /* Lookups without insertion leave the tables untouched. */
-    csm_deltas *m = (csm_deltas *)d;
-    uint32_t k = strtab_find(&m->keys, &m->mem, key, 0);
-    uint32_t f = k == EMPTY ? EMPTY : strtab_find(&m->names, &m->mem, field, 0);
-    if (f == EMPTY)
-        return 0;
-    uint32_t j = (uint32_t)mix3(CSM_DELTA_HINCRBY, k, f) & d->pmask;
-    for (;; j = (j + 1) & d->pmask) {
-        uint32_t i = d->pslot[j];
-        if (i == EMPTY)
-            return 0;
-        const op *o = &d->ops[i];
-        if (o->kind == CSM_DELTA_HINCRBY && o->key == k && o->name == f)
-            return o->value;
+    return &d->items[i];
+}
+
+const char *csm_deltas_member(const csm_deltas *d, uint32_t member)
+{
+    if (member & MEMBER_STR)
+        return csm_intern_str(d->strings, member & ~MEMBER_STR);
+    return csm_intern_str(d->names, member);
+}
+
+const char *const *csm_deltas_fv(const csm_deltas *d, const csm_ditem *it)
+{
+    return d->fv + it->a;
+}
+
+int64_t csm_deltas_counter(const csm_deltas *d, const csm_dkey *k, uint32_t name, uint32_t split,
+                           int hour)
+{
+    uint32_t i = d->item_ix.slot[item_slot(d, k, name, split, hour)];
+    return i == NONE ? 0 : d->items[i].value;
+}
+
+int csm_deltas_has(const csm_deltas *d, const csm_dkey *k, uint32_t a, uint32_t b, int32_t c)
+{
+    return d->item_ix.slot[item_slot(d, k, a, b, c)] != NONE;
+}
+
+static uint32_t carry(csm_deltas *dst, const csm_deltas *src, uint32_t id)
+{
+    return id == NONE ? NONE : csm_intern_id(dst->names, csm_intern_str(src->names, id));
+}
+
+static void merge_item(csm_deltas *dst, const csm_deltas *src, const csm_dkey *k,
+                       const csm_ditem *it)
+{
+    switch (k->kind) {
+    case CSM_KEY_BOARD:
+    case CSM_KEY_ALLDAY:
+    case CSM_KEY_AGENT:
+    case CSM_KEY_INTENT:
+        csm_deltas_hincr(dst, k, carry(dst, src, it->a), carry(dst, src, it->b), it->c, it->value,
+                         0);
+        break;
+    case CSM_KEY_SBT_DUE:
+        csm_deltas_zadd_due(dst, k, carry(dst, src, it->a), it->b, it->c, it->value);
+        break;
+    case CSM_KEY_ALERTS:
+    case CSM_KEY_RAW:
+        csm_deltas_xadd(dst, k, (long)it->value, csm_deltas_fv(src, it), it->b);
+        break;
+    default: /* sets */
+        if (it->a & MEMBER_STR)
+            csm_deltas_sadd_str(dst, k, csm_deltas_member(src, it->a), 0);
+        else
+            csm_deltas_sadd_id(dst, k, carry(dst, src, it->a), 0);
     }
 }
 
 void csm_deltas_merge(csm_deltas *dst, csm_deltas *src)
 {
-    for (uint32_t i = 0; i < src->n_ops; i++) {
-        const op *o = &src->ops[i];
-        const char *key = src->keys.v[o->key].s;
-        switch (o->kind) {
-        case CSM_DELTA_HINCRBY:
-            csm_deltas_hincr(dst, key, src->names.v[o->name].s, o->value, 0);
-            break;
-        case CSM_DELTA_SADD:
-            csm_deltas_sadd(dst, key, src->names.v[o->name].s, 0);
-            break;
-        case CSM_DELTA_XADD:
-            csm_deltas_xadd(dst, key, o->maxlen, o->fv, o->n_fv);
-            break;
-        case CSM_DELTA_ZADD:
-            csm_deltas_zadd(dst, key, src->names.v[o->name].s, o->value);
-            break;
-        case CSM_DELTA_EXPIREAT:
-            break;
-        }
+    for (uint32_t i = 0; i < src->n_keys; i++) {
+        const csm_dkeyrec *r = &src->keys[i];
+        csm_dkey k = r->key;
+        k.shop = carry(dst, src, k.shop);
+        k.name = carry(dst, src, k.name);
+        for (uint32_t j = r->first; j != NONE; j = src->items[j].next)
+            merge_item(dst, src, &k, &src->items[j]);
+        if (r->expire_at)
+            dst->keys[find_key(dst, &k)].expire_at = r->expire_at;
     }
-    for (uint32_t k = 0; k < src->keys.n; k++)
-        if (src->keys.v[k].expire_at)
-            intern_key(dst, src->keys.v[k].s, src->keys.v[k].expire_at);
     csm_deltas_clear(src);
 }

@@ -1,61 +1,108 @@
-/* Pending writes of one partition between two flushes: counter deltas
- * aggregated per (key, field), set members, alert stream entries and key
- * expiries. The Redis store writes them in one atomic step together with
- * the partition's offsets and state. */
+/* Pending writes of one partition between two flushes, keyed by integers:
+ * a key is its kind and interned parts (shop, day, subject), a hash field
+ * its interned figure name, split and hour. Counter deltas, set members,
+ * sorted-set entries, stream entries and key expiries wait here; the Redis
+ * store turns them into key strings and commands once per flush
+ * (delta_keys.c, delta_writer.c), so this layer knows no key format. */
 #ifndef CSM_DELTAS_H
 #define CSM_DELTAS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "intern.h"
+
+/* What a key is; docs/redis-keys.md gives each one's string. */
+typedef enum csm_key_kind {
+    CSM_KEY_BOARD,   /* hash of counters: shop, day */
+    CSM_KEY_ALLDAY,  /* hash of counters: shop, day */
+    CSM_KEY_AGENT,   /* hash of counters: shop, day, name = agent */
+    CSM_KEY_INTENT,  /* hash of counters: shop, day, name = intent */
+    CSM_KEY_AGENTS,  /* set of agents: shop, day */
+    CSM_KEY_INTENTS, /* set of intents: shop, day */
+    CSM_KEY_SET,     /* named set: shop, day, name */
+    CSM_KEY_SHOPS,   /* set of every shop seen */
+    CSM_KEY_SBT_DUE, /* sorted set of due satisfaction decisions */
+    CSM_KEY_ALERTS,  /* stream: shop */
+    CSM_KEY_RAW,     /* any key, given whole as name (rare writes) */
+    CSM_KEY_KINDS
+} csm_key_kind;
+
+typedef struct csm_dkey {
+    uint32_t kind; /* csm_key_kind */
+    uint32_t shop; /* interned; CSM_INTERN_NONE where the kind has none */
+    int32_t day;   /* days since 1970-01-01, 0 where the kind has none */
+    uint32_t name; /* interned subject, set name or raw key; else NONE */
+} csm_dkey;
+
+/* One entry under a key. Its parts mean, by the key's kind:
+ *   counter hashes:  a = figure name, b = split (NONE), c = hour (-1);
+ *                    c >= 0: the field of the hourly series of name a
+ *   sets:            a = member (see csm_deltas_member)
+ *   CSM_KEY_SBT_DUE: a = shop, b = platform, c = day; value = score
+ *   streams:         b field/value strings (csm_deltas_fv), value = MAXLEN
+ *                    (0: none); entries are never merged */
+typedef struct csm_ditem {
+    uint32_t key; /* index in csm_deltas_keys */
+    uint32_t a, b;
+    int32_t c;
+    uint32_t next; /* next item of the same key, CSM_INTERN_NONE at the end */
+    int64_t value; /* counter delta / score / MAXLEN */
+} csm_ditem;
+
+typedef struct csm_dkeyrec {
+    csm_dkey key;
+    int64_t expire_at; /* unix seconds for EXPIREAT, 0 for none */
+    uint32_t first, last, n_items;
+} csm_dkeyrec;
+
 typedef struct csm_deltas csm_deltas;
 
-csm_deltas *csm_deltas_new(void);
+/* prefix: the key prefix the store puts in front of every key. */
+csm_deltas *csm_deltas_new(const char *prefix);
 void csm_deltas_free(csm_deltas *d);
-/* Forgets everything pending (after a flush, or a lost checkpoint race). */
+/* Forgets everything pending (after a flush, or a lost checkpoint race);
+ * interned names and all memory are kept for the next interval. */
 void csm_deltas_clear(csm_deltas *d);
 /* Number of pending operations (distinct counters + members + entries). */
 size_t csm_deltas_size(const csm_deltas *d);
 /* Changes with every addition and clear, and is never the same for two
  * objects of the process: equal versions mean nothing was added since. */
 uint64_t csm_deltas_version(const csm_deltas *d);
+const char *csm_deltas_prefix(const csm_deltas *d);
+/* The names of this object's keys and fields; callers intern into it. */
+csm_intern *csm_deltas_names(csm_deltas *d);
+const csm_intern *csm_deltas_names_c(const csm_deltas *d);
 
 /* expire_at: unix seconds for EXPIREAT on the key, 0 for none. The latest
- * value given for a key wins. */
-void csm_deltas_hincr(csm_deltas *d, const char *key, const char *field, int64_t delta,
-                      int64_t expire_at);
-void csm_deltas_sadd(csm_deltas *d, const char *key, const char *member, int64_t expire_at);
-/* ZADD key score member (the latest score given wins). */
-void csm_deltas_zadd(csm_deltas *d, const char *key, const char *member, int64_t score);
-/* XADD key MAXLEN = maxlen * f1 v1 f2 v2 … (n_fv strings, even). */
-void csm_deltas_xadd(csm_deltas *d, const char *key, long maxlen, const char *const *fv,
+ * nonzero value given for a key wins. */
+void csm_deltas_hincr(csm_deltas *d, const csm_dkey *k, uint32_t name, uint32_t split, int hour,
+                      int64_t delta, int64_t expire_at);
+/* A member by interned id (agents, intents, shops) … */
+void csm_deltas_sadd_id(csm_deltas *d, const csm_dkey *k, uint32_t member, int64_t expire_at);
+/* … or by string, kept only until the next clear (customers). */
+void csm_deltas_sadd_str(csm_deltas *d, const csm_dkey *k, const char *member, int64_t expire_at);
+/* A due satisfaction decision (shop, platform, day); the latest score wins. */
+void csm_deltas_zadd_due(csm_deltas *d, const csm_dkey *k, uint32_t shop, uint32_t platform,
+                         int32_t day, int64_t score);
+/* XADD key MAXLEN = maxlen * f1 v1 f2 v2 … (n_fv strings, even; copied). */
+void csm_deltas_xadd(csm_deltas *d, const csm_dkey *k, long maxlen, const char *const *fv,
                      size_t n_fv);
 
-typedef enum csm_delta_kind {
-    CSM_DELTA_HINCRBY,
-    CSM_DELTA_SADD,
-    CSM_DELTA_XADD,
-    CSM_DELTA_ZADD,
-    CSM_DELTA_EXPIREAT
-} csm_delta_kind;
+/* The keys in first-insertion order, and their items: follow first/next. */
+const csm_dkeyrec *csm_deltas_keys(const csm_deltas *d, size_t *n);
+const csm_ditem *csm_deltas_item(const csm_deltas *d, uint32_t i);
+/* A set member's string. */
+const char *csm_deltas_member(const csm_deltas *d, uint32_t member);
+/* A stream entry's field/value strings (it->b of them). */
+const char *const *csm_deltas_fv(const csm_deltas *d, const csm_ditem *it);
 
-typedef struct csm_delta_op {
-    csm_delta_kind kind;
-    const char *key;
-    const char *field;     /* HINCRBY field / SADD, ZADD member */
-    int64_t value;         /* HINCRBY delta / ZADD score / EXPIREAT seconds */
-    long maxlen;           /* XADD */
-    const char *const *fv; /* XADD field/value strings */
-    size_t n_fv;
-} csm_delta_op;
+/* A counter's pending value (0 if none), by parts. */
+int64_t csm_deltas_counter(const csm_deltas *d, const csm_dkey *k, uint32_t name, uint32_t split,
+                           int hour);
 
-/* Visits every pending operation: all HINCRBY/SADD/XADD/ZADD in the order they
- * were first added, then one EXPIREAT per key that has an expiry. */
-typedef void (*csm_delta_visit_fn)(void *arg, const csm_delta_op *op);
-void csm_deltas_foreach(const csm_deltas *d, csm_delta_visit_fn fn, void *arg);
-
-/* Reads a counter's pending value (0 if none); for tests and the testkit. */
-int64_t csm_deltas_get(const csm_deltas *d, const char *key, const char *field);
+/* Whether item (a, b, c) of key k is pending. */
+int csm_deltas_has(const csm_deltas *d, const csm_dkey *k, uint32_t a, uint32_t b, int32_t c);
 
 /* Moves everything pending in src into dst (adding counters), leaving src
  * empty. The testkit accumulates a whole run this way. */

@@ -27,7 +27,7 @@ csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_sh
     csm_dedup_init(&e->dedup);
     csm_reorder_init(&e->buffer);
     csm_timers_init(&e->timers);
-    e->deltas = csm_deltas_new();
+    e->deltas = csm_deltas_new(cfg->prefix);
     for (size_t i = 0; i < chain->n; i++) {
         const csm_chain_link *l = &chain->links[i];
         size_t size = l->plugin->ctx_size ? l->plugin->ctx_size : 1;

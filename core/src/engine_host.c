@@ -1,5 +1,6 @@
 /* The host API of plugin.h: what a plugin's calls turn into. Counters,
- * set members and alerts become pending Redis writes (docs/redis-keys.md);
+ * set members and alerts become pending writes keyed by interned ids (the
+ * store builds their Redis keys, docs/redis-keys.md, at flush time);
  * days, hours and windows are the shop's (shoptime.c). */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,8 +12,6 @@
 #include "sat_target.h"
 #include "log.h"
 
-#define KEY_MAX 512
-#define FIELD_MAX 256
 /* Derived events published from within derived-event handlers: deeper
  * than this is a plugin bug (a publish loop), not a design. */
 #define MAX_PUBLISH_DEPTH 16
@@ -57,29 +56,69 @@ static csm_ts host_now(csm_host *h)
     return h->engine->now;
 }
 
-static int64_t expiry_of(csm_engine *e, const char *shop, int32_t day)
+/* Keys of a shop's day expire day_ttl_days after the day starts. Counts
+ * come in runs of one shop and day, so the last answer is kept. */
+static int64_t expiry_of(csm_engine *e, const char *shop, uint32_t shop_id, int32_t day)
 {
-    csm_ts start = csm_shoptime_day_start(e->st, shop, day);
-    return start / 1000 + e->cfg->day_ttl_days * 86400;
-}
-
-static void note_shop(csm_engine *e, const char *shop)
-{
-    char key[KEY_MAX];
-    if (csm_key_shops(key, sizeof key, e->cfg->prefix) > 0)
-        csm_deltas_sadd(e->deltas, key, shop, 0);
-}
-
-static void add_to_hash(csm_engine *e, const char *key, const csm_count *c, const char *field,
-                        int hour, int64_t expire)
-{
-    csm_deltas_hincr(e->deltas, key, field, c->delta, expire);
-    if (hour >= 0) {
-        char hf[FIELD_MAX];
-        const char *hn = c->hourly_name ? c->hourly_name : c->name;
-        if (csm_field_hourly(hf, sizeof hf, hn, hour) > 0)
-            csm_deltas_hincr(e->deltas, key, hf, c->delta, expire);
+    csm_expiry_memo *m = &e->expiry_memo;
+    if (!m->valid || m->shop != shop_id || m->day != day) {
+        csm_ts start = csm_shoptime_day_start(e->st, shop, day);
+        *m = (csm_expiry_memo){1, shop_id, day, start / 1000 + e->cfg->day_ttl_days * 86400};
     }
+    return m->expire_at;
+}
+
+static void note_shop(csm_engine *e, uint32_t shop_id)
+{
+    static const csm_dkey shops = {CSM_KEY_SHOPS, CSM_INTERN_NONE, 0, CSM_INTERN_NONE};
+    csm_deltas_sadd_id(e->deltas, &shops, shop_id, 0);
+}
+
+static uint32_t intern_or_none(csm_intern *names, const char *s)
+{
+    return s ? csm_intern_id(names, s) : CSM_INTERN_NONE;
+}
+
+/* The figure's field, and with an hour, its hourly series' field. */
+static void add_to_hash(csm_engine *e, const csm_dkey *k, const csm_count *c, uint32_t name,
+                        uint32_t split, int hour, int64_t expire)
+{
+    csm_deltas_hincr(e->deltas, k, name, split, -1, c->delta, expire);
+    if (hour >= 0) {
+        uint32_t hn =
+            c->hourly_name ? csm_intern_id(csm_deltas_names(e->deltas), c->hourly_name) : name;
+        csm_deltas_hincr(e->deltas, k, hn, CSM_INTERN_NONE, hour, c->delta, expire);
+    }
+}
+
+static void count_shop(csm_engine *e, const csm_count *c, csm_dkey *k, uint32_t name,
+                       uint32_t split, int64_t expire)
+{
+    int hour = (c->flags & CSM_COUNT_HOURLY) && !c->split
+                   ? csm_shoptime_hour(e->st, c->shop_id, c->anchor_ts)
+                   : -1;
+    k->kind = CSM_KEY_ALLDAY;
+    add_to_hash(e, k, c, name, split, hour, expire);
+    if (!csm_shoptime_in_window(e->st, c->shop_id, c->platform, c->anchor_ts))
+        return;
+    k->kind = CSM_KEY_BOARD;
+    add_to_hash(e, k, c, name, split, hour, expire);
+    if (!c->split && !strcmp(c->name, "rated"))
+        csm_sbt_note(e->deltas, e->st, c->shop_id, k->shop, c->platform, k->day);
+}
+
+/* The subject's hash, and the subject in the day's set of subjects. */
+static void count_subject(csm_engine *e, const csm_count *c, csm_dkey *k, uint32_t name,
+                          uint32_t split, int64_t expire)
+{
+    int agent = c->scope == CSM_SCOPE_AGENT;
+    k->kind = agent ? CSM_KEY_AGENT : CSM_KEY_INTENT;
+    k->name = csm_intern_id(csm_deltas_names(e->deltas), c->subject);
+    csm_deltas_hincr(e->deltas, k, name, split, -1, c->delta, expire);
+    uint32_t subject = k->name;
+    k->kind = agent ? CSM_KEY_AGENTS : CSM_KEY_INTENTS;
+    k->name = CSM_INTERN_NONE;
+    csm_deltas_sadd_id(e->deltas, k, subject, expire);
 }
 
 static void host_count(csm_host *h, const csm_count *c)
@@ -87,51 +126,19 @@ static void host_count(csm_host *h, const csm_count *c)
     csm_engine *e = h->engine;
     if (!c || !c->shop_id || !c->name || c->delta == 0)
         return;
-    int32_t day = csm_shoptime_day(e->st, c->shop_id, c->anchor_ts);
-    int64_t expire = expiry_of(e, c->shop_id, day);
-    char key[KEY_MAX], field[FIELD_MAX];
-    if (c->split) {
-        if (csm_field_split(field, sizeof field, c->split, c->name) < 0)
-            return;
-    } else {
-        snprintf(field, sizeof field, "%s", c->name);
-    }
-    const char *prefix = e->cfg->prefix;
-    switch (c->scope) {
-    case CSM_SCOPE_SHOP: {
-        int hour = (c->flags & CSM_COUNT_HOURLY) && !c->split
-                       ? csm_shoptime_hour(e->st, c->shop_id, c->anchor_ts)
-                       : -1;
-        if (csm_key_block(key, sizeof key, prefix, c->shop_id, "allday", day) > 0)
-            add_to_hash(e, key, c, field, hour, expire);
-        if (csm_shoptime_in_window(e->st, c->shop_id, c->platform, c->anchor_ts) &&
-            csm_key_block(key, sizeof key, prefix, c->shop_id, "board", day) > 0) {
-            add_to_hash(e, key, c, field, hour, expire);
-            if (!c->split && !strcmp(c->name, "rated"))
-                csm_sbt_note(e->deltas, e->cfg, e->st, c->shop_id, c->platform, day);
-        }
-        break;
-    }
-    case CSM_SCOPE_AGENT:
-    case CSM_SCOPE_INTENT: {
-        if (!c->subject)
-            return;
-        int agent = c->scope == CSM_SCOPE_AGENT;
-        int n = agent ? csm_key_agent(key, sizeof key, prefix, c->shop_id, day, c->subject)
-                      : csm_key_intent(key, sizeof key, prefix, c->shop_id, day, c->subject);
-        if (n < 0)
-            return;
-        csm_deltas_hincr(e->deltas, key, field, c->delta, expire);
-        n = agent ? csm_key_agents(key, sizeof key, prefix, c->shop_id, day)
-                  : csm_key_intents(key, sizeof key, prefix, c->shop_id, day);
-        if (n > 0)
-            csm_deltas_sadd(e->deltas, key, c->subject, expire);
-        break;
-    }
-    default:
+    int subject = c->scope == CSM_SCOPE_AGENT || c->scope == CSM_SCOPE_INTENT;
+    if ((!subject && c->scope != CSM_SCOPE_SHOP) || (subject && !c->subject))
         return;
-    }
-    note_shop(e, c->shop_id);
+    csm_intern *names = csm_deltas_names(e->deltas);
+    csm_dkey k = {CSM_KEY_ALLDAY, csm_intern_id(names, c->shop_id),
+                  csm_shoptime_day(e->st, c->shop_id, c->anchor_ts), CSM_INTERN_NONE};
+    int64_t expire = expiry_of(e, c->shop_id, k.shop, k.day);
+    uint32_t name = csm_intern_id(names, c->name), split = intern_or_none(names, c->split);
+    if (subject)
+        count_subject(e, c, &k, name, split, expire);
+    else
+        count_shop(e, c, &k, name, split, expire);
+    note_shop(e, k.shop);
 }
 
 static void host_set_add(csm_host *h, const csm_set_member *m)
@@ -139,21 +146,17 @@ static void host_set_add(csm_host *h, const csm_set_member *m)
     csm_engine *e = h->engine;
     if (!m || !m->shop_id || !m->name || !m->member)
         return;
-    int32_t day = csm_shoptime_day(e->st, m->shop_id, m->anchor_ts);
-    char key[KEY_MAX];
-    if (csm_key_set(key, sizeof key, e->cfg->prefix, m->shop_id, day, m->name) < 0)
-        return;
-    csm_deltas_sadd(e->deltas, key, m->member, expiry_of(e, m->shop_id, day));
-    note_shop(e, m->shop_id);
+    csm_intern *names = csm_deltas_names(e->deltas);
+    csm_dkey k = {CSM_KEY_SET, csm_intern_id(names, m->shop_id),
+                  csm_shoptime_day(e->st, m->shop_id, m->anchor_ts), csm_intern_id(names, m->name)};
+    csm_deltas_sadd_str(e->deltas, &k, m->member, expiry_of(e, m->shop_id, k.shop, k.day));
+    note_shop(e, k.shop);
 }
 
 static void host_alert(csm_host *h, const csm_alert *a)
 {
     csm_engine *e = h->engine;
     if (!a || !a->type || !a->shop_id)
-        return;
-    char key[KEY_MAX];
-    if (csm_key_alerts(key, sizeof key, e->cfg->prefix, a->shop_id) < 0)
         return;
     char open_ts[24], anchor[24], raised[24], figure[24], day[11];
     /* Shop-level alerts have no session: an empty value, null in Avro. */
@@ -179,8 +182,10 @@ static void host_alert(csm_host *h, const csm_alert *a)
     const char *fv[2 * CSM_ALERT_NFIELDS];
     csm_alert_fv(values, fv);
     csm_alert_outbox_push(&e->alerts, values);
-    csm_deltas_xadd(e->deltas, key, (long)e->cfg->alerts_maxlen, fv, sizeof fv / sizeof *fv);
-    note_shop(e, a->shop_id);
+    csm_dkey k = {CSM_KEY_ALERTS, csm_intern_id(csm_deltas_names(e->deltas), a->shop_id), 0,
+                  CSM_INTERN_NONE};
+    csm_deltas_xadd(e->deltas, &k, (long)e->cfg->alerts_maxlen, fv, sizeof fv / sizeof *fv);
+    note_shop(e, k.shop);
 }
 
 static int32_t host_local_day(csm_host *h, const char *shop, csm_ts ts)

@@ -24,6 +24,14 @@ typedef struct csm_plugin_stat {
     int64_t value;
 } csm_plugin_stat;
 
+/* The expiry of the last (shop, day) counted (engine_host.c). */
+typedef struct csm_expiry_memo {
+    int valid;
+    uint32_t shop;
+    int32_t day;
+    int64_t expire_at;
+} csm_expiry_memo;
+
 struct csm_engine {
     const csm_config *cfg;
     const csm_chain *chain;
@@ -48,6 +56,7 @@ struct csm_engine {
     csm_reorder buffer;
     csm_timers timers;
     csm_deltas *deltas;
+    csm_expiry_memo expiry_memo;
     csm_alert_outbox alerts;
     csm_engine_stats stats;
 

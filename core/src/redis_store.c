@@ -4,6 +4,7 @@
  * Redis that lost data) can never apply deltas twice. Commands are
  * pipelined: a flush costs two round trips whatever its size. */
 #include "redis_store.h"
+#include "delta_writer.h"
 #include "redis_conn.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct csm_redis_store {
     int port, db, timeout_ms;
     int healthy;
     uint64_t commands;
+    csm_delta_writer *writer; /* the deltas' commands (delta_writer.c) */
     /* Names this process in the checkpoints it writes, so a flush whose
      * EXEC reply was lost can recognise its own write (check_seqs). */
     char instance[40];
@@ -67,6 +69,9 @@ static void drop(csm_redis_store *s)
         redisFree(s->c);
     s->c = NULL;
     s->healthy = 0;
+    /* The next connection may reach a Redis restarted empty. */
+    if (s->writer)
+        csm_delta_writer_forget(s->writer);
 }
 
 /* Runs one command synchronously during connection setup. An error reply
@@ -200,6 +205,7 @@ csm_redis_store *csm_redis_store_try_open(const csm_redis_config *cfg, int *refu
     s->db = cfg->db;
     s->timeout_ms = cfg->timeout_ms;
     make_instance_id(s->instance, sizeof s->instance);
+    s->writer = csm_delta_writer_new();
     if (!s->host || connect_now(s, refused, err, errlen)) {
         csm_redis_store_close(s);
         return NULL;
@@ -212,6 +218,7 @@ void csm_redis_store_close(csm_redis_store *s)
     if (!s)
         return;
     drop(s);
+    csm_delta_writer_free(s->writer);
     free(s->host);
     free(s->password);
     free(s->username);
@@ -332,60 +339,18 @@ typedef struct pipe_ctx {
     size_t queued;
 } pipe_ctx;
 
-static void append_op(void *arg, const csm_delta_op *op)
+/* Queues every part's deltas (delta_writer.c). */
+static void append_deltas(pipe_ctx *pc, const csm_flush_part *parts, size_t n)
 {
-    pipe_ctx *p = arg;
-    char num[24];
-    if (p->failed)
-        return;
-    p->queued++;
-    switch (op->kind) {
-    case CSM_DELTA_HINCRBY: {
-        snprintf(num, sizeof num, "%" PRId64, op->value);
-        const char *argv[4] = {"HINCRBY", op->key, op->field, num};
-        p->failed = append(p->s, 4, argv, NULL);
-        break;
-    }
-    case CSM_DELTA_SADD: {
-        const char *argv[3] = {"SADD", op->key, op->field};
-        p->failed = append(p->s, 3, argv, NULL);
-        break;
-    }
-    case CSM_DELTA_ZADD: {
-        snprintf(num, sizeof num, "%" PRId64, op->value);
-        const char *argv[4] = {"ZADD", op->key, num, op->field};
-        p->failed = append(p->s, 4, argv, NULL);
-        break;
-    }
-    case CSM_DELTA_EXPIREAT: {
-        snprintf(num, sizeof num, "%" PRId64, op->value);
-        const char *argv[3] = {"EXPIREAT", op->key, num};
-        p->failed = append(p->s, 3, argv, NULL);
-        break;
-    }
-    case CSM_DELTA_XADD: {
-        /* Exact MAXLEN, not "~": approximate trimming depends on how
-         * entries fell into stream nodes, so a replay after a restart
-         * would keep a different tail than an uninterrupted run. */
-        enum { FIXED = 5, MAX_FV = 64 };
-        const char *argv[FIXED + MAX_FV];
-        size_t n = op->n_fv < MAX_FV ? op->n_fv : MAX_FV;
-        int argc = 0;
-        argv[argc++] = "XADD";
-        argv[argc++] = op->key;
-        if (op->maxlen > 0) {
-            snprintf(num, sizeof num, "%ld", op->maxlen);
-            argv[argc++] = "MAXLEN";
-            argv[argc++] = num;
+    for (size_t i = 0; i < n && !pc->failed; i++) {
+        if (!parts[i].deltas)
+            continue;
+        long q = csm_delta_writer_append(pc->s->writer, pc->s->c, parts[i].deltas);
+        pc->failed = q < 0;
+        if (q > 0) {
+            pc->queued += (size_t)q;
+            pc->s->commands += (uint64_t)q;
         }
-        argv[argc++] = "*";
-        for (size_t i = 0; i < n; i++)
-            argv[argc++] = op->fv[i];
-        if (n % 2)
-            argc--; /* an odd list is a caller bug; drop the dangling field */
-        p->failed = append(p->s, argc, argv, NULL);
-        break;
-    }
     }
 }
 
@@ -507,7 +472,13 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
     s->commands = 0;
     if (ensure(s, err, errlen))
         return -1;
+    int io = 0, sent = csm_delta_writer_prepare(s->writer, s->c, &io, err, errlen);
+    if (sent < 0)
+        return io ? io_error(s, "SCRIPT LOAD", err, errlen) : -1;
+    s->commands += (uint64_t)sent;
     int rc = check_seqs(s, parts, n, err, errlen);
+    if (rc == 1) /* someone else writes here, or Redis lost data */
+        csm_delta_writer_forget(s->writer);
     if (rc)
         return rc;
 
@@ -515,9 +486,7 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
     if (append(s, 1, multi, NULL))
         return io_error(s, "MULTI", err, errlen);
     pipe_ctx pc = {s, 0, 0};
-    for (size_t i = 0; i < n && !pc.failed; i++)
-        if (parts[i].deltas)
-            csm_deltas_foreach(parts[i].deltas, append_op, &pc);
+    append_deltas(&pc, parts, n);
     size_t queued = pc.queued;
     for (size_t i = 0; i < n && !pc.failed; i++) {
         const csm_flush_part *p = &parts[i];
@@ -586,5 +555,6 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
         }
     }
     freeReplyObject(r);
+    csm_delta_writer_done(s->writer, rc == 0);
     return rc;
 }

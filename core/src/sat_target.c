@@ -17,21 +17,25 @@ int csm_sbt_key(char *buf, size_t n, const char *prefix)
     return len < 0 || (size_t)len >= n ? -1 : len;
 }
 
-void csm_sbt_note(csm_deltas *d, const csm_config *cfg, csm_shoptime *st, const char *shop,
+int csm_sbt_member(char *buf, size_t n, int32_t day, csm_platform platform, const char *shop)
+{
+    char date[11];
+    csm_day_format(day, date);
+    int len = snprintf(buf, n, "%s|%s|%s", date, csm_platform_name(platform), shop);
+    return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+void csm_sbt_note(csm_deltas *d, csm_shoptime *st, const char *shop, uint32_t shop_id,
                   csm_platform platform, int32_t day)
 {
-    char key[256], member[512], date[11];
-    if (csm_sbt_key(key, sizeof key, cfg->prefix) < 0)
-        return;
-    for (int32_t k = 0; k < CSM_SBT_WINDOW_DAYS; k++) {
-        csm_day_format(day + k, date);
-        int n =
-            snprintf(member, sizeof member, "%s|%s|%s", date, csm_platform_name(platform), shop);
-        if (n < 0 || (size_t)n >= sizeof member)
-            return;
-        /* Decided once event time passes the end of D+1. */
-        csm_deltas_zadd(d, key, member, csm_shoptime_day_start(st, shop, day + k + 2));
-    }
+    const csm_dkey due = {CSM_KEY_SBT_DUE, CSM_INTERN_NONE, 0, CSM_INTERN_NONE};
+    /* The score only depends on the day: work out the shop's day start
+     * for members this interval has not marked yet. */
+    for (int32_t k = 0; k < CSM_SBT_WINDOW_DAYS; k++)
+        if (!csm_deltas_has(d, &due, shop_id, (uint32_t)platform, day + k))
+            /* Decided once event time passes the end of D+1. */
+            csm_deltas_zadd_due(d, &due, shop_id, (uint32_t)platform, day + k,
+                                csm_shoptime_day_start(st, shop, day + k + 2));
 }
 
 int64_t csm_sbt_parse_target(const char *s)
@@ -89,12 +93,9 @@ int csm_sbt_decide(const csm_config *cfg, csm_shoptime *st, const char *member,
     const char *shop = bar2 + 1;
 
     int64_t rated = 0, good = 0;
-    char key[512];
     for (int32_t k = 0; k < CSM_SBT_WINDOW_DAYS; k++) {
-        if (csm_key_block(key, sizeof key, cfg->prefix, shop, "board", day - k) < 0)
-            return -1;
-        rated += get(arg, key, "rated");
-        good += get(arg, key, "rated_4_5");
+        rated += get(arg, shop, day - k, "rated");
+        good += get(arg, shop, day - k, "rated_4_5");
     }
     int64_t target = csm_sbt_target_bp(cfg, st, shop);
     /* Strictly below: good / rated < target / 10000, in integers. */
@@ -119,48 +120,63 @@ int csm_sbt_decide(const csm_config *cfg, csm_shoptime *st, const char *member,
     return 1;
 }
 
+/* The due members of @p d scored below @p clock, as strings (the decision
+ * takes them as Redis holds them). */
 typedef struct due_list {
-    const char *key;
-    int64_t clock;
     char **v;
     size_t n, cap;
 } due_list;
 
-static void collect_due(void *arg, const csm_delta_op *op)
+static void collect_due(const csm_deltas *d, int64_t clock, due_list *l)
 {
-    due_list *l = arg;
-    if (op->kind != CSM_DELTA_ZADD || strcmp(op->key, l->key) || op->value >= l->clock)
-        return;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        if (!(l->v = realloc(l->v, l->cap * sizeof *l->v)))
-            abort();
+    size_t nk;
+    const csm_dkeyrec *keys = csm_deltas_keys(d, &nk);
+    char member[512];
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].key.kind != CSM_KEY_SBT_DUE)
+            continue;
+        for (uint32_t j = keys[i].first; j != CSM_INTERN_NONE; j = csm_deltas_item(d, j)->next) {
+            const csm_ditem *it = csm_deltas_item(d, j);
+            const char *shop = csm_intern_str(csm_deltas_names_c(d), it->a);
+            if (it->value >= clock || !shop ||
+                csm_sbt_member(member, sizeof member, it->c, (csm_platform)it->b, shop) < 0)
+                continue;
+            if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 16;
+                if (!(l->v = realloc(l->v, l->cap * sizeof *l->v)))
+                    abort();
+            }
+            if (!(l->v[l->n++] = strdup(member)))
+                abort();
+        }
     }
-    if (!(l->v[l->n++] = strdup(op->field)))
-        abort();
 }
 
-static int64_t delta_counter(void *arg, const char *key, const char *field)
+static int64_t delta_counter(void *arg, const char *shop, int32_t day, const char *field)
 {
-    return csm_deltas_get(arg, key, field);
+    const csm_deltas *d = arg;
+    const csm_intern *names = csm_deltas_names_c(d);
+    csm_dkey k = {CSM_KEY_BOARD, csm_intern_find(names, shop), day, CSM_INTERN_NONE};
+    uint32_t f = csm_intern_find(names, field);
+    if (k.shop == CSM_INTERN_NONE || f == CSM_INTERN_NONE)
+        return 0;
+    return csm_deltas_counter(d, &k, f, CSM_INTERN_NONE, -1);
 }
 
 long csm_sbt_close_in_deltas(const csm_config *cfg, csm_shoptime *st, csm_deltas *d, int64_t clock)
 {
-    char key[256];
-    if (csm_sbt_key(key, sizeof key, cfg->prefix) < 0)
-        return 0;
-    due_list l = {.key = key, .clock = clock};
-    csm_deltas_foreach(d, collect_due, &l);
+    due_list l = {0};
+    collect_due(d, clock, &l);
     long raised = 0;
     for (size_t i = 0; i < l.n; i++) {
         csm_alert_rec rec;
-        char stream[512];
-        if (csm_sbt_decide(cfg, st, l.v[i], delta_counter, d, &rec) == 1 &&
-            csm_key_alerts(stream, sizeof stream, cfg->prefix, rec.v[CSM_ALERT_SHOP_ID]) > 0) {
+        if (csm_sbt_decide(cfg, st, l.v[i], delta_counter, d, &rec) == 1) {
+            csm_dkey stream = {CSM_KEY_ALERTS,
+                               csm_intern_id(csm_deltas_names(d), rec.v[CSM_ALERT_SHOP_ID]), 0,
+                               CSM_INTERN_NONE};
             const char *fv[2 * CSM_ALERT_NFIELDS];
             csm_alert_fv((const char *const *)rec.v, fv);
-            csm_deltas_xadd(d, stream, (long)cfg->alerts_maxlen, fv, 2 * CSM_ALERT_NFIELDS);
+            csm_deltas_xadd(d, &stream, (long)cfg->alerts_maxlen, fv, 2 * CSM_ALERT_NFIELDS);
             raised++;
         }
         csm_alert_rec_clear(&rec);

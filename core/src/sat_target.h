@@ -31,12 +31,16 @@
 /* P:sbt:due into buf; its length or -1. */
 int csm_sbt_key(char *buf, size_t n, const char *prefix);
 
-/* Marks the days whose decision a board rating of @p day feeds. */
-void csm_sbt_note(csm_deltas *d, const csm_config *cfg, csm_shoptime *st, const char *shop,
+/* A due member's string, "YYYY-MM-DD|PLATFORM|shop"; its length or -1. */
+int csm_sbt_member(char *buf, size_t n, int32_t day, csm_platform platform, const char *shop);
+
+/* Marks the days whose decision a board rating of @p day feeds; @p shop_id
+ * is @p shop interned in @p d. */
+void csm_sbt_note(csm_deltas *d, csm_shoptime *st, const char *shop, uint32_t shop_id,
                   csm_platform platform, int32_t day);
 
-/* Reads a counter of a board hash (0 when absent). */
-typedef int64_t (*csm_sbt_counter_fn)(void *arg, const char *key, const char *field);
+/* Reads a counter of the shop's board hash of a day (0 when absent). */
+typedef int64_t (*csm_sbt_counter_fn)(void *arg, const char *shop, int32_t day, const char *field);
 
 /* The decision for one due member. Returns 1 with the alert's values in
  * @p rec (strings owned by @p rec, free with csm_alert_rec_clear), 0 when

@@ -127,17 +127,20 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
 
 typedef struct getter {
     redisContext *c;
+    const char *prefix;
     int failed, replay;
     size_t n, next;
     int64_t v[GETTER_MAX];
 } getter;
 
-static int64_t hget(void *arg, const char *key, const char *field)
+static int64_t hget(void *arg, const char *shop, int32_t day, const char *field)
 {
     getter *g = arg;
     if (g->replay)
         return g->next < g->n ? g->v[g->next++] : 0;
-    if (g->n == GETTER_MAX || redisAppendCommand(g->c, "HGET %s %s", key, field) != REDIS_OK)
+    char key[512];
+    if (g->n == GETTER_MAX || csm_key_block(key, sizeof key, g->prefix, shop, "board", day) < 0 ||
+        redisAppendCommand(g->c, "HGET %s %s", key, field) != REDIS_OK)
         g->failed = 1;
     else
         g->n++;
@@ -164,7 +167,7 @@ static int getter_fetch(getter *g)
 static int decide(redisContext *c, const csm_config *cfg, csm_shoptime *st, const char *member,
                   csm_alert_rec *rec, int *failed)
 {
-    getter g = {.c = c};
+    getter g = {.c = c, .prefix = cfg->prefix};
     csm_sbt_decide(cfg, st, member, hget, &g, rec);
     csm_alert_rec_clear(rec);
     if (getter_fetch(&g)) {

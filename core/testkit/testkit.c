@@ -10,6 +10,7 @@
 #include "chain.h"
 #include "codec.h"
 #include "config.h"
+#include "delta_view.h"
 #include "engine.h"
 #include "keys.h"
 #include "sat_target.h"

@@ -15,6 +15,7 @@
 #include "bytebuf.h"
 #include "codec.h"
 #include "csmetrics/testkit.h"
+#include "delta_view.h"
 #include "engine.h"
 
 #include "../support/engine_world.h"
@@ -245,7 +246,7 @@ static void checkpoint_continues_exactly(void **state)
         for (int i = cut; i < n; i++)
             offer_nth(second, i);
         csm_engine_finish(second);
-        csm_deltas *sum = csm_deltas_new();
+        csm_deltas *sum = csm_deltas_new(w.cfg.prefix);
         csm_deltas_merge(sum, csm_engine_deltas(first));
         csm_deltas_merge(sum, csm_engine_deltas(second));
         compare c = {sum, 0}, back = {csm_engine_deltas(whole), 0};

@@ -8,7 +8,10 @@
 
 #include <cmocka.h>
 
+#include "csmetrics/plugin.h"
+#include "delta_view.h"
 #include "deltas.h"
+#include "intern.h"
 #include "keys.h"
 
 static void day_roundtrip(const char *s, int32_t expect)
@@ -127,31 +130,59 @@ static void record(void *arg, const csm_delta_op *op)
     }
 }
 
-static void fill(csm_deltas *d)
+#define DAY 20779 /* 2026-11-22 */
+#define NONE CSM_INTERN_NONE
+
+static uint32_t id(csm_deltas *d, const char *s)
 {
-    csm_deltas_hincr(d, "k1", "a", 1, 100);
-    csm_deltas_hincr(d, "k2", "a", 5, 200);
-    csm_deltas_sadd(d, "set1", "m1", 300);
-    csm_deltas_hincr(d, "k1", "b", 2, 100);
-    csm_deltas_hincr(d, "k1", "a", 3, 150); /* later expiry wins */
-    csm_deltas_sadd(d, "set1", "m1", 300);  /* a set member counts once */
-    char field[8] = "x";
-    const char *fv[] = {"type", "T", "figure", field};
-    csm_deltas_xadd(d, "alerts", 10, fv, 4);
-    field[0] = 'y'; /* the table copies what it keeps */
-    csm_deltas_sadd(d, "shops", "s1", 0);
-    csm_deltas_hincr(d, "k2", "a", -5, 0);
+    return csm_intern_id(csm_deltas_names(d), s);
 }
 
-static const char *const fill_ops[] = {"HINCRBY k1 a 4",
-                                       "HINCRBY k2 a 0",
-                                       "SADD set1 m1",
-                                       "HINCRBY k1 b 2",
-                                       "XADD alerts 10 type T figure x",
-                                       "SADD shops s1",
-                                       "EXPIREAT k1 150",
-                                       "EXPIREAT k2 200",
-                                       "EXPIREAT set1 300",
+static csm_dkey key_of(csm_deltas *d, csm_key_kind kind, const char *shop, const char *name)
+{
+    return (csm_dkey){kind, shop ? id(d, shop) : NONE, shop ? DAY : 0, name ? id(d, name) : NONE};
+}
+
+static void fill(csm_deltas *d)
+{
+    csm_dkey board = key_of(d, CSM_KEY_BOARD, "s1", NULL);
+    csm_dkey allday = key_of(d, CSM_KEY_ALLDAY, "s1", NULL);
+    csm_dkey set = key_of(d, CSM_KEY_SET, "s1", "seekers");
+    csm_dkey alerts = {CSM_KEY_ALERTS, id(d, "s1"), 0, NONE};
+    csm_dkey shops = key_of(d, CSM_KEY_SHOPS, NULL, NULL);
+    csm_dkey agent = key_of(d, CSM_KEY_AGENT, "s1", "a7");
+    csm_deltas_hincr(d, &board, id(d, "a"), NONE, -1, 1, 100);
+    csm_deltas_hincr(d, &allday, id(d, "a"), NONE, -1, 5, 200);
+    char member[8] = "m1";
+    csm_deltas_sadd_str(d, &set, member, 300);
+    member[1] = '2'; /* the table copies what it keeps */
+    csm_deltas_hincr(d, &board, id(d, "b"), NONE, -1, 2, 100);
+    csm_deltas_hincr(d, &board, id(d, "a"), NONE, -1, 3, 150); /* later expiry wins */
+    csm_deltas_sadd_str(d, &set, "m1", 300);                   /* a set member counts once */
+    char field[8] = "x";
+    const char *fv[] = {"type", "T", "figure", field};
+    csm_deltas_xadd(d, &alerts, 10, fv, 4);
+    field[0] = 'y';
+    csm_deltas_sadd_id(d, &shops, id(d, "s1"), 0);
+    csm_deltas_hincr(d, &allday, id(d, "a"), NONE, -1, -5, 0);
+    csm_deltas_hincr(d, &board, id(d, "a"), NONE, 7, 1, 0);
+    csm_deltas_hincr(d, &agent, id(d, "rated"), id(d, "presale"), -1, 2, 400);
+}
+
+/* Key by key in first-insertion order, each key's items in theirs, then
+ * the expiries. */
+static const char *const fill_ops[] = {"HINCRBY p:{s1}:board:2026-11-22 a 4",
+                                       "HINCRBY p:{s1}:board:2026-11-22 b 2",
+                                       "HINCRBY p:{s1}:board:2026-11-22 hourly.a.07 1",
+                                       "HINCRBY p:{s1}:allday:2026-11-22 a 0",
+                                       "SADD p:{s1}:set:2026-11-22:seekers m1",
+                                       "XADD p:{s1}:alerts 10 type T figure x",
+                                       "SADD p:shops s1",
+                                       "HINCRBY p:{s1}:agent:2026-11-22:a7 split.presale.rated 2",
+                                       "EXPIREAT p:{s1}:board:2026-11-22 150",
+                                       "EXPIREAT p:{s1}:allday:2026-11-22 200",
+                                       "EXPIREAT p:{s1}:set:2026-11-22:seekers 300",
+                                       "EXPIREAT p:{s1}:agent:2026-11-22:a7 400",
                                        NULL};
 
 static void assert_fill_ops(const csm_deltas *d)
@@ -169,15 +200,22 @@ static void assert_fill_ops(const csm_deltas *d)
 static void test_deltas_aggregate_order(void **state)
 {
     (void)state;
-    csm_deltas *d = csm_deltas_new();
+    csm_deltas *d = csm_deltas_new("p");
     fill(d);
-    assert_int_equal(csm_deltas_size(d), 6);
-    assert_int_equal(csm_deltas_get(d, "k1", "a"), 4);
-    assert_int_equal(csm_deltas_get(d, "k1", "b"), 2);
-    assert_int_equal(csm_deltas_get(d, "k2", "a"), 0);
-    assert_int_equal(csm_deltas_get(d, "k1", "zz"), 0);
+    assert_int_equal(csm_deltas_size(d), 8);
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:board:2026-11-22", "a"), 4);
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:board:2026-11-22", "b"), 2);
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:board:2026-11-22", "hourly.a.07"), 1);
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:agent:2026-11-22:a7", "split.presale.rated"), 2);
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:allday:2026-11-22", "a"), 0);
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:board:2026-11-22", "zz"), 0);
     assert_int_equal(csm_deltas_get(d, "nokey", "a"), 0);
-    assert_int_equal(csm_deltas_get(d, "set1", "m1"), 0); /* a member is no counter */
+    /* a member is no counter */
+    assert_int_equal(csm_deltas_get(d, "p:{s1}:set:2026-11-22:seekers", "m1"), 0);
+    csm_dkey board = key_of(d, CSM_KEY_BOARD, "s1", NULL);
+    assert_int_equal(csm_deltas_counter(d, &board, id(d, "a"), NONE, -1), 4);
+    assert_int_equal(csm_deltas_counter(d, &board, id(d, "a"), NONE, 7), 1);
+    assert_int_equal(csm_deltas_counter(d, &board, id(d, "a"), NONE, 8), 0);
     assert_fill_ops(d);
     csm_deltas_free(d);
 }
@@ -185,27 +223,32 @@ static void test_deltas_aggregate_order(void **state)
 static void test_deltas_clear_reuse(void **state)
 {
     (void)state;
-    csm_deltas *d = csm_deltas_new();
-    char key[32], field[32];
-    /* Enough distinct strings to grow every table and several chunks. */
+    csm_deltas *d = csm_deltas_new("p");
+    char shop[32], field[32];
+    /* Enough distinct items to grow every table several times. */
     for (int round = 0; round < 3; round++) {
+        uint64_t before = csm_deltas_version(d);
         for (int i = 0; i < 20000; i++) {
-            snprintf(key, sizeof key, "key:%d", i % 3000);
+            snprintf(shop, sizeof shop, "s%d", i % 3000);
             snprintf(field, sizeof field, "field-%d", i);
-            csm_deltas_hincr(d, key, field, i, 0);
-            csm_deltas_hincr(d, key, "total", 1, 1000 + round);
+            csm_dkey k = key_of(d, CSM_KEY_ALLDAY, shop, NULL);
+            csm_deltas_hincr(d, &k, id(d, field), NONE, -1, i, 0);
+            csm_deltas_hincr(d, &k, id(d, "total"), NONE, -1, 1, 1000 + round);
         }
+        assert_true(csm_deltas_version(d) != before);
         assert_int_equal(csm_deltas_size(d), 20000 + 3000);
-        assert_int_equal(csm_deltas_get(d, "key:7", "total"), 7); /* 20000/3000 → 6 or 7 */
-        assert_int_equal(csm_deltas_get(d, "key:2999", "field-5999"), 5999);
+        /* i = 7, 3007, … 18007: 7 of them */
+        assert_int_equal(csm_deltas_get(d, "p:{s7}:allday:2026-11-22", "total"), 7);
+        assert_int_equal(csm_deltas_get(d, "p:{s2999}:allday:2026-11-22", "field-5999"), 5999);
         csm_deltas_clear(d);
         assert_int_equal(csm_deltas_size(d), 0);
-        assert_int_equal(csm_deltas_get(d, "key:7", "total"), 0);
+        assert_int_equal(csm_deltas_get(d, "p:{s7}:allday:2026-11-22", "total"), 0);
         rec r = {.n = 0};
         csm_deltas_foreach(d, record, &r);
         assert_int_equal(r.n, 0);
     }
-    /* After a clear the order starts afresh. */
+    /* After a clear the order starts afresh; names stay interned. */
+    assert_int_equal(csm_intern_find(csm_deltas_names(d), "field-19999") == NONE, 0);
     fill(d);
     assert_fill_ops(d);
     csm_deltas_free(d);
@@ -214,23 +257,29 @@ static void test_deltas_clear_reuse(void **state)
 static void test_deltas_merge(void **state)
 {
     (void)state;
-    csm_deltas *dst = csm_deltas_new(), *src = csm_deltas_new();
-    csm_deltas_hincr(dst, "k1", "a", 10, 100);
-    csm_deltas_hincr(dst, "k9", "z", 1, 0);
+    csm_deltas *dst = csm_deltas_new("p"), *src = csm_deltas_new("p");
+    /* dst interns other names first: the merge must carry strings, not ids */
+    csm_dkey k9 = key_of(dst, CSM_KEY_BOARD, "s9", NULL);
+    csm_deltas_hincr(dst, &k9, id(dst, "z"), NONE, -1, 1, 0);
+    csm_dkey board = key_of(dst, CSM_KEY_BOARD, "s1", NULL);
+    csm_deltas_hincr(dst, &board, id(dst, "a"), NONE, -1, 10, 100);
     fill(src);
     csm_deltas_merge(dst, src);
     assert_int_equal(csm_deltas_size(src), 0);
-    assert_int_equal(csm_deltas_get(dst, "k1", "a"), 14);
-    assert_int_equal(csm_deltas_get(dst, "k1", "b"), 2);
-    assert_int_equal(csm_deltas_get(dst, "k9", "z"), 1);
-    assert_int_equal(csm_deltas_size(dst), 7);
+    assert_int_equal(csm_deltas_get(dst, "p:{s1}:board:2026-11-22", "a"), 14);
+    assert_int_equal(csm_deltas_get(dst, "p:{s1}:board:2026-11-22", "b"), 2);
+    assert_int_equal(csm_deltas_get(dst, "p:{s1}:board:2026-11-22", "hourly.a.07"), 1);
+    assert_int_equal(csm_deltas_get(dst, "p:{s1}:agent:2026-11-22:a7", "split.presale.rated"), 2);
+    assert_int_equal(csm_deltas_get(dst, "p:{s9}:board:2026-11-22", "z"), 1);
+    assert_int_equal(csm_deltas_size(dst), 9);
     rec r = {.n = 0};
     csm_deltas_foreach(dst, record, &r);
-    assert_int_equal(r.n, 10);
-    assert_string_equal(r.text[0], "HINCRBY k1 a 14");
-    assert_string_equal(r.text[1], "HINCRBY k9 z 1");
-    assert_string_equal(r.text[5], "XADD alerts 10 type T figure x");
-    assert_string_equal(r.text[7], "EXPIREAT k1 150");
+    assert_int_equal(r.n, 9 + 4); /* 9 items, 4 keys with an expiry (not s9) */
+    assert_string_equal(r.text[0], "HINCRBY p:{s9}:board:2026-11-22 z 1");
+    assert_string_equal(r.text[1], "HINCRBY p:{s1}:board:2026-11-22 a 14");
+    assert_string_equal(r.text[5], "SADD p:{s1}:set:2026-11-22:seekers m1");
+    assert_string_equal(r.text[6], "XADD p:{s1}:alerts 10 type T figure x");
+    assert_string_equal(r.text[9], "EXPIREAT p:{s1}:board:2026-11-22 150");
     /* src is reusable after the merge. */
     fill(src);
     assert_fill_ops(src);
@@ -238,36 +287,81 @@ static void test_deltas_merge(void **state)
     csm_deltas_free(dst);
 }
 
-/* A sorted-set member is one operation; the latest score given wins, and
- * merging keeps it. */
+/* A due member is one operation; the latest score given wins, and merging
+ * keeps it. */
 static void test_deltas_zadd(void **state)
 {
     (void)state;
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_zadd(d, "z", "m1", 5);
-    csm_deltas_zadd(d, "z", "m2", 7);
-    csm_deltas_zadd(d, "z", "m1", 9);
+    csm_deltas *d = csm_deltas_new("p");
+    csm_dkey due = {CSM_KEY_SBT_DUE, NONE, 0, NONE};
+    csm_deltas_zadd_due(d, &due, id(d, "s1"), CSM_PLATFORM_TAOBAO, DAY, 5);
+    csm_deltas_zadd_due(d, &due, id(d, "s1"), CSM_PLATFORM_TAOBAO, DAY + 1, 7);
+    csm_deltas_zadd_due(d, &due, id(d, "s1"), CSM_PLATFORM_TAOBAO, DAY, 9);
+    assert_true(csm_deltas_has(d, &due, id(d, "s1"), CSM_PLATFORM_TAOBAO, DAY + 1));
+    assert_false(csm_deltas_has(d, &due, id(d, "s1"), CSM_PLATFORM_JD, DAY + 1));
     rec r = {0};
     csm_deltas_foreach(d, record, &r);
     assert_int_equal(r.n, 2);
-    assert_string_equal(r.text[0], "ZADD z 9 m1");
-    assert_string_equal(r.text[1], "ZADD z 7 m2");
-    csm_deltas *m = csm_deltas_new();
+    assert_string_equal(r.text[0], "ZADD p:sbt:due 9 2026-11-22|TAOBAO|s1");
+    assert_string_equal(r.text[1], "ZADD p:sbt:due 7 2026-11-23|TAOBAO|s1");
+    csm_deltas *m = csm_deltas_new("p");
     csm_deltas_merge(m, d);
     rec r2 = {0};
     csm_deltas_foreach(m, record, &r2);
     assert_int_equal(r2.n, 2);
-    assert_string_equal(r2.text[0], "ZADD z 9 m1");
+    assert_string_equal(r2.text[0], "ZADD p:sbt:due 9 2026-11-22|TAOBAO|s1");
     csm_deltas_free(d);
     csm_deltas_free(m);
+}
+
+/* Ids are dense and stable; a string met again at the same address is
+ * found through the pointer cache, and one met at that address with other
+ * contents (an event buffer reused) is not mistaken for the old one. */
+static void test_intern(void **state)
+{
+    (void)state;
+    csm_intern *t = csm_intern_new();
+    assert_int_equal(csm_intern_id(t, "shop1"), 0);
+    assert_int_equal(csm_intern_id(t, "agent"), 1);
+    assert_int_equal(csm_intern_id(t, "shop1"), 0);
+    char buf[16] = "shop1";
+    assert_int_equal(csm_intern_id(t, buf), 0);
+    snprintf(buf, sizeof buf, "shop2");
+    assert_int_equal(csm_intern_id(t, buf), 2);
+    snprintf(buf, sizeof buf, "agent");
+    assert_int_equal(csm_intern_id(t, buf), 1);
+    assert_string_equal(csm_intern_str(t, 2), "shop2");
+    assert_null(csm_intern_str(t, 3));
+    assert_int_equal(csm_intern_find(t, "agent"), 1);
+    assert_int_equal(csm_intern_find(t, "nobody"), CSM_INTERN_NONE);
+    assert_int_equal(csm_intern_count(t), 3);
+    /* Growth keeps every id and string. */
+    char s[32];
+    for (int i = 0; i < 50000; i++) {
+        snprintf(s, sizeof s, "name-%d", i);
+        assert_int_equal(csm_intern_id(t, s), 3 + i);
+    }
+    assert_string_equal(csm_intern_str(t, 0), "shop1");
+    assert_string_equal(csm_intern_str(t, 3 + 49999), "name-49999");
+    assert_int_equal(csm_intern_find(t, "name-777"), 3 + 777);
+    csm_intern_reset(t);
+    assert_int_equal(csm_intern_count(t), 0);
+    assert_int_equal(csm_intern_find(t, "shop1"), CSM_INTERN_NONE);
+    assert_int_equal(csm_intern_id(t, buf), 0); /* the cache was cleared too */
+    assert_string_equal(csm_intern_str(t, 0), "agent");
+    csm_intern_free(t);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_day_format_parse),       cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_deltas_aggregate_order), cmocka_unit_test(test_deltas_clear_reuse),
-        cmocka_unit_test(test_deltas_merge),           cmocka_unit_test(test_deltas_zadd),
+        cmocka_unit_test(test_day_format_parse),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_deltas_aggregate_order),
+        cmocka_unit_test(test_deltas_clear_reuse),
+        cmocka_unit_test(test_deltas_merge),
+        cmocka_unit_test(test_deltas_zadd),
+        cmocka_unit_test(test_intern),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "deltas.h"
 #include "redis_store.h"
 
 static pid_t server_pid = -1;
@@ -171,20 +172,45 @@ static csm_redis_store *open_store(void)
     return s;
 }
 
+#define DAY 20779 /* 2026-11-22 */
+#define NONE CSM_INTERN_NONE
+#define FAR 4102444800 /* 2100-01-01: an expiry that stays in the future */
+
+static uint32_t id(csm_deltas *d, const char *s)
+{
+    return csm_intern_id(csm_deltas_names(d), s);
+}
+
+/* Adds to field of the shop's hash of kind (board, allday) of DAY. */
+static void hincr(csm_deltas *d, csm_key_kind kind, const char *shop, const char *field,
+                  int64_t delta, int64_t expire_at)
+{
+    csm_dkey k = {kind, id(d, shop), DAY, NONE};
+    csm_deltas_hincr(d, &k, id(d, field), NONE, -1, delta, expire_at);
+}
+
+static void sadd(csm_deltas *d, csm_key_kind kind, const char *shop, const char *name,
+                 const char *member, int64_t expire_at)
+{
+    csm_dkey k = {kind, id(d, shop), DAY, name ? id(d, name) : NONE};
+    csm_deltas_sadd_str(d, &k, member, expire_at);
+}
+
 static const char state_bytes[] = {'s', 0, 't', '\xff', 0, 'e'};
 
 static void test_flush_writes_atomically(void **state)
 {
     (void)state;
     csm_redis_store *s = open_store();
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 2, 4102444800);
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 4102444800);
-    csm_deltas_sadd(d, "t:{s1}:set:2026-11-22:aftersale_seekers", "c1", 4102444800);
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 2, FAR);
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, FAR);
+    sadd(d, CSM_KEY_SET, "s1", "aftersale_seekers", "c1", FAR);
     const char *fv[] = {"type", "DISSATISFIED", "figure", "2"};
-    csm_deltas_xadd(d, "t:{s1}:alerts", 2, fv, 4);
-    csm_deltas_xadd(d, "t:{s1}:alerts", 2, fv, 4);
-    csm_deltas_xadd(d, "t:{s1}:alerts", 2, fv, 4);
+    csm_dkey alerts = {CSM_KEY_ALERTS, id(d, "s1"), 0, NONE};
+    csm_deltas_xadd(d, &alerts, 2, fv, 4);
+    csm_deltas_xadd(d, &alerts, 2, fv, 4);
+    csm_deltas_xadd(d, &alerts, 2, fv, 4);
 
     csm_flush_part p = {.ckpt_key = "t:ckpt:g:0",
                         .expected_seq = 0,
@@ -197,13 +223,15 @@ static void test_flush_writes_atomically(void **state)
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
     assert_int_equal(p.conflict, 0);
     assert_true(csm_redis_store_healthy(s));
-    /* WATCH, HMGET, MULTI, 1 HINCRBY, 1 SADD, 3 XADD, 2 EXPIREAT, HSET, EXEC */
-    assert_int_equal(csm_redis_store_commands(s), 12);
+    /* WATCH, HMGET, SCRIPT LOAD (once per store), MULTI, SCRIPT LOAD, EVALSHA
+     * (the board's field and expiry), SADD, EXPIREAT, 3 XADD, HSET, EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 13);
 
     assert_hget("t:{s1}:board:2026-11-22", "rated", "3");
     assert_int_equal(cmd_int("SCARD t:{s1}:set:2026-11-22:aftersale_seekers"), 1);
     assert_int_equal(cmd_int("XLEN t:{s1}:alerts"), 2); /* exact MAXLEN */
-    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), 4102444800);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), FAR);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:set:2026-11-22:aftersale_seekers"), FAR);
     assert_int_equal(cmd_int("TTL t:{s1}:alerts"), -1);
     assert_hget("t:ckpt:g:0", "seq", "1");
     assert_hget("t:ckpt:g:0", "chat_offset", "41");
@@ -211,18 +239,21 @@ static void test_flush_writes_atomically(void **state)
 
     /* The next flush continues from seq 1. */
     csm_deltas_clear(d);
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 10, 4102444800);
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 10, FAR);
     p.expected_seq = 1;
     p.chat_offset = 50;
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
     assert_hget("t:{s1}:board:2026-11-22", "rated", "13");
     assert_hget("t:ckpt:g:0", "seq", "2");
+    /* The expiry is written: WATCH HMGET MULTI HINCRBY HSET EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 6);
 
     /* Offline replay: no checkpoint, deltas only. */
     csm_flush_part off = {.deltas = d};
     assert_int_equal(csm_redis_flush(s, &off, 1, err, sizeof err), 0);
     assert_hget("t:{s1}:board:2026-11-22", "rated", "23");
-    assert_int_equal(csm_redis_store_commands(s), 4); /* MULTI HINCRBY EXPIREAT EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 3); /* MULTI HINCRBY EXEC */
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), FAR);
 
     csm_deltas_free(d);
     csm_redis_store_close(s);
@@ -238,7 +269,7 @@ static void test_checkpoint_roundtrip(void **state)
     assert_int_equal(ck.found, 0);
     assert_null(ck.state);
 
-    csm_deltas *d = csm_deltas_new();
+    csm_deltas *d = csm_deltas_new("t");
     csm_flush_part parts[2] = {
         {.ckpt_key = "t:ckpt:g:3",
          .chat_offset = 1234567890123,
@@ -248,7 +279,7 @@ static void test_checkpoint_roundtrip(void **state)
          .deltas = d},
         {.ckpt_key = "t:ckpt:g:4", .chat_offset = 5, .order_offset = 6, .deltas = d},
     };
-    csm_deltas_hincr(d, "t:{s2}:allday:2026-11-22", "sessions_started", 1, 0);
+    hincr(d, CSM_KEY_ALLDAY, "s2", "sessions_started", 1, 0);
     assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 0);
     /* The same deltas object in two parts is written twice. */
     assert_hget("t:{s2}:allday:2026-11-22", "sessions_started", "2");
@@ -279,8 +310,8 @@ static void test_seq_conflict_writes_nothing(void **state)
     csm_redis_store *s = open_store();
     char err[256] = "";
     freeReplyObject(cmd("HSET t:ckpt:g:1 seq 5 chat_offset 9 order_offset 9 state x"));
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, 0);
     csm_flush_part parts[2] = {
         {.ckpt_key = "t:ckpt:g:0", .expected_seq = 0, .deltas = d},
         {.ckpt_key = "t:ckpt:g:1", .expected_seq = 4, .deltas = d},
@@ -321,8 +352,8 @@ static void test_connection_error_then_recovery(void **state)
     (void)state;
     csm_redis_store *s = open_store();
     char err[256] = "";
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, 0);
     csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
 
     redisFree(raw);
@@ -371,12 +402,12 @@ static void test_auth_and_db(void **state)
     csm_redis_store *s = csm_redis_store_open(&cfg, err, sizeof err);
     if (!s)
         fail_msg("open: %s", err);
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_hincr(d, "t:k", "f", 1, 0);
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "f", 1, 0);
     csm_flush_part p = {.deltas = d};
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
     freeReplyObject(cmd("SELECT 3"));
-    assert_hget("t:k", "f", "1");
+    assert_hget("t:{s1}:board:2026-11-22", "f", "1");
     freeReplyObject(cmd("SELECT 0"));
     csm_redis_store_close(s);
 
@@ -445,8 +476,8 @@ static void test_timeout_is_named(void **state)
     char err[512] = "";
     csm_redis_store *s = csm_redis_store_open(&cfg, err, sizeof err);
     assert_non_null(s);
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_hincr(d, "t:k", "f", 1, 0);
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "f", 1, 0);
     csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
     kill(server_pid, SIGSTOP);
     int rc = csm_redis_flush(s, &p, 1, err, sizeof err);
@@ -468,8 +499,8 @@ static void test_own_lost_reply_is_recognised(void **state)
     (void)state;
     csm_redis_store *s = open_store();
     char err[256] = "";
-    csm_deltas *d = csm_deltas_new();
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 5, 0);
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 5, 0);
     csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .expected_seq = 0, .deltas = d};
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
     /* The caller never saw that reply: it tries the same flush again. */
@@ -482,7 +513,7 @@ static void test_own_lost_reply_is_recognised(void **state)
     assert_hget("t:ckpt:g:0", "seq", "1");
 
     /* Same lost reply, but the partition emitted more since. */
-    csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, 0);
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 1);
     assert_int_equal(p.landed, 0);
     assert_int_equal(p.conflict, 1);

@@ -16,6 +16,7 @@
 
 #include "bytebuf.h"
 #include "codec.h"
+#include "delta_view.h"
 #include "engine.h"
 #include "keys.h"
 #include "time_bounds.h"

@@ -1,0 +1,413 @@
+/* Commands for pending writes. Key and field strings are built here, once
+ * per key and item of a flush; each command's arguments are gathered in a
+ * scratch buffer that is reused from key to key and flush to flush. */
+#include "delta_writer.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "delta_keys.h"
+
+#define KEY_MAX 512
+#define NONE UINT32_MAX
+
+const char *const csm_delta_hash_script =
+    "local k = KEYS[1]\n"
+    "for i = 2, #ARGV, 2 do redis.call('HINCRBY', k, ARGV[i], ARGV[i + 1]) end\n"
+    "if ARGV[1] ~= '' then redis.call('EXPIREAT', k, ARGV[1]) end\n"
+    "return 0\n";
+
+enum { UNSENT, PENDING, WRITTEN };
+
+/* What this process has sent for a key: its expiry and whether the EXEC
+ * that carried it committed. */
+typedef struct known {
+    int64_t expire_at;
+    int state;
+} known;
+
+struct csm_delta_writer {
+    char sha[41];
+    int no_script; /* Redis refused SCRIPT LOAD: HINCRBY per field */
+    int script_queued;
+    csm_intern *keys; /* keys whose expiry was sent; ids index v */
+    known *v;
+    uint32_t cap;
+    uint32_t prune_at;
+    uint32_t *pending;
+    uint32_t n_pending, pending_cap;
+    /* one command's arguments: strings in buf at off[i] */
+    char *buf;
+    size_t len, buf_cap;
+    size_t *off;
+    const char **argv;
+    size_t *lens;
+    size_t argc, arg_cap;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+csm_delta_writer *csm_delta_writer_new(void)
+{
+    csm_delta_writer *w = xrealloc(NULL, sizeof *w);
+    memset(w, 0, sizeof *w);
+    if (!(w->keys = csm_intern_new()))
+        abort();
+    w->prune_at = 4096;
+    return w;
+}
+
+void csm_delta_writer_free(csm_delta_writer *w)
+{
+    if (!w)
+        return;
+    csm_intern_free(w->keys);
+    free(w->v);
+    free(w->pending);
+    free(w->buf);
+    free(w->off);
+    free(w->argv);
+    free(w->lens);
+    free(w);
+}
+
+void csm_delta_writer_forget(csm_delta_writer *w)
+{
+    csm_intern_reset(w->keys);
+    w->n_pending = 0;
+    w->script_queued = 0;
+}
+
+size_t csm_delta_writer_known(const csm_delta_writer *w)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < csm_intern_count(w->keys); i++)
+        n += w->v[i].state == WRITTEN;
+    return n;
+}
+
+/* ---- keys whose expiry was sent ---- */
+
+/* An expiry in the past is sent again: the key may have expired and been
+ * created anew by this very flush. */
+static int expiry_written(const csm_delta_writer *w, const char *key, int64_t at, int64_t now)
+{
+    uint32_t i = csm_intern_find(w->keys, key);
+    return i != NONE && w->v[i].state != UNSENT && w->v[i].expire_at == at && at > now;
+}
+
+static void note_sent(csm_delta_writer *w, const char *key, int64_t at)
+{
+    uint32_t i = csm_intern_id(w->keys, key);
+    if (i >= w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 256;
+        w->v = xrealloc(w->v, w->cap * sizeof *w->v);
+    }
+    w->v[i] = (known){at, PENDING};
+    if (w->n_pending == w->pending_cap) {
+        w->pending_cap = w->pending_cap ? w->pending_cap * 2 : 256;
+        w->pending = xrealloc(w->pending, w->pending_cap * sizeof *w->pending);
+    }
+    w->pending[w->n_pending++] = i;
+}
+
+/* Drops keys whose expiry has passed: Redis has deleted them, and their
+ * next write must set an expiry again. Rare: the table is rebuilt. */
+static void prune(csm_delta_writer *w, int64_t now)
+{
+    uint32_t n = csm_intern_count(w->keys), kept = 0;
+    char **keep = xrealloc(NULL, n * sizeof *keep);
+    known *info = xrealloc(NULL, n * sizeof *info);
+    for (uint32_t i = 0; i < n; i++) {
+        if (w->v[i].state != WRITTEN || w->v[i].expire_at <= now)
+            continue;
+        if (!(keep[kept] = strdup(csm_intern_str(w->keys, i))))
+            abort();
+        info[kept++] = w->v[i];
+    }
+    csm_intern_reset(w->keys);
+    for (uint32_t i = 0; i < kept; i++) {
+        w->v[csm_intern_id(w->keys, keep[i])] = info[i];
+        free(keep[i]);
+    }
+    free(keep);
+    free(info);
+    w->prune_at = kept * 2 > 4096 ? kept * 2 : 4096;
+}
+
+void csm_delta_writer_done(csm_delta_writer *w, int committed)
+{
+    for (uint32_t k = 0; k < w->n_pending; k++)
+        w->v[w->pending[k]].state = committed ? WRITTEN : UNSENT;
+    w->n_pending = 0;
+    w->script_queued = 0;
+    if (csm_intern_count(w->keys) >= w->prune_at)
+        prune(w, (int64_t)time(NULL));
+}
+
+/* ---- one command's arguments ---- */
+
+static void arg_begin(csm_delta_writer *w)
+{
+    w->len = 0;
+    w->argc = 0;
+}
+
+static char *arg_space(csm_delta_writer *w, size_t n)
+{
+    if (w->len + n > w->buf_cap) {
+        w->buf_cap = (w->len + n) * 2;
+        w->buf = xrealloc(w->buf, w->buf_cap);
+    }
+    if (w->argc == w->arg_cap) {
+        w->arg_cap = w->arg_cap ? w->arg_cap * 2 : 64;
+        w->off = xrealloc(w->off, w->arg_cap * sizeof *w->off);
+        w->lens = xrealloc(w->lens, w->arg_cap * sizeof *w->lens);
+        w->argv = xrealloc(w->argv, w->arg_cap * sizeof *w->argv);
+    }
+    w->off[w->argc] = w->len;
+    return w->buf + w->len;
+}
+
+static void arg_commit(csm_delta_writer *w, size_t n)
+{
+    w->lens[w->argc++] = n;
+    w->len += n;
+}
+
+static void arg_str(csm_delta_writer *w, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(arg_space(w, n), s, n);
+    arg_commit(w, n);
+}
+
+static void arg_i64(csm_delta_writer *w, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(arg_space(w, n), p, n);
+    arg_commit(w, n);
+}
+
+/* The item's field or member; 0 if it has none that fits (skipped, as a
+ * too long key always was). */
+static int arg_item(csm_delta_writer *w, const csm_deltas *d, const csm_dkey *k,
+                    const csm_ditem *it)
+{
+    char *p = arg_space(w, KEY_MAX);
+    int n = csm_ditem_format(d, k, it, p, KEY_MAX);
+    if (n < 0)
+        return 0;
+    arg_commit(w, (size_t)n);
+    return 1;
+}
+
+static int arg_send(csm_delta_writer *w, redisContext *c, long *queued)
+{
+    for (size_t i = 0; i < w->argc; i++)
+        w->argv[i] = w->buf + w->off[i];
+    (*queued)++;
+    return redisAppendCommandArgv(c, (int)w->argc, w->argv, w->lens) == REDIS_OK ? 0 : -1;
+}
+
+/* ---- commands ---- */
+
+static int send_script_load(csm_delta_writer *w, redisContext *c, long *queued)
+{
+    if (w->script_queued)
+        return 0;
+    w->script_queued = 1;
+    arg_begin(w);
+    arg_str(w, "SCRIPT");
+    arg_str(w, "LOAD");
+    arg_str(w, csm_delta_hash_script);
+    return arg_send(w, c, queued);
+}
+
+static int send_expireat(csm_delta_writer *w, redisContext *c, const char *key, int64_t at,
+                         long *queued)
+{
+    arg_begin(w);
+    arg_str(w, "EXPIREAT");
+    arg_str(w, key);
+    arg_i64(w, at);
+    return arg_send(w, c, queued);
+}
+
+/* HINCRBY key field delta, one per item. */
+static int send_hincrby(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
+                        const csm_dkeyrec *r, const char *key, long *queued)
+{
+    for (uint32_t j = r->first; j != NONE; j = csm_deltas_item(d, j)->next) {
+        arg_begin(w);
+        arg_str(w, "HINCRBY");
+        arg_str(w, key);
+        if (!arg_item(w, d, &r->key, csm_deltas_item(d, j)))
+            continue;
+        arg_i64(w, csm_deltas_item(d, j)->value);
+        if (arg_send(w, c, queued))
+            return -1;
+    }
+    return 0;
+}
+
+/* EVALSHA sha 1 key expire|"" f1 d1 f2 d2 … */
+static int send_hash_script(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
+                            const csm_dkeyrec *r, const char *key, int expire, long *queued)
+{
+    if (send_script_load(w, c, queued))
+        return -1;
+    arg_begin(w);
+    arg_str(w, "EVALSHA");
+    arg_str(w, w->sha);
+    arg_str(w, "1");
+    arg_str(w, key);
+    if (expire)
+        arg_i64(w, r->expire_at);
+    else
+        arg_str(w, "");
+    for (uint32_t j = r->first; j != NONE; j = csm_deltas_item(d, j)->next)
+        if (arg_item(w, d, &r->key, csm_deltas_item(d, j)))
+            arg_i64(w, csm_deltas_item(d, j)->value);
+    return arg_send(w, c, queued);
+}
+
+/* A hash: its only field without an expiry due is a plain HINCRBY. */
+static int send_hash(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
+                     const csm_dkeyrec *r, const char *key, int expire, long *queued)
+{
+    if (w->no_script || (r->n_items == 1 && !expire)) {
+        if (send_hincrby(w, c, d, r, key, queued))
+            return -1;
+        return expire ? send_expireat(w, c, key, r->expire_at, queued) : 0;
+    }
+    return send_hash_script(w, c, d, r, key, expire, queued);
+}
+
+/* SADD key m1 m2 … or ZADD key s1 m1 s2 m2 … */
+static int send_members(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
+                        const csm_dkeyrec *r, const char *key, long *queued)
+{
+    int zset = r->key.kind == CSM_KEY_SBT_DUE;
+    arg_begin(w);
+    arg_str(w, zset ? "ZADD" : "SADD");
+    arg_str(w, key);
+    size_t fixed = w->argc;
+    for (uint32_t j = r->first; j != NONE; j = csm_deltas_item(d, j)->next) {
+        const csm_ditem *it = csm_deltas_item(d, j);
+        if (zset)
+            arg_i64(w, it->value);
+        if (!arg_item(w, d, &r->key, it) && zset)
+            w->argc--, w->len = w->off[w->argc]; /* drop its score too */
+    }
+    return w->argc > fixed ? arg_send(w, c, queued) : 0;
+}
+
+/* XADD key [MAXLEN n] * f1 v1 …, one per entry. Exact MAXLEN, not "~":
+ * approximate trimming depends on how entries fell into stream nodes, so
+ * a replay after a restart would keep a different tail than an
+ * uninterrupted run. */
+static int send_entries(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
+                        const csm_dkeyrec *r, const char *key, long *queued)
+{
+    for (uint32_t j = r->first; j != NONE; j = csm_deltas_item(d, j)->next) {
+        const csm_ditem *it = csm_deltas_item(d, j);
+        const char *const *fv = csm_deltas_fv(d, it);
+        arg_begin(w);
+        arg_str(w, "XADD");
+        arg_str(w, key);
+        if (it->value > 0) {
+            arg_str(w, "MAXLEN");
+            arg_i64(w, it->value);
+        }
+        arg_str(w, "*");
+        for (uint32_t i = 0; i + 1 < it->b; i += 2) {
+            arg_str(w, fv[i]);
+            arg_str(w, fv[i + 1]);
+        }
+        if (arg_send(w, c, queued))
+            return -1;
+    }
+    return 0;
+}
+
+static int send_key(csm_delta_writer *w, redisContext *c, const csm_deltas *d, const csm_dkeyrec *r,
+                    int64_t now, long *queued)
+{
+    char key[KEY_MAX];
+    if (!r->n_items || csm_dkey_format(d, &r->key, key, sizeof key) < 0)
+        return 0;
+    int expire = r->expire_at && !expiry_written(w, key, r->expire_at, now);
+    int rc;
+    if (csm_dkey_is_hash(&r->key))
+        rc = send_hash(w, c, d, r, key, expire, queued);
+    else if (csm_dkey_is_stream(&r->key))
+        rc = send_entries(w, c, d, r, key, queued);
+    else
+        rc = send_members(w, c, d, r, key, queued);
+    /* A hash carries its expiry in its script call. */
+    if (!rc && expire && !csm_dkey_is_hash(&r->key))
+        rc = send_expireat(w, c, key, r->expire_at, queued);
+    if (rc)
+        return -1;
+    if (expire)
+        note_sent(w, key, r->expire_at);
+    return 0;
+}
+
+long csm_delta_writer_append(csm_delta_writer *w, redisContext *c, const csm_deltas *d)
+{
+    size_t n;
+    const csm_dkeyrec *keys = csm_deltas_keys(d, &n);
+    int64_t now = (int64_t)time(NULL);
+    long queued = 0;
+    for (size_t i = 0; i < n; i++)
+        if (send_key(w, c, d, &keys[i], now, &queued))
+            return -1;
+    return queued;
+}
+
+int csm_delta_writer_prepare(csm_delta_writer *w, redisContext *c, int *io, char *err,
+                             size_t errlen)
+{
+    *io = 0;
+    if (w->sha[0] || w->no_script)
+        return 0;
+    redisReply *r = redisCommand(c, "SCRIPT LOAD %s", csm_delta_hash_script);
+    if (!r) {
+        *io = 1;
+        snprintf(err, errlen, "SCRIPT LOAD: %s", c->errstr);
+        return -1;
+    }
+    /* A server that does not allow scripts (an ACL, a proxy) still gets
+     * every field, one HINCRBY each; any other error is retried. */
+    int rc = 1;
+    if (r->type == REDIS_REPLY_STRING && r->len == 40) {
+        memcpy(w->sha, r->str, 41);
+    } else if (r->type == REDIS_REPLY_ERROR &&
+               (!strncmp(r->str, "NOPERM", 6) || !strncmp(r->str, "ERR unknown command", 19))) {
+        w->no_script = 1;
+    } else {
+        snprintf(err, errlen, "SCRIPT LOAD: %s",
+                 r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
