@@ -14,12 +14,6 @@
 #define KEY_MAX 512
 #define NONE UINT32_MAX
 
-const char *const csm_delta_hash_script =
-    "local k = KEYS[1]\n"
-    "for i = 2, #ARGV, 2 do redis.call('HINCRBY', k, ARGV[i], ARGV[i + 1]) end\n"
-    "if ARGV[1] ~= '' then redis.call('EXPIREAT', k, ARGV[1]) end\n"
-    "return 0\n";
-
 enum { UNSENT, PENDING, WRITTEN };
 
 /* What this process has sent for a key: its expiry and whether the EXEC
@@ -30,9 +24,6 @@ typedef struct known {
 } known;
 
 struct csm_delta_writer {
-    char sha[41];
-    int no_script; /* Redis refused SCRIPT LOAD: HINCRBY per field */
-    int script_queued;
     csm_intern *keys; /* keys whose expiry was sent; ids index v */
     known *v;
     uint32_t cap;
@@ -84,15 +75,6 @@ void csm_delta_writer_forget(csm_delta_writer *w)
 {
     csm_intern_reset(w->keys);
     w->n_pending = 0;
-    w->script_queued = 0;
-}
-
-size_t csm_delta_writer_known(const csm_delta_writer *w)
-{
-    size_t n = 0;
-    for (uint32_t i = 0; i < csm_intern_count(w->keys); i++)
-        n += w->v[i].state == WRITTEN;
-    return n;
 }
 
 /* ---- keys whose expiry was sent ---- */
@@ -149,7 +131,6 @@ void csm_delta_writer_done(csm_delta_writer *w, int committed)
     for (uint32_t k = 0; k < w->n_pending; k++)
         w->v[w->pending[k]].state = committed ? WRITTEN : UNSENT;
     w->n_pending = 0;
-    w->script_queued = 0;
     if (csm_intern_count(w->keys) >= w->prune_at)
         prune(w, (int64_t)time(NULL));
 }
@@ -228,18 +209,6 @@ static int arg_send(csm_delta_writer *w, redisContext *c, long *queued)
 
 /* ---- commands ---- */
 
-static int send_script_load(csm_delta_writer *w, redisContext *c, long *queued)
-{
-    if (w->script_queued)
-        return 0;
-    w->script_queued = 1;
-    arg_begin(w);
-    arg_str(w, "SCRIPT");
-    arg_str(w, "LOAD");
-    arg_str(w, csm_delta_hash_script);
-    return arg_send(w, c, queued);
-}
-
 static int send_expireat(csm_delta_writer *w, redisContext *c, const char *key, int64_t at,
                          long *queued)
 {
@@ -267,39 +236,6 @@ static int send_hincrby(csm_delta_writer *w, redisContext *c, const csm_deltas *
     return 0;
 }
 
-/* EVALSHA sha 1 key expire|"" f1 d1 f2 d2 … */
-static int send_hash_script(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
-                            const csm_dkeyrec *r, const char *key, int expire, long *queued)
-{
-    if (send_script_load(w, c, queued))
-        return -1;
-    arg_begin(w);
-    arg_str(w, "EVALSHA");
-    arg_str(w, w->sha);
-    arg_str(w, "1");
-    arg_str(w, key);
-    if (expire)
-        arg_i64(w, r->expire_at);
-    else
-        arg_str(w, "");
-    for (uint32_t j = r->first; j != NONE; j = csm_deltas_item(d, j)->next)
-        if (arg_item(w, d, &r->key, csm_deltas_item(d, j)))
-            arg_i64(w, csm_deltas_item(d, j)->value);
-    return arg_send(w, c, queued);
-}
-
-/* A hash: its only field without an expiry due is a plain HINCRBY. */
-static int send_hash(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
-                     const csm_dkeyrec *r, const char *key, int expire, long *queued)
-{
-    if (w->no_script || (r->n_items == 1 && !expire)) {
-        if (send_hincrby(w, c, d, r, key, queued))
-            return -1;
-        return expire ? send_expireat(w, c, key, r->expire_at, queued) : 0;
-    }
-    return send_hash_script(w, c, d, r, key, expire, queued);
-}
-
 /* SADD key m1 m2 … or ZADD key s1 m1 s2 m2 … */
 static int send_members(csm_delta_writer *w, redisContext *c, const csm_deltas *d,
                         const csm_dkeyrec *r, const char *key, long *queued)
@@ -313,8 +249,10 @@ static int send_members(csm_delta_writer *w, redisContext *c, const csm_deltas *
         const csm_ditem *it = csm_deltas_item(d, j);
         if (zset)
             arg_i64(w, it->value);
-        if (!arg_item(w, d, &r->key, it) && zset)
-            w->argc--, w->len = w->off[w->argc]; /* drop its score too */
+        if (!arg_item(w, d, &r->key, it) && zset) {
+            w->argc--; /* drop its score too */
+            w->len = w->off[w->argc];
+        }
     }
     return w->argc > fixed ? arg_send(w, c, queued) : 0;
 }
@@ -356,13 +294,12 @@ static int send_key(csm_delta_writer *w, redisContext *c, const csm_deltas *d, c
     int expire = r->expire_at && !expiry_written(w, key, r->expire_at, now);
     int rc;
     if (csm_dkey_is_hash(&r->key))
-        rc = send_hash(w, c, d, r, key, expire, queued);
+        rc = send_hincrby(w, c, d, r, key, queued);
     else if (csm_dkey_is_stream(&r->key))
         rc = send_entries(w, c, d, r, key, queued);
     else
         rc = send_members(w, c, d, r, key, queued);
-    /* A hash carries its expiry in its script call. */
-    if (!rc && expire && !csm_dkey_is_hash(&r->key))
+    if (!rc && expire)
         rc = send_expireat(w, c, key, r->expire_at, queued);
     if (rc)
         return -1;
@@ -381,33 +318,4 @@ long csm_delta_writer_append(csm_delta_writer *w, redisContext *c, const csm_del
         if (send_key(w, c, d, &keys[i], now, &queued))
             return -1;
     return queued;
-}
-
-int csm_delta_writer_prepare(csm_delta_writer *w, redisContext *c, int *io, char *err,
-                             size_t errlen)
-{
-    *io = 0;
-    if (w->sha[0] || w->no_script)
-        return 0;
-    redisReply *r = redisCommand(c, "SCRIPT LOAD %s", csm_delta_hash_script);
-    if (!r) {
-        *io = 1;
-        snprintf(err, errlen, "SCRIPT LOAD: %s", c->errstr);
-        return -1;
-    }
-    /* A server that does not allow scripts (an ACL, a proxy) still gets
-     * every field, one HINCRBY each; any other error is retried. */
-    int rc = 1;
-    if (r->type == REDIS_REPLY_STRING && r->len == 40) {
-        memcpy(w->sha, r->str, 41);
-    } else if (r->type == REDIS_REPLY_ERROR &&
-               (!strncmp(r->str, "NOPERM", 6) || !strncmp(r->str, "ERR unknown command", 19))) {
-        w->no_script = 1;
-    } else {
-        snprintf(err, errlen, "SCRIPT LOAD: %s",
-                 r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
-        rc = -1;
-    }
-    freeReplyObject(r);
-    return rc;
 }

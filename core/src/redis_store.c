@@ -472,10 +472,6 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
     s->commands = 0;
     if (ensure(s, err, errlen))
         return -1;
-    int io = 0, sent = csm_delta_writer_prepare(s->writer, s->c, &io, err, errlen);
-    if (sent < 0)
-        return io ? io_error(s, "SCRIPT LOAD", err, errlen) : -1;
-    s->commands += (uint64_t)sent;
     int rc = check_seqs(s, parts, n, err, errlen);
     if (rc == 1) /* someone else writes here, or Redis lost data */
         csm_delta_writer_forget(s->writer);

@@ -223,9 +223,9 @@ static void test_flush_writes_atomically(void **state)
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
     assert_int_equal(p.conflict, 0);
     assert_true(csm_redis_store_healthy(s));
-    /* WATCH, HMGET, SCRIPT LOAD (once per store), MULTI, SCRIPT LOAD, EVALSHA
-     * (the board's field and expiry), SADD, EXPIREAT, 3 XADD, HSET, EXEC */
-    assert_int_equal(csm_redis_store_commands(s), 13);
+    /* WATCH, HMGET, MULTI, HINCRBY, EXPIREAT, SADD, EXPIREAT, 3 XADD, HSET,
+     * EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 12);
 
     assert_hget("t:{s1}:board:2026-11-22", "rated", "3");
     assert_int_equal(cmd_int("SCARD t:{s1}:set:2026-11-22:aftersale_seekers"), 1);
@@ -538,6 +538,125 @@ static void test_own_lost_reply_is_recognised(void **state)
     csm_redis_store_close(s);
 }
 
+/* One SADD carries every member of a set; EXPIREAT goes with the first
+ * write of a key by this store and not again, while a key first written
+ * later gets its own. Expected commands counted by hand from the deltas. */
+static void test_members_and_first_touch_expiry(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, FAR);
+    hincr(d, CSM_KEY_BOARD, "s1", "rated_4_5", 1, FAR);
+    sadd(d, CSM_KEY_AGENTS, "s1", NULL, "a1", FAR);
+    sadd(d, CSM_KEY_AGENTS, "s1", NULL, "a2", FAR);
+    sadd(d, CSM_KEY_AGENTS, "s1", NULL, "a1", FAR);
+    csm_dkey shops = {CSM_KEY_SHOPS, NONE, 0, NONE};
+    csm_deltas_sadd_id(d, &shops, id(d, "s1"), 0);
+    csm_flush_part p = {.deltas = d};
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    /* MULTI, 2 HINCRBY + EXPIREAT, SADD a1 a2 + EXPIREAT, SADD s1, EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 8);
+    assert_int_equal(cmd_int("SCARD t:{s1}:agents:2026-11-22"), 2);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:agents:2026-11-22"), FAR);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), FAR);
+    assert_int_equal(cmd_int("TTL t:shops"), -1);
+
+    csm_deltas_clear(d);
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, FAR);
+    sadd(d, CSM_KEY_AGENTS, "s1", NULL, "a3", FAR);
+    hincr(d, CSM_KEY_ALLDAY, "s1", "rated", 1, FAR);
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    /* MULTI, HINCRBY, SADD, HINCRBY + EXPIREAT (allday is new), EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 6);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "2");
+    assert_int_equal(cmd_int("SCARD t:{s1}:agents:2026-11-22"), 3);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:allday:2026-11-22"), FAR);
+
+    /* Another store (another process) sends its own first EXPIREAT. */
+    csm_redis_store *other = open_store();
+    assert_int_equal(csm_redis_flush(other, &p, 1, err, sizeof err), 0);
+    /* MULTI, 3 keys × (HINCRBY or SADD, EXPIREAT), EXEC */
+    assert_int_equal(csm_redis_store_commands(other), 8);
+    csm_redis_store_close(other);
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+/* An EXEC that Redis aborts writes nothing, its expiries included: the
+ * next flush must send them again, or the keys it creates would never
+ * expire. Redis refuses write commands while over maxmemory, at MULTI
+ * time, which aborts the EXEC (EXECABORT). */
+static void test_aborted_exec_sends_expiry_again(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, FAR);
+    sadd(d, CSM_KEY_SET, "s1", "aftersale_seekers", "c1", FAR);
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
+    freeReplyObject(cmd("CONFIG SET maxmemory 1"));
+    int rc = csm_redis_flush(s, &p, 1, err, sizeof err);
+    freeReplyObject(cmd("CONFIG SET maxmemory 0"));
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "OOM"));
+    assert_int_equal(cmd_int("EXISTS t:{s1}:board:2026-11-22 t:ckpt:g:0"), 0);
+
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    /* WATCH, HMGET, MULTI, HINCRBY, EXPIREAT, SADD, EXPIREAT, HSET, EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 9);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "1");
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), FAR);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:set:2026-11-22:aftersale_seekers"), FAR);
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+/* A checkpoint that does not match may mean Redis lost data (or another
+ * owner wrote): what this store remembers as written is forgotten, and
+ * the keys it writes next get their expiry again. */
+static void test_conflict_forgets_expiries(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, FAR);
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    freeReplyObject(cmd("FLUSHALL"));
+    p.expected_seq = 1;
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 1);
+    assert_int_equal(p.conflict, 1);
+    p.expected_seq = 0; /* reloaded: no checkpoint */
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    /* WATCH, HMGET, MULTI, HINCRBY, EXPIREAT, HSET, EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 7);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:board:2026-11-22"), FAR);
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
+/* An expiry already in the past is sent at every write: Redis deletes
+ * such a key, and a key created again must not outlive its day. */
+static void test_past_expiry_always_sent(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "rated", 1, 1000000000); /* 2001 */
+    csm_flush_part p = {.deltas = d};
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_int_equal(csm_redis_store_commands(s), 4); /* MULTI HINCRBY EXPIREAT EXEC */
+    assert_int_equal(cmd_int("EXISTS t:{s1}:board:2026-11-22"), 0);
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -558,6 +677,10 @@ int main(void)
         cmocka_unit_test_setup(test_refusals_are_fatal, setup),
         cmocka_unit_test_setup(test_timeout_is_named, setup),
         cmocka_unit_test_setup(test_own_lost_reply_is_recognised, setup),
+        cmocka_unit_test_setup(test_members_and_first_touch_expiry, setup),
+        cmocka_unit_test_setup(test_aborted_exec_sends_expiry_again, setup),
+        cmocka_unit_test_setup(test_conflict_forgets_expiries, setup),
+        cmocka_unit_test_setup(test_past_expiry_always_sent, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (raw)
