@@ -18,9 +18,20 @@ static uint32_t ror(uint32_t x, int n)
     return (x >> n) | (x << (32 - n));
 }
 
+#define S0(x) (ror(x, 2) ^ ror(x, 13) ^ ror(x, 22))
+#define S1(x) (ror(x, 6) ^ ror(x, 11) ^ ror(x, 25))
+/* One round; the callers rename the eight words instead of shifting them
+ * every round, which was a third of the hash's cost. */
+#define ROUND(a, b, c, d, e, f, g, h, i)                                                           \
+    do {                                                                                           \
+        uint32_t t1 = h + S1(e) + ((e & f) ^ (~e & g)) + K[i] + w[i];                              \
+        d += t1;                                                                                   \
+        h = t1 + S0(a) + ((a & b) ^ (a & c) ^ (b & c));                                            \
+    } while (0)
+
 static void compress(csm_sha256 *c, const uint8_t *p)
 {
-    uint32_t w[64], v[8];
+    uint32_t w[64];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
                (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
@@ -29,19 +40,26 @@ static void compress(csm_sha256 *c, const uint8_t *p)
         uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    memcpy(v, c->h, sizeof v);
-    for (int i = 0; i < 64; i++) {
-        uint32_t s1 = ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25);
-        uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
-        uint32_t t1 = v[7] + s1 + ch + K[i] + w[i];
-        uint32_t s0 = ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22);
-        uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-        memmove(v + 1, v, 7 * sizeof *v);
-        v[4] += t1;
-        v[0] = t1 + s0 + maj;
+    uint32_t a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3], e = c->h[4], f = c->h[5],
+             g = c->h[6], h = c->h[7];
+    for (int i = 0; i < 64; i += 8) {
+        ROUND(a, b, cc, d, e, f, g, h, i);
+        ROUND(h, a, b, cc, d, e, f, g, i + 1);
+        ROUND(g, h, a, b, cc, d, e, f, i + 2);
+        ROUND(f, g, h, a, b, cc, d, e, i + 3);
+        ROUND(e, f, g, h, a, b, cc, d, i + 4);
+        ROUND(d, e, f, g, h, a, b, cc, i + 5);
+        ROUND(cc, d, e, f, g, h, a, b, i + 6);
+        ROUND(b, cc, d, e, f, g, h, a, i + 7);
     }
-    for (int i = 0; i < 8; i++)
-        c->h[i] += v[i];
+    c->h[0] += a;
+    c->h[1] += b;
+    c->h[2] += cc;
+    c->h[3] += d;
+    c->h[4] += e;
+    c->h[5] += f;
+    c->h[6] += g;
+    c->h[7] += h;
 }
 
 void csm_sha256_init(csm_sha256 *c)
