@@ -34,8 +34,9 @@ struct csm_delta_writer {
     char *buf;
     size_t len, buf_cap;
     size_t *off;
-    const char **argv;
     size_t *lens;
+    char *out; /* the command as sent */
+    size_t out_cap;
     size_t argc, arg_cap;
 };
 
@@ -66,7 +67,7 @@ void csm_delta_writer_free(csm_delta_writer *w)
     free(w->pending);
     free(w->buf);
     free(w->off);
-    free(w->argv);
+    free(w->out);
     free(w->lens);
     free(w);
 }
@@ -153,7 +154,6 @@ static char *arg_space(csm_delta_writer *w, size_t n)
         w->arg_cap = w->arg_cap ? w->arg_cap * 2 : 64;
         w->off = xrealloc(w->off, w->arg_cap * sizeof *w->off);
         w->lens = xrealloc(w->lens, w->arg_cap * sizeof *w->lens);
-        w->argv = xrealloc(w->argv, w->arg_cap * sizeof *w->argv);
     }
     w->off[w->argc] = w->len;
     return w->buf + w->len;
@@ -199,12 +199,39 @@ static int arg_item(csm_delta_writer *w, const csm_deltas *d, const csm_dkey *k,
     return 1;
 }
 
+static char *put_len(char *p, char tag, size_t n)
+{
+    char tmp[24], *q = tmp + sizeof tmp;
+    do
+        *--q = (char)('0' + n % 10);
+    while (n /= 10);
+    *p++ = tag;
+    memcpy(p, q, (size_t)(tmp + sizeof tmp - q));
+    p += tmp + sizeof tmp - q;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* The command in the protocol's own form, handed to hiredis as is: its
+ * own formatting cost five times more than the rest of the flush. */
 static int arg_send(csm_delta_writer *w, redisContext *c, long *queued)
 {
-    for (size_t i = 0; i < w->argc; i++)
-        w->argv[i] = w->buf + w->off[i];
+    size_t need = 32 + 32 * w->argc + w->len;
+    if (need > w->out_cap) {
+        w->out_cap = need * 2;
+        w->out = xrealloc(w->out, w->out_cap);
+    }
+    char *p = put_len(w->out, '*', w->argc);
+    for (size_t i = 0; i < w->argc; i++) {
+        p = put_len(p, '$', w->lens[i]);
+        memcpy(p, w->buf + w->off[i], w->lens[i]);
+        p += w->lens[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
     (*queued)++;
-    return redisAppendCommandArgv(c, (int)w->argc, w->argv, w->lens) == REDIS_OK ? 0 : -1;
+    return redisAppendFormattedCommand(c, w->out, (size_t)(p - w->out)) == REDIS_OK ? 0 : -1;
 }
 
 /* ---- commands ---- */
