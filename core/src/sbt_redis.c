@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intern.h"
 #include "keys.h"
 #include "redis_conn.h"
 #include "time_bounds.h"
@@ -119,31 +120,61 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
 
 /* The counters a decision reads, fetched in one round trip: a first
  * pass of csm_sbt_decide() only queues an HGET per counter it asks for
- * (answering 0), the replies are read at once, and a second pass gets
- * them in the same order (the decision asks for the same counters every
- * time). One HGET per round trip made a slow Redis hold SIGTERM for
- * seconds. */
+ * (answering 0), the replies are read at once, and a second pass answers
+ * from them. One HGET per round trip made a slow Redis hold SIGTERM for
+ * seconds. Counters read once are kept for the rest of the call: the
+ * seven-day windows of one shop's due days overlap, and read again they
+ * were most of a replay's Redis commands. */
 #define GETTER_MAX (2 * CSM_SBT_WINDOW_DAYS)
+
+typedef struct board_cache {
+    csm_intern *ids; /* "KEY\x1fFIELD" */
+    int64_t *v;
+    size_t cap;
+} board_cache;
 
 typedef struct getter {
     redisContext *c;
     const char *prefix;
+    board_cache *cache;
     int failed, replay;
-    size_t n, next;
-    int64_t v[GETTER_MAX];
+    size_t n;
+    uint32_t queued[GETTER_MAX];
 } getter;
+
+/* The cache id of a counter (CSM_INTERN_NONE if not read yet); add: make
+ * one. */
+static uint32_t counter_id(getter *g, const char *shop, int32_t day, const char *field, int add)
+{
+    char key[512], id[600];
+    int n = csm_key_block(key, sizeof key, g->prefix, shop, "board", day);
+    if (n < 0 || snprintf(id, sizeof id, "%s\x1f%s", key, field) >= (int)sizeof id) {
+        g->failed = 1;
+        return CSM_INTERN_NONE;
+    }
+    if (!add)
+        return csm_intern_find(g->cache->ids, id);
+    uint32_t i = csm_intern_id(g->cache->ids, id);
+    if (i >= g->cache->cap) {
+        g->cache->cap = g->cache->cap ? g->cache->cap * 2 : 64;
+        if (!(g->cache->v = realloc(g->cache->v, g->cache->cap * sizeof *g->cache->v)))
+            abort();
+    }
+    g->cache->v[i] = 0;
+    return redisAppendCommand(g->c, "HGET %s %s", key, field) == REDIS_OK ? i : CSM_INTERN_NONE;
+}
 
 static int64_t hget(void *arg, const char *shop, int32_t day, const char *field)
 {
     getter *g = arg;
-    if (g->replay)
-        return g->next < g->n ? g->v[g->next++] : 0;
-    char key[512];
-    if (g->n == GETTER_MAX || csm_key_block(key, sizeof key, g->prefix, shop, "board", day) < 0 ||
-        redisAppendCommand(g->c, "HGET %s %s", key, field) != REDIS_OK)
+    uint32_t i = counter_id(g, shop, day, field, 0);
+    if (g->replay || i != CSM_INTERN_NONE)
+        return g->replay && i != CSM_INTERN_NONE ? g->cache->v[i] : 0;
+    if (g->failed || g->n == GETTER_MAX ||
+        (i = counter_id(g, shop, day, field, 1)) == CSM_INTERN_NONE)
         g->failed = 1;
     else
-        g->n++;
+        g->queued[g->n++] = i;
     return 0;
 }
 
@@ -156,7 +187,7 @@ static int getter_fetch(getter *g)
             g->failed = 1;
             return -1;
         }
-        g->v[i] = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+        g->cache->v[g->queued[i]] = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
         freeReplyObject(r);
     }
     g->replay = 1;
@@ -165,9 +196,9 @@ static int getter_fetch(getter *g)
 
 /* csm_sbt_decide() on counters read in one round trip. */
 static int decide(redisContext *c, const csm_config *cfg, csm_shoptime *st, const char *member,
-                  csm_alert_rec *rec, int *failed)
+                  board_cache *cache, csm_alert_rec *rec, int *failed)
 {
-    getter g = {.c = c, .prefix = cfg->prefix};
+    getter g = {.c = c, .prefix = cfg->prefix, .cache = cache};
     csm_sbt_decide(cfg, st, member, hget, &g, rec);
     csm_alert_rec_clear(rec);
     if (getter_fetch(&g)) {
@@ -213,9 +244,9 @@ static int commit(redisContext *c, const char *due_key, const char *member, cons
     return rc;
 }
 
-long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
-                       int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
-                       char *err, size_t errlen)
+static long close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
+                      int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
+                      board_cache *cache, char *err, size_t errlen)
 {
     int64_t deadline = budget_ms > 0 ? csm_monotonic_ms() + budget_ms : INT64_MAX;
     redisContext *c = csm_redis_store_context(s, err, errlen);
@@ -248,7 +279,7 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
             const char *member = r->element[i]->str;
             csm_alert_rec rec;
             int failed = 0;
-            int alert = decide(c, cfg, st, member, &rec, &failed);
+            int alert = decide(c, cfg, st, member, cache, &rec, &failed);
             int rc = failed ? -1 : commit(c, key, member, cfg, &rec, alert == 1, outbox);
             if (rc < 0) {
                 snprintf(err, errlen, "redis: deciding %s: %s", member, transport(c, cfg));
@@ -268,6 +299,17 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
         if (n < 256)
             return decided;
     }
+}
+
+long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *st, int64_t clock,
+                       int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
+                       char *err, size_t errlen)
+{
+    board_cache cache = {csm_intern_new(), NULL, 0};
+    long rc = close_due(s, cfg, st, clock, outbox, budget_ms, raised, arg, &cache, err, errlen);
+    csm_intern_free(cache.ids);
+    free(cache.v);
+    return rc;
 }
 
 static int by_seq(const void *a, const void *b)

@@ -18,7 +18,9 @@
 #include "delta_view.h"
 #include "engine.h"
 
+#include "../support/count_alloc.h"
 #include "../support/engine_world.h"
+#include "engine_internal.h"
 
 /* 2026-11-20T00:00:00+08:00, the default zone Asia/Shanghai. */
 #define DAY0 1795104000000LL
@@ -268,6 +270,70 @@ static void checkpoint_continues_exactly(void **state)
     world_close(&w);
 }
 
+/* Counts of one interval: ten shops' ids in one reused buffer (as an
+ * event's), shop counters with hourly series, splits and subjects. */
+static void count_interval(csm_engine *e)
+{
+    csm_host *h = &e->hosts[0];
+    char shop[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(shop, sizeof shop, "s%d", i % 10);
+        csm_count c = {.struct_size = sizeof c,
+                       .shop_id = shop,
+                       .platform = CSM_PLATFORM_TAOBAO,
+                       .anchor_ts = DAY0 + 9 * H + (i % 5) * H,
+                       .scope = CSM_SCOPE_SHOP,
+                       .name = "sessions_started",
+                       .flags = CSM_COUNT_HOURLY,
+                       .delta = 1};
+        csm_host_api_v1.count(h, &c);
+        c.split = i % 2 ? "presale" : "aftersale";
+        c.name = "rated";
+        csm_host_api_v1.count(h, &c);
+        c.split = NULL;
+        c.scope = CSM_SCOPE_AGENT;
+        c.subject = i % 3 ? "a1" : "a2";
+        c.name = "replies";
+        csm_host_api_v1.count(h, &c);
+        csm_set_member m = {
+            sizeof m,           shop, CSM_PLATFORM_TAOBAO, c.anchor_ts, "aftersale_seekers",
+            i % 4 ? "c1" : "c2"};
+        csm_host_api_v1.set_add(h, &m);
+    }
+}
+
+/* From a plugin's count to its pending write nothing is allocated once
+ * the names are interned and the tables have grown: the second interval
+ * makes no allocation, and its figures are those of one interval. */
+static void counts_allocate_nothing_in_steady_state(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, PROBE);
+    char err[256];
+    csm_engine *e = csm_engine_new(&w.cfg, w.chain, w.st, 0, err, sizeof err);
+    assert_non_null(e);
+    count_allocations();
+    count_interval(e);
+    csm_deltas_clear(csm_engine_deltas(e));
+    long before = allocations;
+    count_interval(e);
+    assert_int_equal(allocations, before);
+    const csm_deltas *d = csm_engine_deltas(e);
+    /* DAY0 is 2026-11-20 00:00 in Asia/Shanghai; shop s3 gets i = 3, 13,
+     * … 993: 100 counts, all at hour 9 + 3 (i % 5 = 3), half of them
+     * presale (odd i: all of them), agent a1 unless i % 3 == 0. */
+    const char *k = "csm:{s3}:allday:2026-11-20";
+    assert_int_equal(csm_deltas_get(d, k, "sessions_started"), 100);
+    assert_int_equal(csm_deltas_get(d, k, "hourly.sessions_started.12"), 100);
+    assert_int_equal(csm_deltas_get(d, k, "split.presale.rated"), 100);
+    assert_int_equal(csm_deltas_get(d, k, "split.aftersale.rated"), 0);
+    assert_int_equal(csm_deltas_get(d, "csm:{s3}:agent:2026-11-20:a2", "replies"), 34);
+    assert_int_equal(csm_deltas_get(d, "csm:{s3}:agent:2026-11-20:a1", "replies"), 66);
+    csm_engine_free(e);
+    world_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +346,7 @@ int main(void)
         cmocka_unit_test(agents_sets_and_alerts),
         cmocka_unit_test(refuses_bad_plugins_clearly),
         cmocka_unit_test(checkpoint_continues_exactly),
+        cmocka_unit_test(counts_allocate_nothing_in_steady_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

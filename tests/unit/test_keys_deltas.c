@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "../support/count_alloc.h"
 #include "csmetrics/plugin.h"
 #include "delta_view.h"
 #include "deltas.h"
@@ -352,6 +353,48 @@ static void test_intern(void **state)
     csm_intern_free(t);
 }
 
+/* One flush interval of a busy partition: many shops, counters with
+ * hourly and split fields, subjects, members and an alert. */
+static void busy_interval(csm_deltas *d)
+{
+    char shop[16], customer[16];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(shop, sizeof shop, "s%d", i % 50);
+        snprintf(customer, sizeof customer, "c%d", i % 700);
+        csm_dkey k = key_of(d, CSM_KEY_ALLDAY, shop, NULL);
+        csm_deltas_hincr(d, &k, id(d, "sessions"), NONE, -1, 1, 100);
+        csm_deltas_hincr(d, &k, id(d, "sessions"), NONE, i % 24, 1, 100);
+        csm_deltas_hincr(d, &k, id(d, "rated"), id(d, "presale"), -1, 1, 100);
+        csm_dkey agent = key_of(d, CSM_KEY_AGENT, shop, i % 2 ? "a1" : "a2");
+        csm_deltas_hincr(d, &agent, id(d, "replies"), NONE, -1, 1, 100);
+        csm_dkey set = key_of(d, CSM_KEY_SET, shop, "seekers");
+        csm_deltas_sadd_str(d, &set, customer, 100);
+    }
+    fill(d);
+}
+
+/* The hot path allocates nothing once its tables have grown: a second
+ * interval like the first makes no allocation at all. */
+static void test_deltas_steady_state_allocates_nothing(void **state)
+{
+    (void)state;
+    count_allocations();
+    csm_deltas *d = csm_deltas_new("p");
+    long at_start = allocations;
+    busy_interval(d);
+    assert_true(allocations > at_start); /* the counter counts */
+    csm_deltas_clear(d);
+    long before = allocations;
+    busy_interval(d);
+    assert_int_equal(allocations, before);
+    /* Shop j gets i = j + 50 m (m < 100): its hours (j + 2 m) % 24 are the
+     * 12 of j's parity, its agent is the one of j's parity, its customers
+     * (j + 50 m) % 700 are 14. So 50 allday hashes of 1 + 12 + 1 fields,
+     * 50 agent hashes of one, 50 sets of 14, and fill's 8 items. */
+    assert_int_equal(csm_deltas_size(d), 50 * 14 + 50 + 50 * 14 + 8);
+    csm_deltas_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_deltas_merge),
         cmocka_unit_test(test_deltas_zadd),
         cmocka_unit_test(test_intern),
+        cmocka_unit_test(test_deltas_steady_state_allocates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
