@@ -24,6 +24,7 @@ typedef struct known {
 } known;
 
 struct csm_delta_writer {
+    csm_deltas *sum;  /* the partitions of a flush, summed */
     csm_intern *keys; /* keys whose expiry was sent; ids index v */
     known *v;
     uint32_t cap;
@@ -62,6 +63,7 @@ void csm_delta_writer_free(csm_delta_writer *w)
 {
     if (!w)
         return;
+    csm_deltas_free(w->sum);
     csm_intern_free(w->keys);
     free(w->v);
     free(w->pending);
@@ -335,7 +337,7 @@ static int send_key(csm_delta_writer *w, redisContext *c, const csm_deltas *d, c
     return 0;
 }
 
-long csm_delta_writer_append(csm_delta_writer *w, redisContext *c, const csm_deltas *d)
+static long append_one(csm_delta_writer *w, redisContext *c, const csm_deltas *d)
 {
     size_t n;
     const csm_dkeyrec *keys = csm_deltas_keys(d, &n);
@@ -344,5 +346,41 @@ long csm_delta_writer_append(csm_delta_writer *w, redisContext *c, const csm_del
     for (size_t i = 0; i < n; i++)
         if (send_key(w, c, d, &keys[i], now, &queued))
             return -1;
+    return queued;
+}
+
+/* The sum of several partitions' writes, in a table kept from flush to
+ * flush; NULL when they do not share one key prefix. */
+static const csm_deltas *sum_of(csm_delta_writer *w, const csm_deltas *const *v, size_t n)
+{
+    const char *prefix = csm_deltas_prefix(v[0]);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(csm_deltas_prefix(v[i]), prefix))
+            return NULL;
+    if (w->sum && strcmp(csm_deltas_prefix(w->sum), prefix)) {
+        csm_deltas_free(w->sum);
+        w->sum = NULL;
+    }
+    if (!w->sum)
+        w->sum = csm_deltas_new(prefix);
+    csm_deltas_clear(w->sum);
+    for (size_t i = 0; i < n; i++)
+        csm_deltas_add(w->sum, v[i]);
+    return w->sum;
+}
+
+long csm_delta_writer_append(csm_delta_writer *w, redisContext *c, const csm_deltas *const *v,
+                             size_t n)
+{
+    const csm_deltas *sum = n > 1 ? sum_of(w, v, n) : NULL;
+    if (sum || n == 1)
+        return append_one(w, c, sum ? sum : v[0]);
+    long queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        long q = append_one(w, c, v[i]);
+        if (q < 0)
+            return -1;
+        queued += q;
+    }
     return queued;
 }

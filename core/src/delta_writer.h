@@ -23,9 +23,13 @@ typedef struct csm_delta_writer csm_delta_writer;
 csm_delta_writer *csm_delta_writer_new(void);
 void csm_delta_writer_free(csm_delta_writer *w);
 
-/* Inside MULTI: queues d's commands. Returns the number queued, -1 if
- * hiredis could not queue one. */
-long csm_delta_writer_append(csm_delta_writer *w, struct redisContext *c, const csm_deltas *d);
+/* Inside MULTI: queues the commands of the n pending writes in v (the
+ * partitions of one flush). Several are summed first, so a counter that
+ * every partition touched is one HINCRBY: they commit together or not at
+ * all, so the sum is what Redis would end with anyway. Returns the number
+ * of commands queued, -1 if hiredis could not queue one. */
+long csm_delta_writer_append(csm_delta_writer *w, struct redisContext *c,
+                             const csm_deltas *const *v, size_t n);
 /* After EXEC: committed = 1 when its reply says every command ran; the
  * expiries queued since the last call then count as written. */
 void csm_delta_writer_done(csm_delta_writer *w, int committed);

@@ -379,7 +379,7 @@ static void merge_item(csm_deltas *dst, const csm_deltas *src, const csm_dkey *k
     }
 }
 
-void csm_deltas_merge(csm_deltas *dst, csm_deltas *src)
+void csm_deltas_add(csm_deltas *dst, const csm_deltas *src)
 {
     for (uint32_t i = 0; i < src->n_keys; i++) {
         const csm_dkeyrec *r = &src->keys[i];
@@ -391,5 +391,10 @@ void csm_deltas_merge(csm_deltas *dst, csm_deltas *src)
         if (r->expire_at)
             dst->keys[find_key(dst, &k)].expire_at = r->expire_at;
     }
+}
+
+void csm_deltas_merge(csm_deltas *dst, csm_deltas *src)
+{
+    csm_deltas_add(dst, src);
     csm_deltas_clear(src);
 }

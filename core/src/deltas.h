@@ -104,8 +104,10 @@ int64_t csm_deltas_counter(const csm_deltas *d, const csm_dkey *k, uint32_t name
 /* Whether item (a, b, c) of key k is pending. */
 int csm_deltas_has(const csm_deltas *d, const csm_dkey *k, uint32_t a, uint32_t b, int32_t c);
 
-/* Moves everything pending in src into dst (adding counters), leaving src
- * empty. The testkit accumulates a whole run this way. */
+/* Adds everything pending in src to dst (counters summed, members and
+ * entries joined); src is unchanged. */
+void csm_deltas_add(csm_deltas *dst, const csm_deltas *src);
+/* The same, leaving src empty. */
 void csm_deltas_merge(csm_deltas *dst, csm_deltas *src);
 
 #endif

@@ -342,15 +342,17 @@ typedef struct pipe_ctx {
 /* Queues every part's deltas (delta_writer.c). */
 static void append_deltas(pipe_ctx *pc, const csm_flush_part *parts, size_t n)
 {
-    for (size_t i = 0; i < n && !pc->failed; i++) {
-        if (!parts[i].deltas)
-            continue;
-        long q = csm_delta_writer_append(pc->s->writer, pc->s->c, parts[i].deltas);
-        pc->failed = q < 0;
-        if (q > 0) {
-            pc->queued += (size_t)q;
-            pc->s->commands += (uint64_t)q;
-        }
+    const csm_deltas **v = malloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && i < n; i++)
+        if (parts[i].deltas)
+            v[k++] = parts[i].deltas;
+    long q = !v ? -1 : k ? csm_delta_writer_append(pc->s->writer, pc->s->c, v, k) : 0;
+    free(v);
+    pc->failed = q < 0;
+    if (q > 0) {
+        pc->queued += (size_t)q;
+        pc->s->commands += (uint64_t)q;
     }
 }
 

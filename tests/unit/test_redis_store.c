@@ -657,6 +657,40 @@ static void test_past_expiry_always_sent(void **state)
     csm_redis_store_close(s);
 }
 
+/* The partitions of one flush commit together, so their writes are summed
+ * first: a counter every partition touched is one HINCRBY, a set one SADD
+ * of the members of all. Each partition interns its own names: the sum
+ * goes by strings, not ids. The parts' own writes are left as they were. */
+static void test_partitions_summed_in_one_flush(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d1 = csm_deltas_new("t"), *d2 = csm_deltas_new("t");
+    hincr(d1, CSM_KEY_BOARD, "s1", "rated", 2, FAR);
+    sadd(d1, CSM_KEY_AGENTS, "s1", NULL, "a1", FAR);
+    id(d2, "other"); /* d2's ids differ from d1's */
+    hincr(d2, CSM_KEY_BOARD, "s1", "rated_4_5", 1, FAR);
+    hincr(d2, CSM_KEY_BOARD, "s1", "rated", 3, FAR);
+    sadd(d2, CSM_KEY_AGENTS, "s1", NULL, "a2", FAR);
+    sadd(d2, CSM_KEY_AGENTS, "s1", NULL, "a1", FAR);
+    csm_flush_part parts[2] = {{.ckpt_key = "t:ckpt:g:0", .deltas = d1},
+                               {.ckpt_key = "t:ckpt:g:1", .deltas = d2}};
+    assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 0);
+    /* WATCH, 2 HMGET, MULTI, HINCRBY rated 5, HINCRBY rated_4_5 1,
+     * EXPIREAT, SADD a1 a2, EXPIREAT, 2 HSET, EXEC */
+    assert_int_equal(csm_redis_store_commands(s), 12);
+    assert_hget("t:{s1}:board:2026-11-22", "rated", "5");
+    assert_hget("t:{s1}:board:2026-11-22", "rated_4_5", "1");
+    assert_int_equal(cmd_int("SCARD t:{s1}:agents:2026-11-22"), 2);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:agents:2026-11-22"), FAR);
+    assert_int_equal(csm_deltas_size(d1), 2);
+    assert_int_equal(csm_deltas_size(d2), 4);
+    csm_deltas_free(d1);
+    csm_deltas_free(d2);
+    csm_redis_store_close(s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -681,6 +715,7 @@ int main(void)
         cmocka_unit_test_setup(test_aborted_exec_sends_expiry_again, setup),
         cmocka_unit_test_setup(test_conflict_forgets_expiries, setup),
         cmocka_unit_test_setup(test_past_expiry_always_sent, setup),
+        cmocka_unit_test_setup(test_partitions_summed_in_one_flush, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (raw)
