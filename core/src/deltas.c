@@ -33,6 +33,8 @@ struct csm_deltas {
     const char **fv;
     uint32_t n_fv, fv_cap;
     table key_ix, item_ix;
+    uint32_t *carried; /* csm_deltas_add's id map */
+    uint32_t carried_cap;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -124,6 +126,7 @@ void csm_deltas_free(csm_deltas *d)
     free(d->keys);
     free(d->items);
     free(d->fv);
+    free(d->carried);
     free(d->key_ix.slot);
     free(d->item_ix.slot);
     free(d);
@@ -348,9 +351,15 @@ int csm_deltas_has(const csm_deltas *d, const csm_dkey *k, uint32_t a, uint32_t 
     return d->item_ix.slot[item_slot(d, k, a, b, c)] != NONE;
 }
 
+/* dst's id of src's name id, through dst->carried (src id → dst id, NONE
+ * until first asked): each name is looked up once per csm_deltas_add. */
 static uint32_t carry(csm_deltas *dst, const csm_deltas *src, uint32_t id)
 {
-    return id == NONE ? NONE : csm_intern_id(dst->names, csm_intern_str(src->names, id));
+    if (id == NONE)
+        return NONE;
+    if (dst->carried[id] == NONE)
+        dst->carried[id] = csm_intern_id(dst->names, csm_intern_str(src->names, id));
+    return dst->carried[id];
 }
 
 static void merge_item(csm_deltas *dst, const csm_deltas *src, const csm_dkey *k,
@@ -381,6 +390,13 @@ static void merge_item(csm_deltas *dst, const csm_deltas *src, const csm_dkey *k
 
 void csm_deltas_add(csm_deltas *dst, const csm_deltas *src)
 {
+    uint32_t n = csm_intern_count(src->names);
+    if (n > dst->carried_cap) {
+        dst->carried_cap = n * 2;
+        dst->carried = xrealloc(dst->carried, dst->carried_cap * sizeof *dst->carried);
+    }
+    if (n)
+        memset(dst->carried, 0xff, n * sizeof *dst->carried);
     for (uint32_t i = 0; i < src->n_keys; i++) {
         const csm_dkeyrec *r = &src->keys[i];
         csm_dkey k = r->key;
