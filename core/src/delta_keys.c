@@ -1,6 +1,6 @@
 #include "delta_keys.h"
 
-#include <stdio.h>
+#include <string.h>
 
 #include "event_slot.h"
 #include "keys.h"
@@ -19,6 +19,15 @@ int csm_dkey_is_set(const csm_dkey *k)
 int csm_dkey_is_stream(const csm_dkey *k)
 {
     return k->kind == CSM_KEY_ALERTS || k->kind == CSM_KEY_RAW;
+}
+
+static int copy(char *buf, size_t n, const char *s)
+{
+    size_t len = s ? strlen(s) : n;
+    if (len >= n)
+        return -1;
+    memcpy(buf, s, len + 1);
+    return (int)len;
 }
 
 int csm_dkey_format(const csm_deltas *d, const csm_dkey *k, char *buf, size_t n)
@@ -54,21 +63,11 @@ int csm_dkey_format(const csm_deltas *d, const csm_dkey *k, char *buf, size_t n)
         return csm_sbt_key(buf, n, p);
     case CSM_KEY_ALERTS:
         return csm_key_alerts(buf, n, p, shop);
-    case CSM_KEY_RAW: {
-        int len = snprintf(buf, n, "%s", name);
-        return len < 0 || (size_t)len >= n ? -1 : len;
-    }
+    case CSM_KEY_RAW:
+        return copy(buf, n, name);
     default:
         return -1;
     }
-}
-
-static int copy(char *buf, size_t n, const char *s)
-{
-    if (!s)
-        return -1;
-    int len = snprintf(buf, n, "%s", s);
-    return len < 0 || (size_t)len >= n ? -1 : len;
 }
 
 static int field_format(const csm_intern *names, const csm_ditem *it, char *buf, size_t n)

@@ -92,6 +92,14 @@ static void test_keys(void **state)
     csm_field_hourly(b, sizeof b, "rated", 23);
     assert_string_equal(b, "hourly.rated.23");
     assert_int_equal(csm_field_hourly(b, sizeof b, "rated", 24), -1);
+    /* "split.presale.rated" is 19 bytes and "hourly.rated.23" 15: they fit
+     * with their NUL, and not one byte less. */
+    assert_int_equal(csm_field_split(b, 20, "presale", "rated"), 19);
+    assert_int_equal(csm_field_split(b, 19, "presale", "rated"), -1);
+    assert_int_equal(csm_field_hourly(b, 16, "rated", 23), 15);
+    assert_string_equal(b, "hourly.rated.23");
+    assert_int_equal(csm_field_hourly(b, 15, "rated", 23), -1);
+    assert_int_equal(csm_field_hourly(b, 0, "rated", 3), -1);
 
     /* Exactly full: the NUL must fit too. */
     char small[8];
