@@ -12,6 +12,7 @@
 #include "delta_keys.h"
 
 #define KEY_MAX 512
+#define REFRESH_S 3600
 #define NONE UINT32_MAX
 
 enum { UNSENT, PENDING, WRITTEN };
@@ -29,6 +30,7 @@ struct csm_delta_writer {
     known *v;
     uint32_t cap;
     uint32_t prune_at;
+    int64_t refreshed; /* when the keys were last all forgotten */
     uint32_t *pending;
     uint32_t n_pending, pending_cap;
     /* one command's arguments: strings in buf at off[i] */
@@ -372,6 +374,14 @@ static const csm_deltas *sum_of(csm_delta_writer *w, const csm_deltas *const *v,
 long csm_delta_writer_append(csm_delta_writer *w, redisContext *c, const csm_deltas *const *v,
                              size_t n)
 {
+    /* Whatever this process remembers, expiries go out again once an
+     * hour: a key that Redis evicted (maxmemory) or someone deleted, and
+     * that a later count created anew, gets its expiry back within it. */
+    int64_t now = (int64_t)time(NULL);
+    if (!w->n_pending && now - w->refreshed >= REFRESH_S) {
+        csm_intern_reset(w->keys);
+        w->refreshed = now;
+    }
     const csm_deltas *sum = n > 1 ? sum_of(w, v, n) : NULL;
     if (sum || n == 1)
         return append_one(w, c, sum ? sum : v[0]);
