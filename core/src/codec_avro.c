@@ -1174,7 +1174,9 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
     int rc = 0;
     avro_value_t record = decoder_record(&d, slot);
     for (;;) {
+        csm_scratch_enter();
         int r = avro_file_reader_read_value(fr, &record);
+        csm_scratch_leave();
         if (r == EOF)
             break;
         if (r) {

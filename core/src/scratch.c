@@ -23,8 +23,12 @@
 #endif
 
 /* One event's worth: a JSON line of ~1 KB makes jansson allocate ~6 KB;
- * an Avro message's strings at most its own size plus 16 bytes each. */
+ * an Avro message's strings at most its own size plus 16 bytes each.
+ * Larger blocks (an Avro container's block buffer, read within a scope
+ * but kept across records) come from the heap, so they do not pin the
+ * arena. */
 #define CAPACITY (32 * 1024)
+#define LARGEST 4096
 #define ALIGN 16
 
 typedef struct arena {
@@ -81,7 +85,7 @@ void csm_scratch_leave(void)
 void *csm_scratch_malloc(size_t n)
 {
     arena *a = &tls;
-    if (a->open && n > 0) {
+    if (a->open && n > 0 && n <= LARGEST) {
         size_t need = ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1)) + REDZONE;
         if (need <= CAPACITY - a->used) {
             unsigned char *p = a->base + a->used;
