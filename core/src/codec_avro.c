@@ -155,7 +155,8 @@ typedef struct choice {
     size_t n;
     struct {
         avro_value_t value;
-        int wrong; /* a branch whose type cannot fill f: read, thrown away, refused */
+        avro_schema_t schema; /* for the bounds walk */
+        int wrong;            /* a branch whose type cannot fill f: read, thrown away, refused */
     } branch[];
 } choice;
 
@@ -511,6 +512,7 @@ static int bind_field(decoder *d, wfield *wf, size_t index)
     c->n = n;
     for (size_t b = 0; b < n; b++) {
         avro_schema_t bs = resolved(avro_schema_union_branch(s, (int)b));
+        c->branch[b].schema = bs;
         int rc = bind_leaf(d, (enum field)f, parse, bs, &c->branch[b].value);
         if (rc < 0)
             return -1;
@@ -852,6 +854,20 @@ static int walk_skip(walk *w, int64_t n)
     return WALK_OK;
 }
 
+/* A union's branch number, checked against its @p size branches. */
+static int walk_branch(walk *w, size_t size, const char *field, int64_t *n)
+{
+    int rc = walk_varint(w, 10, n);
+    if (rc)
+        return rc;
+    if (*n < 0 || (uint64_t)*n >= size) {
+        snprintf(w->err, w->errlen, "invalid Avro: union branch %lld for field %s", (long long)*n,
+                 field);
+        return WALK_BAD;
+    }
+    return WALK_OK;
+}
+
 static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
 {
     int64_t n = 0;
@@ -887,13 +903,8 @@ static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
         }
         return WALK_OK;
     case AVRO_UNION:
-        if ((rc = walk_varint(w, 10, &n)))
+        if ((rc = walk_branch(w, avro_schema_union_size(s), field, &n)))
             return rc;
-        if (n < 0 || (uint64_t)n >= avro_schema_union_size(s)) {
-            snprintf(w->err, w->errlen, "invalid Avro: union branch %lld for field %s",
-                     (long long)n, field);
-            return WALK_BAD;
-        }
         return walk_value(w, avro_schema_union_branch(s, (int)n), field, depth + 1);
     case AVRO_RECORD:
         for (size_t i = 0; i < avro_schema_record_size(s); i++) {
@@ -940,11 +951,17 @@ static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
     }
 }
 
-/* The top record, with the fields the decoder looked up at load time. */
+/* The top record, with the fields and union branches the decoder looked
+ * up at load time. */
 static int walk_record(walk *w, const decoder *d)
 {
     for (size_t i = 0; i < d->n_fields; i++) {
-        int rc = walk_value(w, d->fields[i].schema, d->fields[i].name, 1);
+        const wfield *wf = &d->fields[i];
+        const choice *c = wf->value.iface == &union_iface ? wf->value.self : NULL;
+        int64_t n = 0;
+        int rc = c ? walk_branch(w, c->n, wf->name, &n) : WALK_OK;
+        if (!rc)
+            rc = walk_value(w, c ? c->branch[n].schema : wf->schema, wf->name, c ? 2 : 1);
         if (rc)
             return rc;
     }
