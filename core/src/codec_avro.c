@@ -300,8 +300,7 @@ static int record_field(const avro_value_iface_t *i, const void *self, size_t in
     return 0;
 }
 
-/* A value of a wrong-typed union branch: read (to stay in step with the
- * bytes) and thrown away. self is its schema. */
+/* A named type's definition where the schema refers to it by name. */
 static avro_schema_t resolved(avro_schema_t s)
 {
     while (s && is_avro_link(s))
@@ -309,6 +308,8 @@ static avro_schema_t resolved(avro_schema_t s)
     return s;
 }
 
+/* A value of a wrong-typed union branch: read (to stay in step with the
+ * bytes) and thrown away. self is its schema. */
 static avro_type_t type_discard(const avro_value_iface_t *i, const void *self)
 {
     return avro_typeof((avro_schema_t)self);
