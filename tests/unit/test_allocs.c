@@ -302,6 +302,40 @@ static void decoding_allocates_nothing(void **state)
     assert_int_equal(json, 0);
 }
 
+/* The largest event a slot holds: 2048 bytes of strings, most of them a
+ * free-text reason (UTF-8 of 3 bytes a character, so that the lexer's
+ * buffer grows through every size). Neither decoder needs the heap. */
+static void largest_event_allocates_nothing(void **state)
+{
+    static char line[4096], reason[2048];
+    size_t n = 0;
+    while (n + 3 < 1950) {
+        memcpy(reason + n, "\xe5\xba\x97", 3); /* 店 */
+        n += 3;
+    }
+    reason[n] = 0;
+    int len = snprintf(line, sizeof line,
+                       "{\"stream\":\"chat\",\"event_id\":\"big-1\",\"platform\":\"JD\","
+                       "\"shop_id\":\"shop1\",\"customer_id\":\"cust-1\",\"ts\":%lld,"
+                       "\"type\":\"SESSION_CLOSED\",\"agent_id\":\"agent-1\",\"reason\":\"%s\"}",
+                       T0, reason);
+    static unsigned char msg[4096];
+    char err[256];
+    assert_int_equal(csm_json_decode_line(line, (size_t)len, &slot, err, sizeof err), 0);
+    assert_int_equal(strlen(slot.ev.chat.reason), n);
+    long m = csm_codec_encode(codec, &slot.ev, 1, msg, sizeof msg);
+    assert_true(m > 0);
+    window_open();
+    assert_int_equal(csm_json_decode_line(line, (size_t)len, &slot, err, sizeof err), 0);
+    assert_int_equal(csm_codec_decode(codec, CSM_STREAM_CHAT, CSM_FRAMING_CONFLUENT, msg, (size_t)m,
+                                      &slot, err, sizeof err),
+                     0);
+    long counted = window_close();
+    print_sites("largest event");
+    assert_int_equal(counted, 0);
+    assert_int_equal(strlen(slot.ev.chat.reason), n);
+}
+
 static void steady_path_allocations(void **state)
 {
     world w;
@@ -374,6 +408,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counter_counts),
         cmocka_unit_test(decoding_allocates_nothing),
+        cmocka_unit_test(largest_event_allocates_nothing),
         cmocka_unit_test(steady_path_allocations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
