@@ -252,6 +252,59 @@ static int collect(void *arg, long index, int ok, const csm_event_slot *ev, cons
     return 0;
 }
 
+/* Writes @p n records of @p schema_json made by @p fill into the Avro
+ * container file @p path. */
+static void write_container(const char *path, const char *schema_json, size_t len, int n,
+                            void (*fill)(avro_value_t *, int))
+{
+    avro_schema_t schema;
+    if (avro_schema_from_json_length(schema_json, len, &schema))
+        fail_msg("schema: %s", avro_strerror());
+    avro_file_writer_t w;
+    assert_int_equal(avro_file_writer_create(path, schema, &w), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+    avro_value_t rec;
+    avro_generic_value_new(iface, &rec);
+    for (int i = 0; i < n; i++) {
+        fill(&rec, i);
+        assert_int_equal(avro_file_writer_append_value(w, &rec), 0);
+    }
+    avro_file_writer_close(w);
+    avro_value_decref(&rec);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(schema);
+}
+
+/* Record i of orders.avro: PAID at JD for 500 cents; the third has an
+ * empty event_id. */
+static void order_record(avro_value_t *rec, int i)
+{
+    avro_value_t field, branch;
+    avro_value_reset(rec);
+    avro_value_get_by_name(rec, "event_id", &field, NULL);
+    avro_value_set_string(&field, i == 2 ? "" : "x");
+    avro_value_get_by_name(rec, "platform", &field, NULL);
+    avro_value_set_enum(&field, 4);
+    avro_value_get_by_name(rec, "shop_id", &field, NULL);
+    avro_value_set_string(&field, "s1");
+    avro_value_get_by_name(rec, "customer_id", &field, NULL);
+    avro_value_set_string(&field, "c1");
+    avro_value_get_by_name(rec, "ts", &field, NULL);
+    avro_value_set_long(&field, 1795140000456LL);
+    avro_value_get_by_name(rec, "order_id", &field, NULL);
+    avro_value_set_string(&field, "o1");
+    avro_value_get_by_name(rec, "type", &field, NULL);
+    avro_value_set_enum(&field, CSM_ORDER_PAID);
+    avro_value_get_by_name(rec, "amount_cents", &field, NULL);
+    avro_value_set_branch(&field, 1, &branch);
+    avro_value_set_long(&branch, 500);
+    const char *nulls[] = {"refund_id", "logistics_status"};
+    for (int k = 0; k < 2; k++) {
+        avro_value_get_by_name(rec, nulls[k], &field, NULL);
+        avro_value_set_branch(&field, 0, &branch);
+    }
+}
+
 static void avro_container_files(void **state)
 {
     char dir[] = "/tmp/csm_codec_XXXXXX", path[256], schema_path[512];
@@ -263,43 +316,7 @@ static void avro_container_files(void **state)
     static char json[16384];
     size_t len = fread(json, 1, sizeof json - 1, f);
     fclose(f);
-    avro_schema_t schema;
-    assert_int_equal(avro_schema_from_json_length(json, len, &schema), 0);
-    avro_file_writer_t w;
-    assert_int_equal(avro_file_writer_create(path, schema, &w), 0);
-    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
-    avro_value_t rec, field, branch;
-    avro_generic_value_new(iface, &rec);
-    for (int i = 0; i < 3; i++) {
-        avro_value_reset(&rec);
-        avro_value_get_by_name(&rec, "event_id", &field, NULL);
-        avro_value_set_string(&field, i == 2 ? "" : "x");
-        avro_value_get_by_name(&rec, "platform", &field, NULL);
-        avro_value_set_enum(&field, 4);
-        avro_value_get_by_name(&rec, "shop_id", &field, NULL);
-        avro_value_set_string(&field, "s1");
-        avro_value_get_by_name(&rec, "customer_id", &field, NULL);
-        avro_value_set_string(&field, "c1");
-        avro_value_get_by_name(&rec, "ts", &field, NULL);
-        avro_value_set_long(&field, 1795140000456LL);
-        avro_value_get_by_name(&rec, "order_id", &field, NULL);
-        avro_value_set_string(&field, "o1");
-        avro_value_get_by_name(&rec, "type", &field, NULL);
-        avro_value_set_enum(&field, CSM_ORDER_PAID);
-        avro_value_get_by_name(&rec, "amount_cents", &field, NULL);
-        avro_value_set_branch(&field, 1, &branch);
-        avro_value_set_long(&branch, 500);
-        const char *nulls[] = {"refund_id", "logistics_status"};
-        for (int k = 0; k < 2; k++) {
-            avro_value_get_by_name(&rec, nulls[k], &field, NULL);
-            avro_value_set_branch(&field, 0, &branch);
-        }
-        assert_int_equal(avro_file_writer_append_value(w, &rec), 0);
-    }
-    avro_file_writer_close(w);
-    avro_value_decref(&rec);
-    avro_value_iface_decref(iface);
-    avro_schema_decref(schema);
+    write_container(path, json, len, 3, order_record);
 
     csm_codec *c = codec();
     seen s = {0};
@@ -408,22 +425,7 @@ static int keep_verdict(void *arg, long index, int ok, const csm_event_slot *ev,
 static void foreign_file(const char *path, const char *schema_json, int n,
                          void (*fill)(avro_value_t *, int), verdicts *out)
 {
-    avro_schema_t schema;
-    if (avro_schema_from_json_length(schema_json, strlen(schema_json), &schema))
-        fail_msg("schema: %s", avro_strerror());
-    avro_file_writer_t w;
-    assert_int_equal(avro_file_writer_create(path, schema, &w), 0);
-    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
-    avro_value_t rec;
-    avro_generic_value_new(iface, &rec);
-    for (int i = 0; i < n; i++) {
-        fill(&rec, i);
-        assert_int_equal(avro_file_writer_append_value(w, &rec), 0);
-    }
-    avro_file_writer_close(w);
-    avro_value_decref(&rec);
-    avro_value_iface_decref(iface);
-    avro_schema_decref(schema);
+    write_container(path, schema_json, strlen(schema_json), n, fill);
     csm_codec *c = codec();
     char err[256];
     memset(out, 0, sizeof *out);
