@@ -38,7 +38,9 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
  * into buf, or -1 if it does not fit. */
 long csm_codec_encode(csm_codec *c, const csm_event *ev, int32_t schema_id, void *buf, size_t cap);
 
-/* One JSON Lines line (events.md, with "stream") → event. 0 or -1+err. */
+/* One JSON Lines line (events.md, with "stream") → event. 0 or -1+err.
+ * No heap allocation per call (jansson's tree lives in scratch memory,
+ * scratch.h). */
 int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char *err,
                          size_t errlen);
 /* Event → one JSON object line (no newline), into buf. Bytes, or -1 when

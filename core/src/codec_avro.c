@@ -1,14 +1,17 @@
-/* Avro binary events (avro-c generic values), both framings of events.md,
- * and event files (JSON Lines or Avro object container files). Decoding
- * reuses one reader and one value per stream: no allocation per message
- * beyond what avro-c does inside its generic string values. */
+/* Avro binary events, both framings of events.md, and event files (JSON
+ * Lines or Avro object container files). avro-c reads each record straight
+ * into the event slot through a value interface of ours (below), within a
+ * scratch scope (scratch.h): a message is decoded without any heap
+ * allocation. Encoding uses avro-c's generic values. */
 #include <avro.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
+#include "scratch.h"
 
 enum field {
     F_EVENT_ID,
@@ -39,19 +42,538 @@ static const char *const field_names[F_COUNT] = {
     "group_id", "entry",        "order_id",  "intent",          "stars",
     "reason",   "amount_cents", "refund_id", "logistics_status"};
 
-/* One schema's decoding machinery. */
+/* One schema's generic value, for encoding. */
 typedef struct schema_codec {
     avro_schema_t schema;
     avro_value_iface_t *iface;
     avro_value_t value;
     int index[F_COUNT]; /* field position in the record, -1 if absent */
-    int enums_by_name;  /* a foreign writer schema: map enum symbols by name */
 } schema_codec;
+
+/* ---- decoding straight into the slot ----
+ * avro_value_read() fills whatever avro_value_iface_t it is given, so the
+ * record it reads into is a view of the event being decoded rather than a
+ * generic value read back field by field afterwards: each field of the
+ * writer schema is bound once, when the schema is loaded, to the contract
+ * field it fills (or to none, and avro-c skips it); enum symbols are
+ * mapped by name then too. Per record, avro-c only calls back with the
+ * values; nothing of avro-c is allocated, reset or looked up by name. */
+
+enum kind { K_STRING, K_ENUM, K_NUMBER };
+
+static const unsigned char field_kind[F_COUNT] = {[F_EVENT_ID] = K_STRING,
+                                                  [F_PLATFORM] = K_ENUM,
+                                                  [F_SHOP_ID] = K_STRING,
+                                                  [F_CUSTOMER_ID] = K_STRING,
+                                                  [F_TS] = K_NUMBER,
+                                                  [F_TYPE] = K_ENUM,
+                                                  [F_SENDER] = K_ENUM,
+                                                  [F_MSG_KIND] = K_ENUM,
+                                                  [F_AGENT_ID] = K_STRING,
+                                                  [F_FROM_AGENT_ID] = K_STRING,
+                                                  [F_GROUP_ID] = K_STRING,
+                                                  [F_ENTRY] = K_ENUM,
+                                                  [F_ORDER_ID] = K_STRING,
+                                                  [F_INTENT] = K_STRING,
+                                                  [F_STARS] = K_NUMBER,
+                                                  [F_REASON] = K_STRING,
+                                                  [F_AMOUNT_CENTS] = K_NUMBER,
+                                                  [F_REFUND_ID] = K_STRING,
+                                                  [F_LOGISTICS_STATUS] = K_STRING};
+
+static const char *const not_a[] = {"not a string", "not an enum", "not a number"};
+
+typedef int (*symbol_parser)(const char *);
+
+/* The fields of one stream's events, with their enum parsers; a writer
+ * field that is none of them is skipped. */
+static int stream_reads(csm_stream s, enum field f, symbol_parser *parse)
+{
+    static const symbol_parser chat[F_COUNT] = {[F_PLATFORM] = csm_platform_parse,
+                                                [F_TYPE] = csm_chat_type_parse,
+                                                [F_SENDER] = csm_sender_parse,
+                                                [F_MSG_KIND] = csm_msg_kind_parse,
+                                                [F_ENTRY] = csm_entry_parse};
+    static const symbol_parser order[F_COUNT] = {
+        [F_PLATFORM] = csm_platform_parse, [F_TYPE] = csm_order_type_parse};
+    static const unsigned char chat_only = 1, order_only = 2;
+    static const unsigned char only[F_COUNT] = {
+        [F_SENDER] = chat_only,     [F_MSG_KIND] = chat_only,
+        [F_AGENT_ID] = chat_only,   [F_FROM_AGENT_ID] = chat_only,
+        [F_GROUP_ID] = chat_only,   [F_ENTRY] = chat_only,
+        [F_INTENT] = chat_only,     [F_STARS] = chat_only,
+        [F_REASON] = chat_only,     [F_AMOUNT_CENTS] = order_only,
+        [F_REFUND_ID] = order_only, [F_LOGISTICS_STATUS] = order_only};
+    *parse = s == CSM_STREAM_CHAT ? chat[f] : order[f];
+    return !only[f] || only[f] == (s == CSM_STREAM_CHAT ? chat_only : order_only);
+}
+
+enum got_state { GOT_NONE = 0, GOT_VALUE, GOT_WRONG_TYPE, GOT_BAD_TEXT };
+
+/* What the record being read said about one contract field. */
+typedef struct got {
+    int64_t num;   /* numbers; enums: the writer's symbol index */
+    int value;     /* enums: the contract value of that symbol, -1 if none */
+    const char *s; /* strings: the copy in the slot, NULL if it did not fit */
+    size_t n;
+    char why[64]; /* GOT_BAD_TEXT: what csm_text_check() found */
+} got;
+
+/* One field of the writer schema. */
+typedef struct wfield {
+    avro_value_t value;   /* what it is read into (iface NULL: avro-c skips it) */
+    avro_schema_t schema; /* for the bounds walk: avro-c looks these two up in a hash */
+    const char *name;     /* table per call, which costs more than the walk itself */
+    signed char wrong;    /* the contract field its type cannot fill, or -1 */
+} wfield;
+
+typedef struct decoder {
+    avro_schema_t schema; /* the writer schema (a reference) */
+    csm_stream stream;
+    size_t n_fields;
+    wfield *fields;
+    void **nodes; /* what the values above point to */
+    size_t n_nodes;
+    csm_event_slot *slot; /* the record being read */
+    unsigned char state[F_COUNT];
+    got got[F_COUNT];
+} decoder;
+
+/* A value of the writer schema that fills contract field f. */
+typedef struct leaf {
+    decoder *d;
+    enum field f;
+    int n_symbols;
+    int symbols[]; /* enums: the contract value of each writer symbol, -1 if none */
+} leaf;
+
+/* A union of the writer schema for contract field f. */
+typedef struct choice {
+    decoder *d;
+    enum field f;
+    avro_schema_t schema; /* avro-c checks the branch number against it */
+    size_t n;
+    struct {
+        avro_value_t value;
+        avro_schema_t schema; /* for the bounds walk */
+        int wrong;            /* a branch whose type cannot fill f: read, thrown away, refused */
+    } branch[];
+} choice;
+
+static avro_type_t type_string(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_STRING;
+}
+
+static int give_string(const avro_value_iface_t *i, void *self, avro_wrapped_buffer_t *buf)
+{
+    const leaf *l = self;
+    decoder *d = l->d;
+    got *g = &d->got[l->f];
+    size_t n = buf->size ? buf->size - 1 : 0; /* the size counts avro-c's NUL */
+    if (csm_text_check(buf->buf, n, g->why, sizeof g->why)) {
+        d->state[l->f] = GOT_BAD_TEXT;
+    } else {
+        g->s = csm_event_slot_strndup(d->slot, buf->buf, n);
+        g->n = n;
+        d->state[l->f] = GOT_VALUE;
+    }
+    avro_wrapped_buffer_free(buf);
+    return 0;
+}
+
+static avro_type_t type_enum(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_ENUM;
+}
+
+static int set_enum(const avro_value_iface_t *i, void *self, int val)
+{
+    const leaf *l = self;
+    got *g = &l->d->got[l->f];
+    g->num = val;
+    g->value = val >= 0 && val < l->n_symbols ? l->symbols[val] : -1;
+    l->d->state[l->f] = GOT_VALUE;
+    return 0;
+}
+
+static void set_number(const leaf *l, int64_t val)
+{
+    l->d->got[l->f].num = val;
+    l->d->state[l->f] = GOT_VALUE;
+}
+
+static avro_type_t type_long(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_INT64;
+}
+
+static int set_long(const avro_value_iface_t *i, void *self, int64_t val)
+{
+    set_number(self, val);
+    return 0;
+}
+
+static avro_type_t type_int(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_INT32;
+}
+
+static int set_int(const avro_value_iface_t *i, void *self, int32_t val)
+{
+    set_number(self, val);
+    return 0;
+}
+
+static avro_type_t type_null(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_NULL;
+}
+
+static int set_null(const avro_value_iface_t *i, void *self)
+{
+    return 0;
+}
+
+static avro_type_t type_union(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_UNION;
+}
+
+static avro_schema_t union_schema(const avro_value_iface_t *i, const void *self)
+{
+    return ((const choice *)self)->schema;
+}
+
+static int set_branch(const avro_value_iface_t *i, void *self, int discriminant,
+                      avro_value_t *branch)
+{
+    const choice *c = self;
+    if (discriminant < 0 || (size_t)discriminant >= c->n) {
+        avro_set_error("union branch %d out of range", discriminant);
+        return EINVAL;
+    }
+    if (c->branch[discriminant].wrong)
+        c->d->state[c->f] = GOT_WRONG_TYPE;
+    *branch = c->branch[discriminant].value;
+    return 0;
+}
+
+static avro_type_t type_record(const avro_value_iface_t *i, const void *self)
+{
+    return AVRO_RECORD;
+}
+
+static avro_schema_t record_schema(const avro_value_iface_t *i, const void *self)
+{
+    return ((const decoder *)self)->schema;
+}
+
+static int record_reset(const avro_value_iface_t *i, void *self)
+{
+    decoder *d = self;
+    csm_event_slot_reset(d->slot, d->stream);
+    memset(d->state, GOT_NONE, sizeof d->state);
+    return 0;
+}
+
+static int record_size(const avro_value_iface_t *i, const void *self, size_t *size)
+{
+    *size = ((const decoder *)self)->n_fields;
+    return 0;
+}
+
+static int record_field(const avro_value_iface_t *i, const void *self, size_t index,
+                        avro_value_t *child, const char **name)
+{
+    decoder *d = (decoder *)self;
+    if (index >= d->n_fields) {
+        avro_set_error("field %zu out of range", index);
+        return EINVAL;
+    }
+    const wfield *wf = &d->fields[index];
+    if (wf->wrong >= 0)
+        d->state[wf->wrong] = GOT_WRONG_TYPE;
+    *child = wf->value;
+    if (name)
+        *name = wf->name;
+    return 0;
+}
+
+/* A named type's definition where the schema refers to it by name. */
+static avro_schema_t resolved(avro_schema_t s)
+{
+    while (s && is_avro_link(s))
+        s = avro_schema_link_target(s);
+    return s;
+}
+
+/* A value of a wrong-typed union branch: read (to stay in step with the
+ * bytes) and thrown away. self is its schema. */
+static avro_type_t type_discard(const avro_value_iface_t *i, const void *self)
+{
+    return avro_typeof((avro_schema_t)self);
+}
+
+static avro_schema_t schema_discard(const avro_value_iface_t *i, const void *self)
+{
+    return (avro_schema_t)self;
+}
+
+static int discard_scalar(const avro_value_iface_t *i, void *self)
+{
+    return 0;
+}
+
+static int discard_boolean(const avro_value_iface_t *i, void *self, int val)
+{
+    return 0;
+}
+
+static int discard_double(const avro_value_iface_t *i, void *self, double val)
+{
+    return 0;
+}
+
+static int discard_float(const avro_value_iface_t *i, void *self, float val)
+{
+    return 0;
+}
+
+static int discard_int(const avro_value_iface_t *i, void *self, int32_t val)
+{
+    return 0;
+}
+
+static int discard_long(const avro_value_iface_t *i, void *self, int64_t val)
+{
+    return 0;
+}
+
+static int discard_buffer(const avro_value_iface_t *i, void *self, avro_wrapped_buffer_t *buf)
+{
+    avro_wrapped_buffer_free(buf);
+    return 0;
+}
+
+static int discard_size(const avro_value_iface_t *i, const void *self, size_t *size)
+{
+    *size = avro_schema_record_size((avro_schema_t)self);
+    return 0;
+}
+
+/* iface NULL: avro-c skips the field with the record's schema. */
+static int discard_field(const avro_value_iface_t *i, const void *self, size_t index,
+                         avro_value_t *child, const char **name)
+{
+    child->iface = NULL;
+    child->self = NULL;
+    if (name)
+        *name = NULL;
+    return 0;
+}
+
+static avro_value_iface_t discard_iface;
+
+static int discard_item(const avro_value_iface_t *i, void *self, avro_value_t *child, size_t *index)
+{
+    avro_schema_t s = self;
+    child->iface = &discard_iface;
+    child->self = resolved(is_avro_map(s) ? avro_schema_map_values(s) : avro_schema_array_items(s));
+    if (index)
+        *index = 0;
+    return 0;
+}
+
+static int discard_entry(const avro_value_iface_t *i, void *self, const char *key,
+                         avro_value_t *child, size_t *index, int *is_new)
+{
+    if (is_new)
+        *is_new = 1;
+    return discard_item(i, self, child, index);
+}
+
+static int discard_branch(const avro_value_iface_t *i, void *self, int discriminant,
+                          avro_value_t *branch)
+{
+    avro_schema_t s = self;
+    if (discriminant < 0 || (size_t)discriminant >= avro_schema_union_size(s)) {
+        avro_set_error("union branch %d out of range", discriminant);
+        return EINVAL;
+    }
+    branch->iface = &discard_iface;
+    branch->self = resolved(avro_schema_union_branch(s, discriminant));
+    return 0;
+}
+
+static avro_value_iface_t string_iface = {.get_type = type_string, .give_string_len = give_string};
+static avro_value_iface_t enum_iface = {.get_type = type_enum, .set_enum = set_enum};
+static avro_value_iface_t long_iface = {.get_type = type_long, .set_long = set_long};
+static avro_value_iface_t int_iface = {.get_type = type_int, .set_int = set_int};
+static avro_value_iface_t null_iface = {.get_type = type_null, .set_null = set_null};
+static avro_value_iface_t union_iface = {
+    .get_type = type_union, .get_schema = union_schema, .set_branch = set_branch};
+static avro_value_iface_t record_iface = {.reset = record_reset,
+                                          .get_type = type_record,
+                                          .get_schema = record_schema,
+                                          .get_size = record_size,
+                                          .get_by_index = record_field};
+static avro_value_iface_t discard_iface = {.reset = discard_scalar,
+                                           .get_type = type_discard,
+                                           .get_schema = schema_discard,
+                                           .set_boolean = discard_boolean,
+                                           .give_bytes = discard_buffer,
+                                           .set_double = discard_double,
+                                           .set_float = discard_float,
+                                           .set_int = discard_int,
+                                           .set_long = discard_long,
+                                           .set_null = discard_scalar,
+                                           .give_string_len = discard_buffer,
+                                           .set_enum = discard_boolean,
+                                           .give_fixed = discard_buffer,
+                                           .get_size = discard_size,
+                                           .get_by_index = discard_field,
+                                           .append = discard_item,
+                                           .add = discard_entry,
+                                           .set_branch = discard_branch};
+
+static void *new_node(decoder *d, size_t size)
+{
+    void **grown = realloc(d->nodes, (d->n_nodes + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    d->nodes = grown;
+    return d->nodes[d->n_nodes++] = calloc(1, size);
+}
+
+/* What reads a value of schema s (not a union) into field f: 0, 1 when s
+ * cannot fill f, -1 out of memory. */
+static int bind_leaf(decoder *d, enum field f, symbol_parser parse, avro_schema_t s,
+                     avro_value_t *out)
+{
+    avro_type_t t = avro_typeof(s);
+    avro_value_iface_t *iface = NULL;
+    if (t == AVRO_NULL)
+        iface = &null_iface;
+    else if (field_kind[f] == K_STRING && t == AVRO_STRING)
+        iface = &string_iface;
+    else if (field_kind[f] == K_NUMBER && (t == AVRO_INT64 || t == AVRO_INT32))
+        iface = t == AVRO_INT64 ? &long_iface : &int_iface;
+    else if (field_kind[f] == K_ENUM && t == AVRO_ENUM)
+        iface = &enum_iface;
+    if (!iface)
+        return 1;
+    int n_symbols = t == AVRO_ENUM ? avro_schema_enum_number_of_symbols(s) : 0;
+    leaf *l = new_node(d, sizeof *l + (size_t)n_symbols * sizeof l->symbols[0]);
+    if (!l)
+        return -1;
+    l->d = d;
+    l->f = f;
+    l->n_symbols = n_symbols;
+    for (int k = 0; k < n_symbols; k++) {
+        const char *symbol = avro_schema_enum_get(s, k);
+        l->symbols[k] = symbol ? parse(symbol) : -1;
+    }
+    out->iface = iface;
+    out->self = l;
+    return 0;
+}
+
+static int field_named(const char *name)
+{
+    for (int f = 0; f < F_COUNT && name; f++)
+        if (!strcmp(name, field_names[f]))
+            return f;
+    return -1;
+}
+
+static int bind_field(decoder *d, wfield *wf, size_t index)
+{
+    wf->schema = avro_schema_record_field_get_by_index(d->schema, (int)index);
+    wf->name = avro_schema_record_field_name(d->schema, (int)index);
+    wf->wrong = -1;
+    avro_schema_t s = resolved(wf->schema);
+    int f = field_named(wf->name);
+    symbol_parser parse = NULL;
+    if (f < 0 || !stream_reads(d->stream, (enum field)f, &parse))
+        return 0;
+    if (!is_avro_union(s)) {
+        int rc = bind_leaf(d, (enum field)f, parse, s, &wf->value);
+        if (rc > 0)
+            wf->wrong = (signed char)f;
+        return rc < 0 ? -1 : 0;
+    }
+    size_t n = avro_schema_union_size(s);
+    choice *c = new_node(d, sizeof *c + n * sizeof c->branch[0]);
+    if (!c)
+        return -1;
+    c->d = d;
+    c->f = (enum field)f;
+    c->schema = s;
+    c->n = n;
+    for (size_t b = 0; b < n; b++) {
+        avro_schema_t bs = resolved(avro_schema_union_branch(s, (int)b));
+        c->branch[b].schema = bs;
+        int rc = bind_leaf(d, (enum field)f, parse, bs, &c->branch[b].value);
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
+            c->branch[b].wrong = 1;
+            c->branch[b].value.iface = &discard_iface;
+            c->branch[b].value.self = bs;
+        }
+    }
+    wf->value.iface = &union_iface;
+    wf->value.self = c;
+    return 0;
+}
+
+static void decoder_free(decoder *d)
+{
+    for (size_t i = 0; i < d->n_nodes; i++)
+        free(d->nodes[i]);
+    free(d->nodes);
+    free(d->fields);
+    if (d->schema)
+        avro_schema_decref(d->schema);
+    memset(d, 0, sizeof *d);
+}
+
+/* Takes a reference to @p schema. -1 with the reason in avro_strerror(). */
+static int decoder_init(decoder *d, avro_schema_t schema, csm_stream stream)
+{
+    memset(d, 0, sizeof *d);
+    d->schema = avro_schema_incref(schema);
+    d->stream = stream;
+    if (!is_avro_record(schema)) {
+        avro_set_error("not a record");
+        return -1;
+    }
+    d->n_fields = avro_schema_record_size(schema);
+    d->fields = calloc(d->n_fields ? d->n_fields : 1, sizeof *d->fields);
+    if (!d->fields)
+        goto oom;
+    for (size_t i = 0; i < d->n_fields; i++)
+        if (bind_field(d, &d->fields[i], i))
+            goto oom;
+    return 0;
+oom:
+    avro_set_error("out of memory");
+    return -1;
+}
+
+/* The value avro-c reads the next record into: a view of @p slot. */
+static avro_value_t decoder_record(decoder *d, csm_event_slot *slot)
+{
+    d->slot = slot;
+    return (avro_value_t){&record_iface, d};
+}
 
 #define MAX_SCHEMA_IDS 64
 
 struct csm_codec {
-    schema_codec streams[2];
+    schema_codec streams[2]; /* encoding */
+    decoder decoders[2];
     int32_t ids[MAX_SCHEMA_IDS];
     csm_stream id_stream[MAX_SCHEMA_IDS];
     size_t n_ids;
@@ -61,10 +583,9 @@ struct csm_codec {
 static const char *const schema_files[2] = {"chat_event.avsc", "order_event.avsc"};
 static const char *const record_names[2] = {"ChatEvent", "OrderEvent"};
 
-static int schema_codec_init(schema_codec *sc, avro_schema_t schema, int enums_by_name)
+static int schema_codec_init(schema_codec *sc, avro_schema_t schema)
 {
     sc->schema = schema;
-    sc->enums_by_name = enums_by_name;
     sc->iface = avro_generic_class_from_schema(schema);
     if (!sc->iface || avro_generic_value_new(sc->iface, &sc->value))
         return -1;
@@ -105,8 +626,22 @@ char *csm_slurp(const char *path, size_t *len)
     return s;
 }
 
+/* avro-c's allocator (avro/allocation.h): the scratch functions, which
+ * behave as its default (realloc/free) outside a scratch scope. */
+static void *scratch_allocator(void *user_data, void *p, size_t old_size, size_t size)
+{
+    return csm_scratch_realloc(p, old_size, size);
+}
+
+static void install_allocator(void)
+{
+    avro_set_allocator(scratch_allocator, NULL);
+}
+
 csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_allocator);
     csm_codec *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -123,11 +658,10 @@ csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
         }
         int rc = avro_schema_from_json_length(json, len, &schema);
         free(json);
-        if (rc || schema_codec_init(&c->streams[s], schema, 0)) {
+        if (rc || schema_codec_init(&c->streams[s], schema) ||
+            decoder_init(&c->decoders[s], schema, (csm_stream)s)) {
             snprintf(err, errlen, "schema %s: %s", path, avro_strerror());
-            if (rc == 0)
-                avro_schema_decref(schema);
-            csm_codec_free(c);
+            csm_codec_free(c); /* the schema went to streams[s] */
             return NULL;
         }
     }
@@ -139,8 +673,10 @@ void csm_codec_free(csm_codec *c)
 {
     if (!c)
         return;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
         schema_codec_free(&c->streams[s]);
+        decoder_free(&c->decoders[s]);
+    }
     if (c->reader)
         avro_reader_free(c->reader);
     free(c);
@@ -159,135 +695,95 @@ void csm_codec_map_schema_id(csm_codec *c, int32_t schema_id, csm_stream stream)
     }
 }
 
-/* ---- record → csm_event ---- */
+/* ---- what was read → csm_event, in the contract's field order ---- */
 
 typedef struct extract {
-    schema_codec *sc;
-    csm_event_slot *slot;
+    const decoder *d;
     char *err;
     size_t errlen;
     int bad;
+    size_t strings; /* bytes the strings so far take in a slot */
 } extract;
 
-/* The field's value with a union's branch unwrapped; 0 when null/absent. */
-static int field_value(extract *x, enum field f, avro_value_t *out)
+/* 1 when field f has a value to take; a refusal of its value sets err. */
+static int take(extract *x, enum field f)
 {
-    int idx = x->sc->index[f];
-    if (idx < 0 || x->bad)
+    if (x->bad)
         return 0;
-    avro_value_t v;
-    if (avro_value_get_by_index(&x->sc->value, (size_t)idx, &v, NULL))
+    switch (x->d->state[f]) {
+    case GOT_VALUE:
+        return 1;
+    case GOT_WRONG_TYPE:
+        x->bad = 1;
+        snprintf(x->err, x->errlen, "field %s: %s", field_names[f], not_a[field_kind[f]]);
         return 0;
-    if (avro_value_get_type(&v) == AVRO_UNION) {
-        avro_value_t branch;
-        if (avro_value_get_current_branch(&v, &branch))
-            return 0;
-        v = branch;
+    case GOT_BAD_TEXT:
+        x->bad = 1;
+        snprintf(x->err, x->errlen, "field %s: %s", field_names[f], x->d->got[f].why);
+        return 0;
+    default:
+        return 0;
     }
-    if (avro_value_get_type(&v) == AVRO_NULL)
-        return 0;
-    *out = v;
-    return 1;
 }
 
+/* The slot's arena is filled in the writer's field order; its limit is
+ * applied here, in this order, so the first refusal is the same whatever
+ * order the writer schema has. */
 static const char *get_string(extract *x, enum field f)
 {
-    avro_value_t v;
-    if (!field_value(x, f, &v))
+    if (!take(x, f))
         return NULL;
-    const char *p = NULL;
-    size_t size = 0;
-    if (avro_value_get_type(&v) != AVRO_STRING || avro_value_get_string(&v, &p, &size)) {
-        x->bad = 1;
-        snprintf(x->err, x->errlen, "field %s: not a string", field_names[f]);
-        return NULL;
-    }
-    char why[64];
-    size_t n = size ? size - 1 : 0;
-    if (csm_text_check(p, n, why, sizeof why)) {
-        x->bad = 1;
-        snprintf(x->err, x->errlen, "field %s: %s", field_names[f], why);
-        return NULL;
-    }
-    const char *s = csm_event_slot_strndup(x->slot, p, n);
-    if (!s) {
+    const got *g = &x->d->got[f];
+    x->strings += g->n + 1;
+    if (x->strings > CSM_EVENT_STRINGS_MAX) {
         x->bad = 1;
         snprintf(x->err, x->errlen, "event too large (strings over %d bytes)",
                  CSM_EVENT_STRINGS_MAX);
+        return NULL;
     }
-    return s;
+    return g->s;
 }
 
-/* Enum as the C enumeration: schema order, +1 for nullable enums (0 = null). */
-static int get_enum(extract *x, enum field f, int nullable, int count, int (*parse)(const char *))
+/* Enum as the C enumeration: 0 = null for nullable enums. */
+static int get_enum(extract *x, enum field f, int nullable, int count)
 {
-    avro_value_t v;
-    if (!field_value(x, f, &v))
+    if (!take(x, f))
         return 0;
-    int i = -1;
-    if (avro_value_get_type(&v) != AVRO_ENUM || avro_value_get_enum(&v, &i)) {
-        x->bad = 1;
-        snprintf(x->err, x->errlen, "field %s: not an enum", field_names[f]);
-        return 0;
-    }
-    int value = i;
-    if (x->sc->enums_by_name) {
-        const char *sym = avro_schema_enum_get(avro_value_get_schema(&v), i);
-        value = sym ? parse(sym) : -1; /* nullable parsers already give 1.. */
-    } else if (nullable) {
-        value = i + 1;
-    }
+    const got *g = &x->d->got[f];
     int limit = nullable ? count : count - 1;
-    if (value < (nullable ? 1 : 0) || value > limit) {
+    if (g->value < (nullable ? 1 : 0) || g->value > limit) {
         x->bad = 1;
-        snprintf(x->err, x->errlen, "bad enum value %d for field %s", i, field_names[f]);
+        snprintf(x->err, x->errlen, "bad enum value %d for field %s", (int)g->num, field_names[f]);
         return 0;
     }
-    return value;
+    return g->value;
 }
 
 static int get_long(extract *x, enum field f, int64_t *out)
 {
-    avro_value_t v;
-    if (!field_value(x, f, &v))
+    if (!take(x, f))
         return 0;
-    int32_t i32;
-    switch (avro_value_get_type(&v)) {
-    case AVRO_INT64:
-        return avro_value_get_long(&v, out) == 0;
-    case AVRO_INT32:
-        if (avro_value_get_int(&v, &i32))
-            return 0;
-        *out = i32;
-        return 1;
-    default:
-        x->bad = 1;
-        snprintf(x->err, x->errlen, "field %s: not a number", field_names[f]);
-        return 0;
-    }
+    *out = x->d->got[f].num;
+    return 1;
 }
 
-static int extract_event(schema_codec *sc, csm_stream stream, csm_event_slot *out, char *err,
-                         size_t errlen)
+static int extract_event(const decoder *d, char *err, size_t errlen)
 {
-    csm_event_slot_reset(out, stream);
-    extract x = {sc, out, err, errlen, 0};
-    csm_event *ev = &out->ev;
+    extract x = {d, err, errlen, 0, 0};
+    csm_event *ev = &d->slot->ev;
     ev->event_id = get_string(&x, F_EVENT_ID);
-    ev->platform =
-        (csm_platform)get_enum(&x, F_PLATFORM, 0, CSM_PLATFORM_COUNT, csm_platform_parse);
+    ev->platform = (csm_platform)get_enum(&x, F_PLATFORM, 0, CSM_PLATFORM_COUNT);
     ev->shop_id = get_string(&x, F_SHOP_ID);
     ev->customer_id = get_string(&x, F_CUSTOMER_ID);
     int64_t n = 0;
     if (get_long(&x, F_TS, &n))
         ev->ts = n;
-    if (stream == CSM_STREAM_CHAT) {
+    if (d->stream == CSM_STREAM_CHAT) {
         csm_chat_fields *c = &ev->chat;
-        c->type = (csm_chat_type)get_enum(&x, F_TYPE, 0, CSM_CHAT_TYPE_COUNT, csm_chat_type_parse);
-        c->sender = (csm_sender)get_enum(&x, F_SENDER, 1, CSM_SENDER_COUNT - 1, csm_sender_parse);
-        c->msg_kind =
-            (csm_msg_kind)get_enum(&x, F_MSG_KIND, 1, CSM_MSG_COUNT - 1, csm_msg_kind_parse);
-        c->entry = (csm_entry)get_enum(&x, F_ENTRY, 1, CSM_ENTRY_COUNT - 1, csm_entry_parse);
+        c->type = (csm_chat_type)get_enum(&x, F_TYPE, 0, CSM_CHAT_TYPE_COUNT);
+        c->sender = (csm_sender)get_enum(&x, F_SENDER, 1, CSM_SENDER_COUNT - 1);
+        c->msg_kind = (csm_msg_kind)get_enum(&x, F_MSG_KIND, 1, CSM_MSG_COUNT - 1);
+        c->entry = (csm_entry)get_enum(&x, F_ENTRY, 1, CSM_ENTRY_COUNT - 1);
         c->agent_id = get_string(&x, F_AGENT_ID);
         c->from_agent_id = get_string(&x, F_FROM_AGENT_ID);
         c->group_id = get_string(&x, F_GROUP_ID);
@@ -300,8 +796,7 @@ static int extract_event(schema_codec *sc, csm_stream stream, csm_event_slot *ou
         }
     } else {
         csm_order_fields *o = &ev->order;
-        o->type =
-            (csm_order_type)get_enum(&x, F_TYPE, 0, CSM_ORDER_TYPE_COUNT, csm_order_type_parse);
+        o->type = (csm_order_type)get_enum(&x, F_TYPE, 0, CSM_ORDER_TYPE_COUNT);
         o->order_id = get_string(&x, F_ORDER_ID);
         if (get_long(&x, F_AMOUNT_CENTS, &n)) {
             o->amount_cents = n;
@@ -360,6 +855,20 @@ static int walk_skip(walk *w, int64_t n)
     return WALK_OK;
 }
 
+/* A union's branch number, checked against its @p size branches. */
+static int walk_branch(walk *w, size_t size, const char *field, int64_t *n)
+{
+    int rc = walk_varint(w, 10, n);
+    if (rc)
+        return rc;
+    if (*n < 0 || (uint64_t)*n >= size) {
+        snprintf(w->err, w->errlen, "invalid Avro: union branch %lld for field %s", (long long)*n,
+                 field);
+        return WALK_BAD;
+    }
+    return WALK_OK;
+}
+
 static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
 {
     int64_t n = 0;
@@ -395,13 +904,8 @@ static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
         }
         return WALK_OK;
     case AVRO_UNION:
-        if ((rc = walk_varint(w, 10, &n)))
+        if ((rc = walk_branch(w, avro_schema_union_size(s), field, &n)))
             return rc;
-        if (n < 0 || (uint64_t)n >= avro_schema_union_size(s)) {
-            snprintf(w->err, w->errlen, "invalid Avro: union branch %lld for field %s",
-                     (long long)n, field);
-            return WALK_BAD;
-        }
         return walk_value(w, avro_schema_union_branch(s, (int)n), field, depth + 1);
     case AVRO_RECORD:
         for (size_t i = 0; i < avro_schema_record_size(s); i++) {
@@ -448,6 +952,23 @@ static int walk_value(walk *w, avro_schema_t s, const char *field, int depth)
     }
 }
 
+/* The top record, with the fields and union branches the decoder looked
+ * up at load time. */
+static int walk_record(walk *w, const decoder *d)
+{
+    for (size_t i = 0; i < d->n_fields; i++) {
+        const wfield *wf = &d->fields[i];
+        const choice *c = wf->value.iface == &union_iface ? wf->value.self : NULL;
+        int64_t n = 0;
+        int rc = c ? walk_branch(w, c->n, wf->name, &n) : WALK_OK;
+        if (!rc)
+            rc = walk_value(w, c ? c->branch[n].schema : wf->schema, wf->name, c ? 2 : 1);
+        if (rc)
+            return rc;
+    }
+    return WALK_OK;
+}
+
 int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const void *buf,
                      size_t len, csm_event_slot *out, char *err, size_t errlen)
 {
@@ -484,9 +1005,9 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
         snprintf(err, errlen, "empty message");
         return -1;
     }
-    schema_codec *sc = &c->streams[stream == CSM_STREAM_ORDER ? 1 : 0];
+    decoder *d = &c->decoders[stream == CSM_STREAM_ORDER ? 1 : 0];
     walk w = {p, len, 0, 1L << 20, err, errlen};
-    int rc = walk_value(&w, sc->schema, "?", 0);
+    int rc = walk_record(&w, d);
     if (rc == WALK_SHORT) {
         snprintf(err, errlen, "truncated Avro: the record needs more than the %zu bytes there are",
                  len);
@@ -501,11 +1022,17 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
         return -1;
     }
     avro_reader_memory_set_source(c->reader, (const char *)p, (int64_t)len);
-    avro_value_reset(&sc->value);
     /* avro-c prefixes its read errors to whatever its error buffer holds,
      * e.g. a field lookup that failed at load time. */
-    avro_set_error("%s", "");
-    if (avro_value_read(c->reader, &sc->value)) {
+    if (*avro_strerror())
+        avro_set_error("%s", "");
+    /* The walk above guarantees avro-c reads a whole record, so every
+     * string buffer it allocates is handed to give_string() and freed. */
+    avro_value_t record = decoder_record(d, out);
+    csm_scratch_enter();
+    rc = avro_value_read(c->reader, &record);
+    csm_scratch_leave();
+    if (rc) {
         const char *why = avro_strerror();
         snprintf(err, errlen, "invalid Avro%s%s", why && *why ? ": " : "", why ? why : "");
         /* one line per dead letter */
@@ -514,7 +1041,7 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
                 *q = ' ';
         return -1;
     }
-    return extract_event(sc, stream, out, err, errlen);
+    return extract_event(d, err, errlen);
 }
 
 /* ---- csm_event → Avro ---- */
@@ -635,7 +1162,7 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
         snprintf(err, errlen, "not an Avro container file: %s", avro_strerror());
         return -1;
     }
-    /* This returns a new reference, which sc below takes over. */
+    /* This returns a new reference. */
     avro_schema_t ws = avro_file_reader_get_writer_schema(fr);
     const char *name = ws ? avro_schema_name(ws) : NULL;
     int stream = -1;
@@ -650,10 +1177,12 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
         avro_file_reader_close(fr);
         return -1;
     }
-    schema_codec sc = {0};
-    if (schema_codec_init(&sc, ws, 1)) {
+    decoder d;
+    int bound = decoder_init(&d, ws, (csm_stream)stream);
+    avro_schema_decref(ws);
+    if (bound) {
         snprintf(err, errlen, "container schema: %s", avro_strerror());
-        schema_codec_free(&sc);
+        decoder_free(&d);
         avro_file_reader_close(fr);
         return -1;
     }
@@ -661,9 +1190,11 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
     char why[512];
     long index = 0;
     int rc = 0;
+    avro_value_t record = decoder_record(&d, slot);
     for (;;) {
-        avro_value_reset(&sc.value);
-        int r = avro_file_reader_read_value(fr, &sc.value);
+        csm_scratch_enter();
+        int r = avro_file_reader_read_value(fr, &record);
+        csm_scratch_leave();
         if (r == EOF)
             break;
         if (r) {
@@ -671,12 +1202,12 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
             rc = -1;
             break;
         }
-        int ok = extract_event(&sc, (csm_stream)stream, slot, why, sizeof why) == 0;
+        int ok = extract_event(&d, why, sizeof why) == 0;
         if (fn(arg, index++, ok, slot, ok ? NULL : why, NULL, 0))
             break;
     }
     free(slot);
-    schema_codec_free(&sc);
+    decoder_free(&d);
     avro_file_reader_close(fr);
     return rc;
 }

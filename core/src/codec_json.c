@@ -3,10 +3,12 @@
  * plus "stream": "chat" | "order". Unknown fields are ignored so that
  * test files may carry notes. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "codec.h"
+#include "scratch.h"
 
 typedef struct reader {
     json_t *obj;
@@ -82,20 +84,40 @@ static int get_int(reader *r, const char *field, int required, int64_t *out)
     return 1;
 }
 
+/* jansson's allocator for the whole process: the scratch functions, which
+ * are malloc and free outside a scratch scope (cmd_report, config checks,
+ * encoding…). */
+static void install_allocator(void)
+{
+    json_set_alloc_funcs(csm_scratch_malloc, csm_scratch_free);
+}
+
+static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errlen);
+
+/* The tree of a line is built, read into the slot and freed within a
+ * scratch scope: no heap allocation per line. */
 int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char *err,
                          size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_allocator);
     json_error_t jerr;
+    int rc = -1;
+    csm_scratch_enter();
     json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!obj) {
+    if (!obj)
         snprintf(err, errlen, "invalid JSON: %s (column %d)", jerr.text, jerr.column);
-        return -1;
-    }
-    if (!json_is_object(obj)) {
+    else if (!json_is_object(obj))
         snprintf(err, errlen, "not a JSON object");
-        json_decref(obj);
-        return -1;
-    }
+    else
+        rc = read_object(obj, out, err, errlen);
+    json_decref(obj);
+    csm_scratch_leave();
+    return rc;
+}
+
+static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errlen)
+{
     const char *stream = json_string_value(json_object_get(obj, "stream"));
     csm_stream s;
     if (stream && !strcmp(stream, "chat"))
@@ -104,7 +126,6 @@ int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char
         s = CSM_STREAM_ORDER;
     else {
         snprintf(err, errlen, "field stream: expected \"chat\" or \"order\"");
-        json_decref(obj);
         return -1;
     }
     csm_event_slot_reset(out, s);
@@ -146,7 +167,6 @@ int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char
         o->refund_id = get_string(&r, "refund_id", 0);
         o->logistics_status = get_string(&r, "logistics_status", 0);
     }
-    json_decref(obj);
     if (r.bad)
         return -1;
     return csm_event_validate(ev, err, errlen);

@@ -252,6 +252,59 @@ static int collect(void *arg, long index, int ok, const csm_event_slot *ev, cons
     return 0;
 }
 
+/* Writes @p n records of @p schema_json made by @p fill into the Avro
+ * container file @p path. */
+static void write_container(const char *path, const char *schema_json, size_t len, int n,
+                            void (*fill)(avro_value_t *, int))
+{
+    avro_schema_t schema;
+    if (avro_schema_from_json_length(schema_json, len, &schema))
+        fail_msg("schema: %s", avro_strerror());
+    avro_file_writer_t w;
+    assert_int_equal(avro_file_writer_create(path, schema, &w), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+    avro_value_t rec;
+    avro_generic_value_new(iface, &rec);
+    for (int i = 0; i < n; i++) {
+        fill(&rec, i);
+        assert_int_equal(avro_file_writer_append_value(w, &rec), 0);
+    }
+    avro_file_writer_close(w);
+    avro_value_decref(&rec);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(schema);
+}
+
+/* Record i of orders.avro: PAID at JD for 500 cents; the third has an
+ * empty event_id. */
+static void order_record(avro_value_t *rec, int i)
+{
+    avro_value_t field, branch;
+    avro_value_reset(rec);
+    avro_value_get_by_name(rec, "event_id", &field, NULL);
+    avro_value_set_string(&field, i == 2 ? "" : "x");
+    avro_value_get_by_name(rec, "platform", &field, NULL);
+    avro_value_set_enum(&field, 4);
+    avro_value_get_by_name(rec, "shop_id", &field, NULL);
+    avro_value_set_string(&field, "s1");
+    avro_value_get_by_name(rec, "customer_id", &field, NULL);
+    avro_value_set_string(&field, "c1");
+    avro_value_get_by_name(rec, "ts", &field, NULL);
+    avro_value_set_long(&field, 1795140000456LL);
+    avro_value_get_by_name(rec, "order_id", &field, NULL);
+    avro_value_set_string(&field, "o1");
+    avro_value_get_by_name(rec, "type", &field, NULL);
+    avro_value_set_enum(&field, CSM_ORDER_PAID);
+    avro_value_get_by_name(rec, "amount_cents", &field, NULL);
+    avro_value_set_branch(&field, 1, &branch);
+    avro_value_set_long(&branch, 500);
+    const char *nulls[] = {"refund_id", "logistics_status"};
+    for (int k = 0; k < 2; k++) {
+        avro_value_get_by_name(rec, nulls[k], &field, NULL);
+        avro_value_set_branch(&field, 0, &branch);
+    }
+}
+
 static void avro_container_files(void **state)
 {
     char dir[] = "/tmp/csm_codec_XXXXXX", path[256], schema_path[512];
@@ -263,43 +316,7 @@ static void avro_container_files(void **state)
     static char json[16384];
     size_t len = fread(json, 1, sizeof json - 1, f);
     fclose(f);
-    avro_schema_t schema;
-    assert_int_equal(avro_schema_from_json_length(json, len, &schema), 0);
-    avro_file_writer_t w;
-    assert_int_equal(avro_file_writer_create(path, schema, &w), 0);
-    avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
-    avro_value_t rec, field, branch;
-    avro_generic_value_new(iface, &rec);
-    for (int i = 0; i < 3; i++) {
-        avro_value_reset(&rec);
-        avro_value_get_by_name(&rec, "event_id", &field, NULL);
-        avro_value_set_string(&field, i == 2 ? "" : "x");
-        avro_value_get_by_name(&rec, "platform", &field, NULL);
-        avro_value_set_enum(&field, 4);
-        avro_value_get_by_name(&rec, "shop_id", &field, NULL);
-        avro_value_set_string(&field, "s1");
-        avro_value_get_by_name(&rec, "customer_id", &field, NULL);
-        avro_value_set_string(&field, "c1");
-        avro_value_get_by_name(&rec, "ts", &field, NULL);
-        avro_value_set_long(&field, 1795140000456LL);
-        avro_value_get_by_name(&rec, "order_id", &field, NULL);
-        avro_value_set_string(&field, "o1");
-        avro_value_get_by_name(&rec, "type", &field, NULL);
-        avro_value_set_enum(&field, CSM_ORDER_PAID);
-        avro_value_get_by_name(&rec, "amount_cents", &field, NULL);
-        avro_value_set_branch(&field, 1, &branch);
-        avro_value_set_long(&branch, 500);
-        const char *nulls[] = {"refund_id", "logistics_status"};
-        for (int k = 0; k < 2; k++) {
-            avro_value_get_by_name(&rec, nulls[k], &field, NULL);
-            avro_value_set_branch(&field, 0, &branch);
-        }
-        assert_int_equal(avro_file_writer_append_value(w, &rec), 0);
-    }
-    avro_file_writer_close(w);
-    avro_value_decref(&rec);
-    avro_value_iface_decref(iface);
-    avro_schema_decref(schema);
+    write_container(path, json, len, 3, order_record);
 
     csm_codec *c = codec();
     seen s = {0};
@@ -313,6 +330,157 @@ static void avro_container_files(void **state)
     assert_null(s.last.ev.order.refund_id);
     csm_codec_free(c);
     remove(path);
+    rmdir(dir);
+}
+
+/* A container written by another producer's schema: fields in another
+ * order, fields the contract does not have (an array of records holding
+ * maps, a union with a record branch), enums whose symbols are in another
+ * order, ts as an int, and union branches of the wrong type. */
+static const char *FOREIGN =
+    "{\"type\":\"record\",\"name\":\"ChatEvent\",\"fields\":["
+    "{\"name\":\"ts\",\"type\":\"int\"},"
+    "{\"name\":\"notes\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+    "\"name\":\"Note\",\"fields\":[{\"name\":\"k\",\"type\":\"string\"},"
+    "{\"name\":\"tags\",\"type\":{\"type\":\"map\",\"values\":\"long\"}}]}}},"
+    "{\"name\":\"type\",\"type\":{\"type\":\"enum\",\"name\":\"T\","
+    "\"symbols\":[\"RATED\",\"MESSAGE\",\"SOMETHING_NEW\"]}},"
+    "{\"name\":\"customer_id\",\"type\":\"string\"},"
+    "{\"name\":\"shop_id\",\"type\":[\"null\",\"string\",\"long\"]},"
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"platform\",\"type\":{\"type\":\"enum\",\"name\":\"P\","
+    "\"symbols\":[\"JD\",\"DOUYIN\"]}},"
+    "{\"name\":\"sender\",\"type\":[\"null\",{\"type\":\"enum\",\"name\":\"S\","
+    "\"symbols\":[\"AGENT\",\"CUSTOMER\"]}]},"
+    "{\"name\":\"extra\",\"type\":[\"null\",\"bytes\",\"Note\"]}]}";
+
+static void set_by_name(avro_value_t *rec, const char *name, avro_value_t *field)
+{
+    assert_int_equal(avro_value_get_by_name(rec, name, field, NULL), 0);
+}
+
+/* Record i of the foreign file: 0 good, 1 shop_id as a long, 2 a type
+ * symbol the contract does not have. */
+static void foreign_record(avro_value_t *rec, int i)
+{
+    avro_value_t f, v, note, tags, branch;
+    avro_value_reset(rec);
+    set_by_name(rec, "ts", &f);
+    avro_value_set_int(&f, 1795140000);
+    set_by_name(rec, "notes", &f);
+    for (int k = 0; k < 2; k++) {
+        avro_value_append(&f, &note, NULL);
+        avro_value_get_by_name(&note, "k", &v, NULL);
+        avro_value_set_string(&v, "note");
+        avro_value_get_by_name(&note, "tags", &tags, NULL);
+        avro_value_add(&tags, "a", &v, NULL, NULL);
+        avro_value_set_long(&v, 7);
+    }
+    set_by_name(rec, "type", &f);
+    avro_value_set_enum(&f, i == 2 ? 2 : 1);
+    set_by_name(rec, "customer_id", &f);
+    avro_value_set_string(&f, "c1");
+    set_by_name(rec, "shop_id", &f);
+    avro_value_set_branch(&f, i == 1 ? 2 : 1, &branch);
+    if (i == 1)
+        avro_value_set_long(&branch, 42);
+    else
+        avro_value_set_string(&branch, "s1");
+    set_by_name(rec, "event_id", &f);
+    avro_value_set_string(&f, "e1");
+    set_by_name(rec, "platform", &f);
+    avro_value_set_enum(&f, 0);
+    set_by_name(rec, "sender", &f);
+    avro_value_set_branch(&f, 1, &branch);
+    avro_value_set_enum(&branch, 1);
+    set_by_name(rec, "extra", &f);
+    avro_value_set_branch(&f, 2, &branch);
+    avro_value_get_by_name(&branch, "k", &v, NULL);
+    avro_value_set_string(&v, "x");
+}
+
+typedef struct verdicts {
+    int n;
+    int ok[4];
+    char reason[4][256];
+    csm_event_slot first;
+} verdicts;
+
+static int keep_verdict(void *arg, long index, int ok, const csm_event_slot *ev, const char *reason,
+                        const void *raw, size_t raw_len)
+{
+    verdicts *v = arg;
+    if (v->n < 4) {
+        v->ok[v->n] = ok;
+        snprintf(v->reason[v->n], sizeof v->reason[0], "%s", ok ? "" : reason);
+        if (v->n == 0 && ok)
+            csm_event_slot_copy(&v->first, ev);
+    }
+    v->n++;
+    return 0;
+}
+
+/* Writes @p n records of @p schema_json made by @p fill into @p path and
+ * reads them back through the codec. */
+static void foreign_file(const char *path, const char *schema_json, int n,
+                         void (*fill)(avro_value_t *, int), verdicts *out)
+{
+    write_container(path, schema_json, strlen(schema_json), n, fill);
+    csm_codec *c = codec();
+    char err[256];
+    memset(out, 0, sizeof *out);
+    assert_int_equal(csm_codec_read_file(c, path, keep_verdict, out, err, sizeof err), 0);
+    csm_codec_free(c);
+    remove(path);
+}
+
+static const char *REASON_LONG =
+    "{\"type\":\"record\",\"name\":\"ChatEvent\",\"fields\":["
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"shop_id\",\"type\":\"string\"},{\"name\":\"reason\",\"type\":\"long\"}]}";
+
+static void reason_long_record(avro_value_t *rec, int i)
+{
+    avro_value_t f;
+    avro_value_reset(rec);
+    set_by_name(rec, "event_id", &f);
+    avro_value_set_string(&f, "e1");
+    set_by_name(rec, "shop_id", &f);
+    avro_value_set_string(&f, "s1");
+    set_by_name(rec, "reason", &f);
+    avro_value_set_long(&f, 3);
+}
+
+static void avro_foreign_writer_schemas(void **state)
+{
+    char dir[] = "/tmp/csm_codec_XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/foreign.avro", dir);
+    verdicts v;
+    foreign_file(path, FOREIGN, 3, foreign_record, &v);
+    assert_int_equal(v.n, 3);
+    if (!v.ok[0])
+        fail_msg("record 1: %s", v.reason[0]);
+    const csm_event *ev = &v.first.ev;
+    assert_string_equal(ev->event_id, "e1");
+    assert_int_equal(ev->platform, CSM_PLATFORM_JD);
+    assert_string_equal(ev->shop_id, "s1");
+    assert_string_equal(ev->customer_id, "c1");
+    assert_int_equal(ev->ts, 1795140000);
+    assert_int_equal(ev->chat.type, CSM_CHAT_MESSAGE);
+    assert_int_equal(ev->chat.sender, CSM_SENDER_CUSTOMER);
+    assert_int_equal(ev->chat.msg_kind, CSM_MSG_NULL);
+    assert_null(ev->chat.reason);
+    assert_false(v.ok[1]);
+    assert_string_equal(v.reason[1], "field shop_id: not a string");
+    assert_false(v.ok[2]);
+    assert_string_equal(v.reason[2], "bad enum value 2 for field type");
+
+    /* a contract field of the wrong type outside a union */
+    foreign_file(path, REASON_LONG, 1, reason_long_record, &v);
+    assert_int_equal(v.n, 1);
+    assert_false(v.ok[0]);
+    assert_string_equal(v.reason[0], "field reason: not a string");
     rmdir(dir);
 }
 
@@ -334,9 +502,13 @@ static void json_encode_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_lines_decode_every_field), cmocka_unit_test(json_lines_reasons),
-        cmocka_unit_test(avro_round_trip_both_framings), cmocka_unit_test(avro_reasons),
-        cmocka_unit_test(avro_container_files),          cmocka_unit_test(json_encode_round_trip),
+        cmocka_unit_test(json_lines_decode_every_field),
+        cmocka_unit_test(json_lines_reasons),
+        cmocka_unit_test(avro_round_trip_both_framings),
+        cmocka_unit_test(avro_reasons),
+        cmocka_unit_test(avro_container_files),
+        cmocka_unit_test(avro_foreign_writer_schemas),
+        cmocka_unit_test(json_encode_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
