@@ -55,10 +55,25 @@ void csm_keyset_add(csm_keyset *s, uint64_t key)
     put(s, key);
 }
 
+/* A table grown by a burst (a restore, a storm of events) would cost its
+ * whole size at every flush afterwards: it shrinks back once mostly empty. */
+#define SHRINK_ABOVE 4096
+
 void csm_keyset_clear(csm_keyset *s)
 {
-    if (s->n)
+    if (s->cap > SHRINK_ABOVE && s->n * 16 < s->cap) {
+        /* Room for four times what this flush held, without regrowing. */
+        size_t cap = 64;
+        while (cap < s->n * 4)
+            cap *= 2;
+        free(s->slots);
+        s->slots = calloc(cap, sizeof *s->slots);
+        if (!s->slots)
+            abort();
+        s->cap = cap;
+    } else if (s->n) {
         memset(s->slots, 0, s->cap * sizeof *s->slots);
+    }
     s->n = 0;
     s->has_zero = 0;
 }
