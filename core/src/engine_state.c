@@ -128,8 +128,10 @@ static void commit_dedup(csm_engine *e)
     size_t gone = 0;
     while (gone < s->n_segs && s->segs[gone].end <= e->dedup.forgotten)
         gone++;
-    memmove(s->segs, s->segs + gone, (s->n_segs - gone) * sizeof *s->segs);
-    s->n_segs -= gone;
+    if (gone) {
+        memmove(s->segs, s->segs + gone, (s->n_segs - gone) * sizeof *s->segs);
+        s->n_segs -= gone;
+    }
     if (s->pending.end) {
         csm_engine_state_push_seg(s, s->pending);
         s->next_seg = s->pending.no + 1;
