@@ -34,6 +34,12 @@ static void each_key_once(void **state)
     assert_int_equal(csm_keyset_foreach(&s, sum_keys, &sum), 0);
     assert_int_equal(sum, 1000 * 1001 / 2);
     assert_int_equal(csm_keyset_foreach(&s, stop_at_seven, NULL), 7);
+    /* Removing keeps every other key findable (backward shift). */
+    for (uint64_t k = 0; k <= 1000; k += 2)
+        csm_keyset_remove(&s, k);
+    for (uint64_t k = 0; k <= 1000; k++)
+        assert_int_equal(csm_keyset_contains(&s, k), (int)(k % 2));
+    assert_int_equal(csm_keyset_count(&s), 500);
     csm_keyset_clear(&s);
     assert_int_equal(csm_keyset_count(&s), 0);
     sum = 0;
