@@ -79,7 +79,7 @@ python3 - "$CSM_TMP/keys.txt" <<'PY'
 import re, sys
 keys = open(sys.argv[1], encoding="latin-1").read().splitlines()
 ok = re.compile(r"^csm:(\{S1\}:[0-9A-Za-z:._-]+|shops|ckpt:csm-it:[0-3]"
-                r"|\{csm:ckpt:csm-it:[0-3]\}:(state:[a-z_]+|dedup))$")
+                r"|\{csm:ckpt:csm-it:[0-3]\}:(state:[a-z_]+|dedup|buffer))$")
 bad = [k for k in keys if not ok.match(k)]
 if bad or not any(k.startswith("csm:{S1}:board:") for k in keys):
     sys.exit("unexpected keys: %r" % bad)

@@ -218,6 +218,45 @@ static void flush_writes_only_what_changed(void **state)
     world_close(&w);
 }
 
+static void buffered_events_are_records(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, "plugins: [tally]\n");
+    csm_engine *e = engine_of(&w);
+    csm_ckpt_batch b = {0};
+    csm_ckpt_mem *m = csm_ckpt_mem_new();
+    char err[256];
+    /* Both wait for event time to pass them by the allowed lateness (5 s). */
+    offer(e, "a", "c1", T0);
+    offer(e, "b", "c2", T0 + S);
+    flush_to(e, &b, m);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HSET), 2);
+    /* "a" is applied (its record goes), "c" arrives (its record comes),
+     * "b" was written already. */
+    offer(e, "c", "c3", T0 + 5 * S + 500);
+    assert_int_equal(csm_engine_buffered(e), 2);
+    flush_to(e, &b, m);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HSET), 1);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HDEL), 1);
+    assert_int_equal(csm_ckpt_mem_count(m, "buffer"), 2);
+
+    csm_engine *again = load_from(&w, m, 0, err, sizeof err);
+    assert_int_equal(csm_engine_buffered(again), 2);
+    assert_int_equal(csm_engine_state_entries(again), 1);
+    csm_engine_advance_to(again, T0 + MIN);
+    assert_int_equal(csm_engine_state_entries(again), 3);
+    /* Applied after the restore: deleted at the next flush. */
+    flush_to(again, &b, m);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HDEL), 2);
+    assert_int_equal(csm_ckpt_mem_count(m, "buffer"), 0);
+    csm_engine_free(again);
+    csm_engine_free(e);
+    csm_ckpt_batch_free(&b);
+    csm_ckpt_mem_free(m);
+    world_close(&w);
+}
+
 static void plugins_are_matched_by_name(void **state)
 {
     (void)state;
@@ -295,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(restarts_equal_uninterrupted),
         cmocka_unit_test(flush_writes_only_what_changed),
+        cmocka_unit_test(buffered_events_are_records),
         cmocka_unit_test(plugins_are_matched_by_name),
         cmocka_unit_test(newer_state_version_is_refused),
     };
