@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "csmetrics/plugin.h"
+#include "keyset.h"
 
 typedef struct csm_dedup_entry {
     uint64_t hash;
@@ -17,10 +18,13 @@ typedef struct csm_dedup_entry {
 } csm_dedup_entry;
 
 typedef struct csm_dedup {
-    uint64_t *slots; /* 0 = empty; hashes are never 0 */
-    size_t n_slots, n;
+    csm_keyset ids;        /* the hashes (never 0) */
+    size_t n;              /* entries, in the set and in the fifo */
     csm_dedup_entry *fifo; /* ring in acceptance order */
     size_t head, fifo_cap;
+    /* Entries ever added and ever forgotten: the absolute position of the
+     * fifo's tail and head, by which checkpoints write it as a log. */
+    uint64_t added, forgotten;
 } csm_dedup;
 
 void csm_dedup_init(csm_dedup *d);
@@ -33,5 +37,11 @@ void csm_dedup_expire(csm_dedup *d, csm_ts horizon);
 size_t csm_dedup_count(const csm_dedup *d);
 /* The i-th entry in acceptance order (0 = oldest), for checkpoints. */
 const csm_dedup_entry *csm_dedup_at(const csm_dedup *d, size_t i);
+
+/* The entry at absolute position @p pos (forgotten <= pos < added), or NULL. */
+const csm_dedup_entry *csm_dedup_at_pos(const csm_dedup *d, uint64_t pos);
+/* Before restoring an empty memory from a log: the positions start at
+ * @p forgotten (entries added next take forgotten, forgotten + 1, …). */
+void csm_dedup_set_base(csm_dedup *d, uint64_t forgotten);
 
 #endif
