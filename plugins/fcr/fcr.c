@@ -14,23 +14,28 @@
  * a tunable: another value would make fcr_3d_rate another figure. */
 #define REPEAT_WINDOW_MS (72 * 3600000LL)
 
-#define SNAPSHOT_VERSION 1
+/* Format of the saved entries (README.md, "State"). */
+#define STATE_VERSION 1
 #define TAG_SWEEP 1
 
 /* A served session whose repeat is still possible. */
 typedef struct served {
     uint64_t session_id;
     csm_ts request_ts;
-    csm_platform platform;
-    int open; /* its CLOSED has not come yet: it may still see an ASSIGNED */
+    uint8_t platform; /* csm_platform */
+    uint8_t open;     /* its CLOSED has not come yet: it may still see an ASSIGNED */
 } served;
 
+/* One customer at one shop: entry key @c no, from 1 (0 is the plugin-wide
+ * entry, which holds the sweep timer, whose key is 0). */
 typedef struct cust {
-    char *key;     /* shop '\0' customer '\0' */
-    size_t keylen; /* up to the customer's terminator (excluded) */
+    UT_hash_handle hh;    /* by shop and customer (key) */
+    UT_hash_handle by_no; /* by entry key */
+    uint64_t no;
     served *v;
     uint32_t n, cap;
-    UT_hash_handle hh;
+    uint32_t keylen; /* up to the customer's terminator (excluded) */
+    char key[];      /* shop '\0' customer '\0' */
 } cust;
 
 typedef struct fcr_ctx {
@@ -38,6 +43,8 @@ typedef struct fcr_ctx {
     int64_t sweep_interval_ms;
     /* state */
     cust *custs;
+    cust *by_no;
+    uint64_t last_no;     /* entry keys given so far, never reused while live */
     uint64_t sweep_timer; /* 0: none pending */
 } fcr_ctx;
 
@@ -65,38 +72,51 @@ static cust *cust_find(fcr_ctx *c, const char *shop, const char *customer)
     return r;
 }
 
-static void cust_free(cust *r)
+static cust *cust_find_no(fcr_ctx *c, uint64_t no)
 {
-    free(r->v);
-    free(r->key);
-    free(r);
+    cust *r;
+    HASH_FIND(by_no, c->by_no, &no, sizeof no, r);
+    return r;
 }
 
-static cust *cust_add(fcr_ctx *c, const char *shop, const char *customer)
+/* The key (shop '\0' customer) is stored inside the record: one block. */
+static cust *cust_add(fcr_ctx *c, const char *shop, const char *customer, uint64_t no)
 {
     size_t ls = strlen(shop), lc = strlen(customer);
-    cust *r = calloc(1, sizeof *r);
-    if (!r || !(r->key = malloc(ls + lc + 2))) {
-        free(r);
+    cust *r = calloc(1, sizeof *r + ls + lc + 2);
+    if (!r)
         return NULL;
-    }
     memcpy(r->key, shop, ls + 1);
     memcpy(r->key + ls + 1, customer, lc + 1);
-    r->keylen = ls + 1 + lc;
+    r->keylen = (uint32_t)(ls + 1 + lc);
+    r->no = no;
     HASH_ADD_KEYPTR(hh, c->custs, r->key, r->keylen, r);
+    HASH_ADD(by_no, c->by_no, no, sizeof r->no, r);
     return r;
 }
 
 static void cust_drop(fcr_ctx *c, cust *r)
 {
     HASH_DEL(c->custs, r);
-    cust_free(r);
+    HASH_DELETE(by_no, c->by_no, r);
+    free(r->v);
+    free(r);
+}
+
+/* The record changed: saved at the next flush, or deleted there when it
+ * is left with no served session (and dropped now). */
+static void cust_changed(fcr_ctx *c, csm_host *h, cust *r)
+{
+    csm_state_touch(h, r->no);
+    if (!r->n)
+        cust_drop(c, r);
 }
 
 static int cust_push(cust *r, served s)
 {
     if (r->n == r->cap) {
-        uint32_t cap = r->cap ? r->cap * 2 : 2;
+        /* One served session per customer is the rule (README.md). */
+        uint32_t cap = r->cap ? r->cap * 2 : 1;
         served *v = realloc(r->v, cap * sizeof *v);
         if (!v)
             return -1;
@@ -136,8 +156,21 @@ static void clear(fcr_ctx *c)
 
 static void arm_sweep(fcr_ctx *c, csm_host *h)
 {
-    if (!c->sweep_timer)
-        c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+    if (c->sweep_timer)
+        return;
+    c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+    csm_state_touch(h, 0);
+}
+
+/* Drops the record's served sessions expired at @p now. */
+static void drop_expired(fcr_ctx *c, csm_host *h, cust *r, csm_ts now)
+{
+    uint32_t n = r->n;
+    for (uint32_t i = r->n; i-- > 0;)
+        if (expired(&r->v[i], now))
+            cust_remove_at(r, i);
+    if (r->n != n)
+        cust_changed(c, h, r);
 }
 
 static void sweep(fcr_ctx *c, csm_host *h)
@@ -147,12 +180,7 @@ static void sweep(fcr_ctx *c, csm_host *h)
     HASH_ITER(hh, c->custs, r, tmp)
     {
         /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
-        for (uint32_t i = r->n; i-- > 0;)
-            if (expired(&r->v[i], now))
-                cust_remove_at(r, i);
-        /* cppcheck-suppress uninitvar ; as above */
-        if (!r->n)
-            cust_drop(c, r);
+        drop_expired(c, h, r, now);
     }
 }
 
@@ -162,6 +190,7 @@ static void fcr_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     if (t->tag != TAG_SWEEP || t->id != c->sweep_timer)
         return;
     c->sweep_timer = 0;
+    csm_state_touch(h, 0);
     sweep(c, h);
     if (c->custs)
         arm_sweep(c, h);
@@ -193,18 +222,21 @@ static void on_assigned(fcr_ctx *c, csm_host *h, const csm_session *s)
         for (uint32_t i = 0; i < r->n; i++)
             if (r->v[i].session_id == s->id)
                 return; /* a later ASSIGNED of a session already counted */
-    } else if (!(r = cust_add(c, s->shop_id, s->customer_id))) {
+    } else if (!(r = cust_add(c, s->shop_id, s->customer_id, ++c->last_no))) {
         csm_log(h, 0, "out of memory, session %llu not tracked", (unsigned long long)s->id);
         return;
     }
-    served e = {
-        .session_id = s->id, .request_ts = s->request_ts, .platform = s->platform, .open = 1};
+    served e = {.session_id = s->id,
+                .request_ts = s->request_ts,
+                .platform = (uint8_t)s->platform,
+                .open = 1};
     if (cust_push(r, e)) {
         csm_log(h, 0, "out of memory, session %llu not tracked", (unsigned long long)s->id);
         if (!r->n)
             cust_drop(c, r);
         return;
     }
+    csm_state_touch(h, r->no);
     emit(h, s->shop_id, s->platform, "fcr_served", s->request_ts);
     arm_sweep(c, h);
 }
@@ -218,6 +250,7 @@ static void on_request(fcr_ctx *c, csm_host *h, const csm_session *s, csm_ts t)
     cust *r = cust_find(c, s->shop_id, s->customer_id);
     if (!r)
         return;
+    uint32_t n = r->n;
     for (uint32_t i = r->n; i-- > 0;) {
         served *e = &r->v[i];
         if (e->session_id >= s->id)
@@ -225,14 +258,14 @@ static void on_request(fcr_ctx *c, csm_host *h, const csm_session *s, csm_ts t)
         if (e->request_ts < t && t <= e->request_ts + REPEAT_WINDOW_MS) {
             /* Counted once; sessions are sequential, so the served one is
              * closed and nothing else can need its entry. */
-            emit(h, s->shop_id, e->platform, "fcr_repeated", e->request_ts);
+            emit(h, s->shop_id, (csm_platform)e->platform, "fcr_repeated", e->request_ts);
             cust_remove_at(r, i);
         } else if (expired(e, t)) {
             cust_remove_at(r, i);
         }
     }
-    if (!r->n)
-        cust_drop(c, r);
+    if (r->n != n)
+        cust_changed(c, h, r);
 }
 
 static void on_closed(fcr_ctx *c, csm_host *h, const csm_session *s)
@@ -240,15 +273,12 @@ static void on_closed(fcr_ctx *c, csm_host *h, const csm_session *s)
     cust *r = cust_find(c, s->shop_id, s->customer_id);
     if (!r)
         return;
-    csm_ts now = csm_now(h);
-    for (uint32_t i = r->n; i-- > 0;) {
-        if (r->v[i].session_id == s->id)
+    for (uint32_t i = 0; i < r->n; i++)
+        if (r->v[i].session_id == s->id && r->v[i].open) {
             r->v[i].open = 0;
-        if (expired(&r->v[i], now))
-            cust_remove_at(r, i);
-    }
-    if (!r->n)
-        cust_drop(c, r);
+            csm_state_touch(h, r->no);
+        }
+    drop_expired(c, h, r, csm_now(h));
 }
 
 static void fcr_on_derived(void *vctx, csm_host *h, const csm_derived *d)
@@ -297,81 +327,95 @@ static uint64_t fcr_state_entries(void *vctx, csm_host *h)
     return HASH_COUNT(c->custs);
 }
 
-/* ---- snapshot / restore ---- */
+/* ---- saved entries ---- */
 
-static int fcr_snapshot(void *vctx, csm_host *h, csm_writer *w)
+static int fcr_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
     (void)h;
     fcr_ctx *c = vctx;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)c->sweep_timer);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->custs));
-    cust *r, *tmp;
-    HASH_ITER(hh, c->custs, r, tmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
-        csm_api->put_str(w, r->key);
-        csm_api->put_str(w, r->key + strlen(r->key) + 1);
-        csm_api->put_i64(w, r->n);
-        for (uint32_t i = 0; i < r->n; i++) {
-            csm_api->put_i64(w, (int64_t)r->v[i].session_id);
-            csm_api->put_i64(w, r->v[i].request_ts);
-            csm_api->put_i64(w, r->v[i].platform);
-            csm_api->put_i64(w, r->v[i].open);
-        }
+    if (key == 0) {
+        if (!c->sweep_timer)
+            return 1;
+        csm_api->put_i64(w, (int64_t)c->sweep_timer);
+        return 0;
+    }
+    const cust *r = cust_find_no(c, key);
+    if (!r)
+        return 1;
+    csm_api->put_str(w, r->key);
+    csm_api->put_str(w, r->key + strlen(r->key) + 1);
+    csm_api->put_i64(w, r->n);
+    for (uint32_t i = 0; i < r->n; i++) {
+        csm_api->put_i64(w, (int64_t)r->v[i].session_id);
+        csm_api->put_i64(w, r->v[i].request_ts);
+        csm_api->put_i64(w, r->v[i].platform);
+        csm_api->put_i64(w, r->v[i].open);
     }
     return 0;
 }
 
-static int restore_one(fcr_ctx *c, csm_reader *rd)
+static int load_served(cust *r, csm_reader *rd)
+{
+    int64_t id, platform, open;
+    served e;
+    if (csm_api->get_i64(rd, &id) || csm_api->get_i64(rd, &e.request_ts) ||
+        csm_api->get_i64(rd, &platform) || csm_api->get_i64(rd, &open) || platform < 0 ||
+        platform >= CSM_PLATFORM_COUNT)
+        return -1;
+    e.session_id = (uint64_t)id;
+    e.platform = (uint8_t)platform;
+    e.open = open != 0;
+    return cust_push(r, e);
+}
+
+static int load_cust(fcr_ctx *c, uint64_t no, csm_reader *rd)
 {
     char *shop = NULL, *customer = NULL;
     int64_t n;
     int rc = -1;
     if (csm_api->get_str(rd, &shop) || csm_api->get_str(rd, &customer) || !shop || !customer ||
-        csm_api->get_i64(rd, &n) || n <= 0 || n > 1000000 || cust_find(c, shop, customer))
+        csm_api->get_i64(rd, &n) || n <= 0 || n > 1000000 || cust_find(c, shop, customer) ||
+        cust_find_no(c, no))
         goto out;
-    cust *r = cust_add(c, shop, customer);
+    cust *r = cust_add(c, shop, customer, no);
     if (!r)
         goto out;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t id, platform, open;
-        served e;
-        if (csm_api->get_i64(rd, &id) || csm_api->get_i64(rd, &e.request_ts) ||
-            csm_api->get_i64(rd, &platform) || csm_api->get_i64(rd, &open) || platform < 0 ||
-            platform >= CSM_PLATFORM_COUNT)
-            goto out;
-        e.session_id = (uint64_t)id;
-        e.platform = (csm_platform)platform;
-        e.open = open != 0;
-        if (cust_push(r, e))
-            goto out;
-    }
     rc = 0;
+    for (int64_t i = 0; i < n && !rc; i++)
+        rc = load_served(r, rd);
 out:
     free(shop);
     free(customer);
     return rc;
 }
 
-static int fcr_restore(void *vctx, csm_host *h, csm_reader *rd)
+/* Entry 0: the sweep timer. */
+static int load_wide(fcr_ctx *c, csm_reader *rd)
+{
+    int64_t timer;
+    if (csm_api->get_i64(rd, &timer) || timer <= 0)
+        return -1;
+    c->sweep_timer = (uint64_t)timer;
+    return 0;
+}
+
+static int fcr_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *rd)
 {
     fcr_ctx *c = vctx;
-    int64_t version, timer, n;
-    if (csm_api->get_i64(rd, &version) || version != SNAPSHOT_VERSION ||
-        csm_api->get_i64(rd, &timer) || csm_api->get_i64(rd, &n) || n < 0) {
-        csm_log(h, 0, "unreadable snapshot");
-        return -1;
-    }
-    c->sweep_timer = (uint64_t)timer;
-    for (int64_t i = 0; i < n; i++) {
-        if (restore_one(c, rd)) {
-            csm_log(h, 0, "corrupt snapshot at customer %lld", (long long)i);
-            clear(c);
-            c->sweep_timer = 0;
-            return -1;
-        }
-    }
+    int rc = version != STATE_VERSION ? -1 : key ? load_cust(c, key, rd) : load_wide(c, rd);
+    if (rc)
+        csm_log(h, 0, "unreadable entry %llu (state version %u)", (unsigned long long)key, version);
+    return rc;
+}
+
+/* New records take keys above every loaded one: unique among live ones. */
+static int fcr_load_done(void *vctx, csm_host *h)
+{
+    (void)h;
+    fcr_ctx *c = vctx;
+    for (const cust *r = c->custs; r; r = r->hh.next)
+        if (r->no > c->last_no)
+            c->last_no = r->no;
     return 0;
 }
 
@@ -392,9 +436,11 @@ static const csm_plugin descriptor = {
     .destroy = fcr_destroy,
     .on_derived = fcr_on_derived,
     .on_timer = fcr_on_timer,
-    .snapshot = fcr_snapshot,
-    .restore = fcr_restore,
     .state_entries = fcr_state_entries,
     .needs = needs,
+    .state_version = STATE_VERSION,
+    .save_entry = fcr_save_entry,
+    .load_entry = fcr_load_entry,
+    .load_done = fcr_load_done,
 };
 CSM_PLUGIN_DEFINE(descriptor)

@@ -14,16 +14,25 @@
  * help on D-14 … D: fixed by the figure's definition. */
 #define SEEK_LOOKBACK_DAYS 14
 
-#define SNAPSHOT_VERSION 1
+/* Format of the saved entries (README.md, "State"). */
+#define STATE_VERSION 1
 #define TAG_SWEEP 1
 #define NO_DAY INT32_MIN
 
+/* Entry keys: 0 is the plugin-wide entry (the sweep timer, whose key is
+ * 0); a record's key is (a number of its own << 1) | its kind, so that
+ * save and load tell refunds and seekers apart by the key. */
+enum { KIND_REFUND = 0, KIND_SEEKER = 1 };
+#define KEY_KIND(k) ((int)((k)&1u))
+
 /* An open refund: requested, not finished yet. */
 typedef struct refund {
-    char *key;     /* shop '\0' ('R' refund_id | 'O' order_id) '\0' */
-    size_t keylen; /* up to the id's terminator (excluded) */
+    UT_hash_handle hh;    /* by shop and id (key) */
+    UT_hash_handle by_no; /* by entry key */
+    uint64_t no;
     csm_ts request_ts;
-    UT_hash_handle hh;
+    uint32_t keylen; /* up to the id's terminator (excluded) */
+    char key[];      /* shop '\0' ('R' refund_id | 'O' order_id) '\0' */
 } refund;
 
 typedef struct consult {
@@ -33,13 +42,15 @@ typedef struct consult {
 
 /* What escalations need to know of one (shop, customer). */
 typedef struct seeker {
-    char *key; /* shop '\0' customer '\0' */
-    size_t keylen;
+    UT_hash_handle hh;    /* by shop and customer (key) */
+    UT_hash_handle by_no; /* by entry key */
+    uint64_t no;
     int32_t seek_day; /* latest shop-local day it sought after-sale help, or NO_DAY */
     int32_t pend_day; /* day of the pending consults */
     consult *pend;    /* consults of pend_day not counted (yet) */
     uint32_t n_pend, cap_pend;
-    UT_hash_handle hh;
+    uint32_t keylen;
+    char key[]; /* shop '\0' customer '\0' */
 } seeker;
 
 typedef struct orders_ctx {
@@ -48,7 +59,10 @@ typedef struct orders_ctx {
     int64_t sweep_interval_ms;
     /* state */
     refund *refunds;
+    refund *refund_nos;
     seeker *seekers;
+    seeker *seeker_nos;
+    uint64_t last_no;     /* record numbers given so far, never reused while live */
     uint64_t sweep_timer; /* 0: none pending */
 } orders_ctx;
 
@@ -82,12 +96,10 @@ static char *make_key(const char *a, char tag, const char *b, char *buf, size_t 
     return k;
 }
 
-static char *key_dup(const char *k, size_t keylen)
+/* A fresh entry key of @p kind. */
+static uint64_t new_key(orders_ctx *c, int kind)
 {
-    char *d = malloc(keylen + 1);
-    if (d)
-        memcpy(d, k, keylen + 1);
-    return d;
+    return ++c->last_no << 1 | (uint64_t)kind;
 }
 
 /* ---- refunds ---- */
@@ -104,30 +116,46 @@ static refund *refund_find(orders_ctx *c, const char *shop, char tag, const char
     return f;
 }
 
-static refund *refund_add(orders_ctx *c, const char *shop, char tag, const char *id, csm_ts ts)
+static refund *refund_find_no(orders_ctx *c, uint64_t no)
+{
+    refund *f;
+    HASH_FIND(by_no, c->refund_nos, &no, sizeof no, f);
+    return f;
+}
+
+/* The key is stored inside the record: one block. */
+static refund *refund_add(orders_ctx *c, const char *shop, char tag, const char *id, csm_ts ts,
+                          uint64_t no)
 {
     char buf[256], *heap;
     size_t len;
     const char *k = make_key(shop, tag, id, buf, sizeof buf, &len, &heap);
-    refund *f = k ? calloc(1, sizeof *f) : NULL;
-    if (f && !(f->key = key_dup(k, len))) {
-        free(f);
-        f = NULL;
-    }
+    refund *f = k ? calloc(1, sizeof *f + len + 1) : NULL;
+    if (f)
+        memcpy(f->key, k, len + 1);
     free(heap);
     if (!f)
         return NULL;
-    f->keylen = len;
+    f->keylen = (uint32_t)len;
     f->request_ts = ts;
+    f->no = no;
     HASH_ADD_KEYPTR(hh, c->refunds, f->key, f->keylen, f);
+    HASH_ADD(by_no, c->refund_nos, no, sizeof f->no, f);
     return f;
 }
 
 static void refund_drop(orders_ctx *c, refund *f)
 {
     HASH_DEL(c->refunds, f);
-    free(f->key);
+    HASH_DELETE(by_no, c->refund_nos, f);
     free(f);
+}
+
+/* Drops the refund now and its saved entry at the next flush. */
+static void refund_forget(orders_ctx *c, csm_host *h, refund *f)
+{
+    csm_state_touch(h, f->no);
+    refund_drop(c, f);
 }
 
 /* Past refund_keep a request is as good as forgotten, whether or not the
@@ -151,29 +179,37 @@ static seeker *seeker_find(orders_ctx *c, const char *shop, const char *customer
     return s;
 }
 
-static seeker *seeker_add(orders_ctx *c, const char *shop, const char *customer)
+static seeker *seeker_find_no(orders_ctx *c, uint64_t no)
+{
+    seeker *s;
+    HASH_FIND(by_no, c->seeker_nos, &no, sizeof no, s);
+    return s;
+}
+
+/* The key is stored inside the record: one block. */
+static seeker *seeker_add(orders_ctx *c, const char *shop, const char *customer, uint64_t no)
 {
     char buf[256], *heap;
     size_t len;
     const char *k = make_key(shop, 0, customer, buf, sizeof buf, &len, &heap);
-    seeker *s = k ? calloc(1, sizeof *s) : NULL;
-    if (s && !(s->key = key_dup(k, len))) {
-        free(s);
-        s = NULL;
-    }
+    seeker *s = k ? calloc(1, sizeof *s + len + 1) : NULL;
+    if (s)
+        memcpy(s->key, k, len + 1);
     free(heap);
     if (!s)
         return NULL;
-    s->keylen = len;
+    s->keylen = (uint32_t)len;
+    s->no = no;
     s->seek_day = s->pend_day = NO_DAY;
     HASH_ADD_KEYPTR(hh, c->seekers, s->key, s->keylen, s);
+    HASH_ADD(by_no, c->seeker_nos, no, sizeof s->no, s);
     return s;
 }
 
 static seeker *seeker_get(orders_ctx *c, csm_host *h, const char *shop, const char *customer)
 {
     seeker *s = seeker_find(c, shop, customer);
-    if (!s && !(s = seeker_add(c, shop, customer)))
+    if (!s && !(s = seeker_add(c, shop, customer, new_key(c, KIND_SEEKER))))
         csm_log(h, 0, "out of memory, customer %s of shop %s not tracked", customer, shop);
     return s;
 }
@@ -181,9 +217,18 @@ static seeker *seeker_get(orders_ctx *c, csm_host *h, const char *shop, const ch
 static void seeker_drop(orders_ctx *c, seeker *s)
 {
     HASH_DEL(c->seekers, s);
+    HASH_DELETE(by_no, c->seeker_nos, s);
     free(s->pend);
-    free(s->key);
     free(s);
+}
+
+/* The seeker changed: saved at the next flush, or deleted there when it
+ * has nothing left to remember (and dropped now). */
+static void seeker_changed(orders_ctx *c, csm_host *h, seeker *s)
+{
+    csm_state_touch(h, s->no);
+    if (s->seek_day == NO_DAY && !s->n_pend)
+        seeker_drop(c, s);
 }
 
 static int seeker_push(seeker *s, consult k)
@@ -237,8 +282,21 @@ static void clear(orders_ctx *c)
 
 static void arm_sweep(orders_ctx *c, csm_host *h)
 {
-    if (!c->sweep_timer)
-        c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+    if (c->sweep_timer)
+        return;
+    c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+    csm_state_touch(h, 0);
+}
+
+static void sweep_seeker(orders_ctx *c, csm_host *h, seeker *s, csm_ts now)
+{
+    int32_t today = csm_local_day(h, s->key, now), seek_day = s->seek_day;
+    uint32_t n_pend = s->n_pend;
+    drop_old_pending(s, today);
+    if (!sought_since(s, today))
+        s->seek_day = NO_DAY;
+    if (s->seek_day != seek_day || s->n_pend != n_pend)
+        seeker_changed(c, h, s);
 }
 
 static void sweep(orders_ctx *c, csm_host *h)
@@ -249,18 +307,13 @@ static void sweep(orders_ctx *c, csm_host *h)
     {
         /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
         if (refund_expired(c, f, now))
-            refund_drop(c, f);
+            refund_forget(c, h, f);
     }
     seeker *s, *stmp;
     HASH_ITER(hh, c->seekers, s, stmp)
     {
         /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        int32_t today = csm_local_day(h, s->key, now);
-        drop_old_pending(s, today);
-        if (!sought_since(s, today))
-            s->seek_day = NO_DAY;
-        if (s->seek_day == NO_DAY && !s->n_pend)
-            seeker_drop(c, s);
+        sweep_seeker(c, h, s, now);
     }
 }
 
@@ -270,6 +323,7 @@ static void orders_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     if (t->tag != TAG_SWEEP || t->id != c->sweep_timer)
         return;
     c->sweep_timer = 0;
+    csm_state_touch(h, 0);
     sweep(c, h);
     if (c->refunds || c->seekers)
         arm_sweep(c, h);
@@ -299,6 +353,8 @@ static void become_seeker(orders_ctx *c, csm_host *h, const char *shop, const ch
     if (!s)
         return;
     int32_t day = csm_local_day(h, shop, ts);
+    if (s->seek_day != day || s->n_pend)
+        csm_state_touch(h, s->no);
     if (s->seek_day != day) {
         /* Once a day is enough: the set has it already otherwise. */
         csm_set_member m = {.struct_size = sizeof m,
@@ -332,11 +388,11 @@ static void on_consulted(orders_ctx *c, csm_host *h, const csm_event *ev)
     drop_old_pending(s, day);
     if (seeker_push(s, (consult){ev->ts, ev->platform})) {
         csm_log(h, 0, "out of memory, a consult of %s not kept", ev->customer_id);
-        if (s->seek_day == NO_DAY && !s->n_pend)
-            seeker_drop(c, s);
+        seeker_changed(c, h, s);
         return;
     }
     s->pend_day = day;
+    csm_state_touch(h, s->no);
     arm_sweep(c, h);
 }
 
@@ -361,14 +417,17 @@ static void on_refund_requested(orders_ctx *c, csm_host *h, const csm_event *ev)
     refund *f = refund_find(c, ev->shop_id, tag, id);
     if (f) {
         /* The first request time counts, unless that request was forgotten. */
-        if (refund_expired(c, f, ev->ts))
+        if (refund_expired(c, f, ev->ts)) {
             f->request_ts = ev->ts;
+            csm_state_touch(h, f->no);
+        }
         return;
     }
-    if (!refund_add(c, ev->shop_id, tag, id, ev->ts)) {
+    if (!(f = refund_add(c, ev->shop_id, tag, id, ev->ts, new_key(c, KIND_REFUND)))) {
         csm_log(h, 0, "out of memory, refund %s not tracked", id);
         return;
     }
+    csm_state_touch(h, f->no);
     arm_sweep(c, h);
 }
 
@@ -378,7 +437,7 @@ static void on_refund_finished(orders_ctx *c, csm_host *h, const csm_event *ev)
     const char *id = refund_ident(ev, &tag);
     refund *f = id ? refund_find(c, ev->shop_id, tag, id) : NULL;
     if (f && refund_expired(c, f, ev->ts)) {
-        refund_drop(c, f);
+        refund_forget(c, h, f);
         f = NULL;
     }
     if (!f) {
@@ -388,7 +447,7 @@ static void on_refund_finished(orders_ctx *c, csm_host *h, const csm_event *ev)
     emit(h, ev->shop_id, ev->platform, "refunds_finished", ev->ts, 1);
     emit(h, ev->shop_id, ev->platform, "refund_ms_sum", ev->ts, ev->ts - f->request_ts);
     /* Counted once: a second finish finds nothing, like one with no request. */
-    refund_drop(c, f);
+    refund_forget(c, h, f);
 }
 
 static void orders_on_event(void *vctx, csm_host *h, const csm_event *ev)
@@ -452,39 +511,53 @@ static uint64_t orders_state_entries(void *vctx, csm_host *h)
     return HASH_COUNT(c->refunds) + HASH_COUNT(c->seekers);
 }
 
-/* ---- snapshot / restore ---- */
+/* ---- saved entries ---- */
 
-static int orders_snapshot(void *vctx, csm_host *h, csm_writer *w)
+/* A record's key a '\0' b '\0' as the two strings a and b. */
+static void put_key(csm_writer *w, const char *key)
+{
+    csm_api->put_str(w, key);
+    csm_api->put_str(w, key + strlen(key) + 1);
+}
+
+static void save_refund(const refund *f, csm_writer *w)
+{
+    put_key(w, f->key);
+    csm_api->put_i64(w, f->request_ts);
+}
+
+static void save_seeker(const seeker *s, csm_writer *w)
+{
+    put_key(w, s->key);
+    csm_api->put_i64(w, s->seek_day);
+    csm_api->put_i64(w, s->pend_day);
+    csm_api->put_i64(w, s->n_pend);
+    for (uint32_t i = 0; i < s->n_pend; i++) {
+        csm_api->put_i64(w, s->pend[i].ts);
+        csm_api->put_i64(w, s->pend[i].platform);
+    }
+}
+
+static int orders_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
     (void)h;
     orders_ctx *c = vctx;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)c->sweep_timer);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->refunds));
-    refund *f, *ftmp;
-    HASH_ITER(hh, c->refunds, f, ftmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
-        csm_api->put_str(w, f->key);
-        csm_api->put_str(w, f->key + strlen(f->key) + 1);
-        csm_api->put_i64(w, f->request_ts);
+    if (key == 0) {
+        if (!c->sweep_timer)
+            return 1;
+        csm_api->put_i64(w, (int64_t)c->sweep_timer);
+        return 0;
     }
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->seekers));
-    seeker *s, *stmp;
-    HASH_ITER(hh, c->seekers, s, stmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        csm_api->put_str(w, s->key);
-        csm_api->put_str(w, s->key + strlen(s->key) + 1);
-        csm_api->put_i64(w, s->seek_day);
-        csm_api->put_i64(w, s->pend_day);
-        csm_api->put_i64(w, s->n_pend);
-        for (uint32_t i = 0; i < s->n_pend; i++) {
-            csm_api->put_i64(w, s->pend[i].ts);
-            csm_api->put_i64(w, s->pend[i].platform);
-        }
+    if (KEY_KIND(key) == KIND_REFUND) {
+        const refund *f = refund_find_no(c, key);
+        if (f)
+            save_refund(f, w);
+        return !f;
     }
-    return 0;
+    const seeker *s = seeker_find_no(c, key);
+    if (s)
+        save_seeker(s, w);
+    return !s;
 }
 
 static int valid_day(int64_t d)
@@ -492,15 +565,15 @@ static int valid_day(int64_t d)
     return d == NO_DAY || (d > -1000000 && d < 1000000);
 }
 
-static int restore_refund(orders_ctx *c, csm_reader *r)
+static int load_refund(orders_ctx *c, uint64_t no, csm_reader *r)
 {
     char *shop = NULL, *tagged = NULL;
     int64_t ts;
     int rc = -1;
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &tagged) || !shop || !tagged ||
         (tagged[0] != 'R' && tagged[0] != 'O') || csm_api->get_i64(r, &ts) ||
-        refund_find(c, shop, tagged[0], tagged + 1) ||
-        !refund_add(c, shop, tagged[0], tagged + 1, ts))
+        refund_find(c, shop, tagged[0], tagged + 1) || refund_find_no(c, no) ||
+        !refund_add(c, shop, tagged[0], tagged + 1, ts, no))
         goto out;
     rc = 0;
 out:
@@ -509,7 +582,18 @@ out:
     return rc;
 }
 
-static int restore_seeker(orders_ctx *c, csm_reader *r)
+static int load_consults(seeker *s, int64_t n, csm_reader *r)
+{
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ts, platform;
+        if (csm_api->get_i64(r, &ts) || csm_api->get_i64(r, &platform) || platform < 0 ||
+            platform >= CSM_PLATFORM_COUNT || seeker_push(s, (consult){ts, (csm_platform)platform}))
+            return -1;
+    }
+    return 0;
+}
+
+static int load_seeker(orders_ctx *c, uint64_t no, csm_reader *r)
 {
     char *shop = NULL, *customer = NULL;
     int64_t seek_day, pend_day, n;
@@ -517,48 +601,56 @@ static int restore_seeker(orders_ctx *c, csm_reader *r)
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
         csm_api->get_i64(r, &seek_day) || csm_api->get_i64(r, &pend_day) ||
         csm_api->get_i64(r, &n) || !valid_day(seek_day) || !valid_day(pend_day) || n < 0 ||
-        n > 1000000 || seeker_find(c, shop, customer))
+        n > 1000000 || seeker_find(c, shop, customer) || seeker_find_no(c, no))
         goto out;
-    seeker *s = seeker_add(c, shop, customer);
+    seeker *s = seeker_add(c, shop, customer, no);
     if (!s)
         goto out;
     s->seek_day = (int32_t)seek_day;
     s->pend_day = (int32_t)pend_day;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t ts, platform;
-        if (csm_api->get_i64(r, &ts) || csm_api->get_i64(r, &platform) || platform < 0 ||
-            platform >= CSM_PLATFORM_COUNT || seeker_push(s, (consult){ts, (csm_platform)platform}))
-            goto out;
-    }
-    rc = 0;
+    rc = load_consults(s, n, r);
 out:
     free(shop);
     free(customer);
     return rc;
 }
 
-static int orders_restore(void *vctx, csm_host *h, csm_reader *r)
+/* Entry 0: the sweep timer. */
+static int load_wide(orders_ctx *c, csm_reader *r)
+{
+    int64_t timer;
+    if (csm_api->get_i64(r, &timer) || timer <= 0)
+        return -1;
+    c->sweep_timer = (uint64_t)timer;
+    return 0;
+}
+
+static int orders_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r)
 {
     orders_ctx *c = vctx;
-    int64_t version, timer, n;
-    if (csm_api->get_i64(r, &version) || version != SNAPSHOT_VERSION ||
-        csm_api->get_i64(r, &timer) || csm_api->get_i64(r, &n) || n < 0)
-        goto bad;
-    c->sweep_timer = (uint64_t)timer;
-    for (int64_t i = 0; i < n; i++)
-        if (restore_refund(c, r))
-            goto bad;
-    if (csm_api->get_i64(r, &n) || n < 0)
-        goto bad;
-    for (int64_t i = 0; i < n; i++)
-        if (restore_seeker(c, r))
-            goto bad;
+    int rc = -1;
+    if (version == STATE_VERSION)
+        rc = !key                           ? load_wide(c, r)
+             : KEY_KIND(key) == KIND_REFUND ? load_refund(c, key, r)
+                                            : load_seeker(c, key, r);
+    if (rc)
+        csm_log(h, 0, "unreadable entry %llu (state version %u)", (unsigned long long)key, version);
+    return rc;
+}
+
+/* New records take numbers above every loaded one: keys stay unique among
+ * live entries. */
+static int orders_load_done(void *vctx, csm_host *h)
+{
+    (void)h;
+    orders_ctx *c = vctx;
+    for (const refund *f = c->refunds; f; f = f->hh.next)
+        if (f->no >> 1 > c->last_no)
+            c->last_no = f->no >> 1;
+    for (const seeker *s = c->seekers; s; s = s->hh.next)
+        if (s->no >> 1 > c->last_no)
+            c->last_no = s->no >> 1;
     return 0;
-bad:
-    csm_log(h, 0, "unreadable or corrupt snapshot");
-    clear(c);
-    c->sweep_timer = 0;
-    return -1;
 }
 
 /* Escalations count after-sale human requests of sessions. */
@@ -579,9 +671,11 @@ static const csm_plugin descriptor = {
     .on_event = orders_on_event,
     .on_derived = orders_on_derived,
     .on_timer = orders_on_timer,
-    .snapshot = orders_snapshot,
-    .restore = orders_restore,
     .state_entries = orders_state_entries,
     .needs = needs,
+    .state_version = STATE_VERSION,
+    .save_entry = orders_save_entry,
+    .load_entry = orders_load_entry,
+    .load_done = orders_load_done,
 };
 CSM_PLUGIN_DEFINE(descriptor)

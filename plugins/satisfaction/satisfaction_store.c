@@ -1,12 +1,16 @@
-/* The satisfaction calculator's entries: lookup, eviction, snapshot and
- * restore. */
+/* The satisfaction calculator's entries: lookup, eviction, and saving and
+ * loading them one by one (README.md, "State"). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "csmetrics/plugin.h"
 #include "satisfaction_state.h"
 
-#define SNAPSHOT_VERSION 1
+/* Entry kinds are told apart by their key (satisfaction_state.h). */
+static int is_day_key(uint64_t key)
+{
+    return (key & DAY_KEY_BIT) != 0;
+}
 
 sat_sess *sat_sess_find(sat_ctx *c, uint64_t id)
 {
@@ -21,7 +25,7 @@ sat_sess *sat_sess_add(sat_ctx *c, uint64_t id)
     if (!e)
         abort();
     e->id = id;
-    e->invite_ts = e->close_ts = e->last_touch = CSM_TS_NONE;
+    e->invite_ts = e->last_activity = CSM_TS_NONE;
     HASH_ADD(hh, c->sessions, id, sizeof e->id, e);
     return e;
 }
@@ -29,15 +33,31 @@ sat_sess *sat_sess_add(sat_ctx *c, uint64_t id)
 static void sess_del(sat_ctx *c, sat_sess *e)
 {
     HASH_DEL(c->sessions, e);
-    free(e->agent);
     free(e);
 }
 
-/* shop '\0' customer '\0' in a fresh buffer; *len excludes the last '\0'. */
-static char *make_key(const char *shop, const char *customer, size_t *len)
+const char *sat_intern(sat_ctx *c, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    interned *i;
+    HASH_FIND(hh, c->agents, s, len, i);
+    if (i)
+        return i->s;
+    if (!(i = calloc(1, sizeof *i + len + 1)))
+        abort();
+    memcpy(i->s, s, len + 1);
+    HASH_ADD_KEYPTR(hh, c->agents, i->s, len, i);
+    return i->s;
+}
+
+/* shop '\0' customer '\0' into @p buf (at least @p cap bytes), or into a
+ * fresh buffer when it does not fit; *len excludes the last '\0'. */
+static char *make_key(const char *shop, const char *customer, char *buf, size_t cap, size_t *len)
 {
     size_t ls = strlen(shop), lc = strlen(customer);
-    char *k = malloc(ls + lc + 2);
+    char *k = ls + lc + 2 <= cap ? buf : malloc(ls + lc + 2);
     if (!k)
         abort();
     memcpy(k, shop, ls + 1);
@@ -48,29 +68,47 @@ static char *make_key(const char *shop, const char *customer, size_t *len)
 
 static cust_day *cust_find(sat_ctx *c, const char *shop, const char *customer)
 {
+    char buf[256];
     size_t len;
-    char *k = make_key(shop, customer, &len);
+    char *k = make_key(shop, customer, buf, sizeof buf, &len);
     cust_day *cd;
     HASH_FIND(hh, c->days, k, len, cd);
-    free(k);
+    if (k != buf)
+        free(k);
     return cd;
 }
 
-static cust_day *cust_add(sat_ctx *c, const char *shop, const char *customer, int32_t day)
+static cust_day *cust_find_no(sat_ctx *c, uint64_t no)
 {
-    cust_day *cd = calloc(1, sizeof *cd);
+    cust_day *cd;
+    HASH_FIND(by_no, c->day_nos, &no, sizeof no, cd);
+    return cd;
+}
+
+static cust_day *cust_add(sat_ctx *c, const char *shop, const char *customer, uint64_t no,
+                          int32_t day)
+{
+    char buf[256];
+    size_t len;
+    char *k = make_key(shop, customer, buf, sizeof buf, &len);
+    cust_day *cd = calloc(1, sizeof *cd + len + 1);
     if (!cd)
         abort();
-    cd->key = make_key(shop, customer, &cd->keylen);
+    memcpy(cd->key, k, len + 1);
+    if (k != buf)
+        free(k);
+    cd->keylen = (uint32_t)len;
+    cd->no = no;
     cd->day = day;
     HASH_ADD_KEYPTR(hh, c->days, cd->key, cd->keylen, cd);
+    HASH_ADD(by_no, c->day_nos, no, sizeof cd->no, cd);
     return cd;
 }
 
 static void cust_del(sat_ctx *c, cust_day *cd)
 {
     HASH_DEL(c->days, cd);
-    free(cd->key);
+    HASH_DELETE(by_no, c->day_nos, cd);
     free(cd);
 }
 
@@ -78,7 +116,7 @@ cust_day *sat_cust_day(sat_ctx *c, const char *shop, const char *customer, int32
 {
     cust_day *cd = cust_find(c, shop, customer);
     if (!cd)
-        return cust_add(c, shop, customer, day);
+        return cust_add(c, shop, customer, DAY_KEY_BIT | ++c->last_day_no, day);
     if (cd->day != day) {
         cd->day = day;
         cd->n = 0;
@@ -100,6 +138,13 @@ void sat_clear(sat_ctx *c)
         /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
         cust_del(c, cd);
     }
+    interned *i, *itmp;
+    HASH_ITER(hh, c->agents, i, itmp)
+    {
+        /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
+        HASH_DEL(c->agents, i);
+        free(i);
+    }
 }
 
 uint64_t sat_entries(const sat_ctx *c)
@@ -109,8 +154,10 @@ uint64_t sat_entries(const sat_ctx *c)
 
 void sat_arm_sweep(sat_ctx *c, csm_host *h)
 {
-    if (!c->sweep_timer)
-        c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+    if (c->sweep_timer)
+        return;
+    c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+    csm_state_touch(h, 0);
 }
 
 /* Drops what no later event can use. Event time only moves forward, so an
@@ -126,50 +173,64 @@ void sat_sweep(sat_ctx *c, csm_host *h)
     HASH_ITER(hh, c->sessions, e, etmp)
     {
         /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
-        if (e->close_ts == CSM_TS_NONE)
-            continue;
-        csm_ts last = e->last_touch > e->close_ts ? e->last_touch : e->close_ts;
-        if (now > last + SESSION_REACH_MS)
+        if ((e->flags & F_CLOSED) && now > e->last_activity + SESSION_REACH_MS) {
+            csm_state_touch(h, e->id);
             sess_del(c, e);
+        }
     }
     cust_day *cd, *ctmp;
     HASH_ITER(hh, c->days, cd, ctmp)
     {
         /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
-        if (csm_day_start(h, cd->key, cd->day + 1) <= now)
+        if (csm_day_start(h, cd->key, cd->day + 1) <= now) {
+            csm_state_touch(h, cd->no);
             cust_del(c, cd);
+        }
     }
 }
 
-/* ---- snapshot ---- */
+/* ---- saved entries ---- */
 
-int sat_snapshot(void *vctx, csm_host *h, csm_writer *w)
+static void save_sess(const sat_sess *e, csm_writer *w)
+{
+    csm_api->put_i64(w, e->invite_ts);
+    csm_api->put_str(w, e->agent);
+    csm_api->put_i64(w, e->flags);
+    csm_api->put_i64(w, e->stars);
+    csm_api->put_i64(w, e->last_activity);
+}
+
+static void save_day(const cust_day *cd, csm_writer *w)
+{
+    csm_api->put_str(w, cd->key);
+    csm_api->put_str(w, cd->key + strlen(cd->key) + 1);
+    csm_api->put_i64(w, cd->day);
+    csm_api->put_i64(w, cd->n);
+}
+
+int sat_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
     sat_ctx *c = vctx;
     (void)h;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)c->sweep_timer);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->sessions));
-    for (const sat_sess *e = c->sessions; e; e = e->hh.next) {
-        csm_api->put_i64(w, (int64_t)e->id);
-        csm_api->put_i64(w, e->invite_ts);
-        csm_api->put_str(w, e->agent);
-        csm_api->put_i64(w, e->flags);
-        csm_api->put_i64(w, e->stars);
-        csm_api->put_i64(w, e->close_ts);
-        csm_api->put_i64(w, e->last_touch);
+    if (key == 0) {
+        if (!c->sweep_timer)
+            return 1;
+        csm_api->put_i64(w, (int64_t)c->sweep_timer);
+        return 0;
     }
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->days));
-    for (const cust_day *cd = c->days; cd; cd = cd->hh.next) {
-        csm_api->put_str(w, cd->key);
-        csm_api->put_str(w, cd->key + strlen(cd->key) + 1);
-        csm_api->put_i64(w, cd->day);
-        csm_api->put_i64(w, cd->n);
+    if (is_day_key(key)) {
+        const cust_day *cd = cust_find_no(c, key);
+        if (!cd)
+            return 1;
+        save_day(cd, w);
+        return 0;
     }
+    const sat_sess *e = sat_sess_find(c, key);
+    if (!e)
+        return 1;
+    save_sess(e, w);
     return 0;
 }
-
-/* ---- restore ---- */
 
 static int get_int(csm_reader *r, int32_t lo, int32_t hi, int32_t *v)
 {
@@ -180,40 +241,38 @@ static int get_int(csm_reader *r, int32_t lo, int32_t hi, int32_t *v)
     return 0;
 }
 
-static int restore_sess(sat_ctx *c, csm_reader *r)
+static int load_sess(sat_ctx *c, uint64_t id, csm_reader *r)
 {
-    int64_t id, invite_ts, close_ts, last_touch;
+    int64_t invite_ts, last_activity;
     int32_t flags, stars;
     char *agent = NULL;
-    if (csm_api->get_i64(r, &id) || id <= 0 || csm_api->get_i64(r, &invite_ts) ||
-        invite_ts == CSM_TS_NONE || csm_api->get_str(r, &agent) ||
-        get_int(r, 0, F_HUMAN | F_AFTERSALE | F_INTENT_PENDING, &flags) ||
-        get_int(r, 0, 5, &stars) || csm_api->get_i64(r, &close_ts) ||
-        csm_api->get_i64(r, &last_touch) || sat_sess_find(c, (uint64_t)id)) {
+    if (csm_api->get_i64(r, &invite_ts) || invite_ts == CSM_TS_NONE ||
+        csm_api->get_str(r, &agent) ||
+        get_int(r, 0, F_HUMAN | F_AFTERSALE | F_INTENT_PENDING | F_CLOSED, &flags) ||
+        get_int(r, 0, 5, &stars) || csm_api->get_i64(r, &last_activity) || sat_sess_find(c, id)) {
         free(agent);
         return -1;
     }
-    sat_sess *e = sat_sess_add(c, (uint64_t)id);
+    sat_sess *e = sat_sess_add(c, id);
     e->invite_ts = invite_ts;
-    e->agent = agent;
-    e->flags = (uint32_t)flags;
-    e->stars = stars;
-    e->close_ts = close_ts;
-    e->last_touch = last_touch;
+    e->agent = sat_intern(c, agent);
+    free(agent);
+    e->flags = (uint8_t)flags;
+    e->stars = (int8_t)stars;
+    e->last_activity = last_activity;
     return 0;
 }
 
-static int restore_day(sat_ctx *c, csm_reader *r)
+static int load_day(sat_ctx *c, uint64_t no, csm_reader *r)
 {
     char *shop = NULL, *customer = NULL;
-    int64_t day;
-    int32_t n;
+    int32_t day, n;
     int rc = -1;
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
-        csm_api->get_i64(r, &day) || day < INT32_MIN || day > INT32_MAX ||
-        get_int(r, 0, INT32_MAX, &n) || cust_find(c, shop, customer))
+        get_int(r, INT32_MIN, INT32_MAX, &day) || get_int(r, 0, INT32_MAX, &n) ||
+        cust_find(c, shop, customer) || cust_find_no(c, no))
         goto out;
-    cust_add(c, shop, customer, (int32_t)day)->n = n;
+    cust_add(c, shop, customer, no, day)->n = n;
     rc = 0;
 out:
     free(shop);
@@ -221,35 +280,36 @@ out:
     return rc;
 }
 
-int sat_restore(void *vctx, csm_host *h, csm_reader *r)
+/* Entry 0: the sweep timer. */
+static int load_wide(sat_ctx *c, csm_reader *r)
+{
+    int64_t timer;
+    if (csm_api->get_i64(r, &timer) || timer <= 0)
+        return -1;
+    c->sweep_timer = (uint64_t)timer;
+    return 0;
+}
+
+int sat_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r)
 {
     sat_ctx *c = vctx;
-    int64_t version, sweep, n;
-    if (csm_api->get_i64(r, &version) || version != SNAPSHOT_VERSION ||
-        csm_api->get_i64(r, &sweep) || csm_api->get_i64(r, &n) || n < 0) {
-        csm_log(h, 0, "satisfaction: unknown snapshot version or truncated header");
-        return -1;
-    }
-    c->sweep_timer = (uint64_t)sweep;
-    for (int64_t i = 0; i < n; i++) {
-        if (restore_sess(c, r)) {
-            csm_log(h, 0, "satisfaction: corrupt snapshot at session %lld", (long long)i);
-            goto fail;
-        }
-    }
-    if (csm_api->get_i64(r, &n) || n < 0) {
-        csm_log(h, 0, "satisfaction: truncated snapshot");
-        goto fail;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (restore_day(c, r)) {
-            csm_log(h, 0, "satisfaction: corrupt snapshot at customer day %lld", (long long)i);
-            goto fail;
-        }
-    }
+    int rc = -1;
+    if (version == SAT_STATE_VERSION)
+        rc = !key ? load_wide(c, r) : is_day_key(key) ? load_day(c, key, r) : load_sess(c, key, r);
+    if (rc)
+        csm_log(h, 0, "satisfaction: unreadable entry %llu (state version %u)",
+                (unsigned long long)key, version);
+    return rc;
+}
+
+/* New customer-day records take numbers above every loaded one, so keys
+ * stay unique among live entries. */
+int sat_load_done(void *vctx, csm_host *h)
+{
+    sat_ctx *c = vctx;
+    (void)h;
+    for (const cust_day *cd = c->days; cd; cd = cd->hh.next)
+        if ((cd->no & ~DAY_KEY_BIT) > c->last_day_no)
+            c->last_day_no = cd->no & ~DAY_KEY_BIT;
     return 0;
-fail:
-    sat_clear(c);
-    c->sweep_timer = 0;
-    return -1;
 }
