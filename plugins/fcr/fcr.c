@@ -6,8 +6,8 @@
  * readings chosen. */
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "../keyed_records.h"
 #include "csmetrics/plugin.h"
 
 /* The repeat window is part of the figure's definition (3-day FCR), not
@@ -26,25 +26,21 @@ typedef struct served {
     uint8_t open;     /* its CLOSED has not come yet: it may still see an ASSIGNED */
 } served;
 
-/* One customer at one shop: entry key @c no, from 1 (0 is the plugin-wide
- * entry, which holds the sweep timer, whose key is 0). */
+/* One customer at one shop, identified by shop '\0' customer
+ * (keyed_records.h), saved under the entry key cust_key() of that; key 0
+ * is the plugin-wide entry (the sweep timer, whose key is 0). */
 typedef struct cust {
-    UT_hash_handle hh;    /* by shop and customer (key) */
-    UT_hash_handle by_no; /* by entry key */
-    uint64_t no;
-    served *v;
+    kr_link k;
+    served *v; /* &one until a second served session comes */
     uint32_t n, cap;
-    uint32_t keylen; /* up to the customer's terminator (excluded) */
-    char key[];      /* shop '\0' customer '\0' */
+    served one; /* one served session per customer is the rule (README.md) */
 } cust;
 
 typedef struct fcr_ctx {
     /* config_map */
     int64_t sweep_interval_ms;
     /* state */
-    cust *custs;
-    cust *by_no;
-    uint64_t last_no;     /* entry keys given so far, never reused while live */
+    kr_table custs;
     uint64_t sweep_timer; /* 0: none pending */
 } fcr_ctx;
 
@@ -57,49 +53,28 @@ static const csm_config_entry config_map[] = {
 
 /* ---- customer records ---- */
 
-static cust *cust_find(fcr_ctx *c, const char *shop, const char *customer)
+/* Odd, so never 0. */
+static uint64_t cust_key(const char *id, size_t len)
 {
-    size_t ls = strlen(shop), lc = strlen(customer);
-    char stack[256], *k = ls + lc + 2 <= sizeof stack ? stack : malloc(ls + lc + 2);
-    if (!k)
-        return NULL;
-    memcpy(k, shop, ls + 1);
-    memcpy(k + ls + 1, customer, lc + 1);
-    cust *r;
-    HASH_FIND(hh, c->custs, k, ls + 1 + lc, r);
-    if (k != stack)
-        free(k);
-    return r;
+    return kr_hash(id, len) | 1u;
 }
 
-static cust *cust_find_no(fcr_ctx *c, uint64_t no)
+/* The customer's record; when absent, NULL or (@p create) a new one. */
+static cust *cust_get(fcr_ctx *c, const char *shop, const char *customer, int create)
 {
-    cust *r;
-    HASH_FIND(by_no, c->by_no, &no, sizeof no, r);
-    return r;
-}
-
-/* The key (shop '\0' customer) is stored inside the record: one block. */
-static cust *cust_add(fcr_ctx *c, const char *shop, const char *customer, uint64_t no)
-{
-    size_t ls = strlen(shop), lc = strlen(customer);
-    cust *r = calloc(1, sizeof *r + ls + lc + 2);
-    if (!r)
-        return NULL;
-    memcpy(r->key, shop, ls + 1);
-    memcpy(r->key + ls + 1, customer, lc + 1);
-    r->keylen = (uint32_t)(ls + 1 + lc);
-    r->no = no;
-    HASH_ADD_KEYPTR(hh, c->custs, r->key, r->keylen, r);
-    HASH_ADD(by_no, c->by_no, no, sizeof r->no, r);
+    cust *r = (cust *)kr_get(&c->custs, sizeof(cust), cust_key, shop, 0, customer, create);
+    if (r && !r->cap) {
+        r->v = &r->one;
+        r->cap = 1;
+    }
     return r;
 }
 
 static void cust_drop(fcr_ctx *c, cust *r)
 {
-    HASH_DEL(c->custs, r);
-    HASH_DELETE(by_no, c->by_no, r);
-    free(r->v);
+    kr_unlink(&c->custs, &r->k);
+    if (r->v != &r->one)
+        free(r->v);
     free(r);
 }
 
@@ -107,7 +82,7 @@ static void cust_drop(fcr_ctx *c, cust *r)
  * is left with no served session (and dropped now). */
 static void cust_changed(fcr_ctx *c, csm_host *h, cust *r)
 {
-    csm_state_touch(h, r->no);
+    csm_state_touch(h, r->k.key);
     if (!r->n)
         cust_drop(c, r);
 }
@@ -115,11 +90,12 @@ static void cust_changed(fcr_ctx *c, csm_host *h, cust *r)
 static int cust_push(cust *r, served s)
 {
     if (r->n == r->cap) {
-        /* One served session per customer is the rule (README.md). */
-        uint32_t cap = r->cap ? r->cap * 2 : 1;
-        served *v = realloc(r->v, cap * sizeof *v);
+        uint32_t cap = r->cap * 2;
+        served *v = r->v == &r->one ? malloc(cap * sizeof *v) : realloc(r->v, cap * sizeof *v);
         if (!v)
             return -1;
+        if (r->v == &r->one)
+            v[0] = r->one;
         r->v = v;
         r->cap = cap;
     }
@@ -142,14 +118,14 @@ static int expired(const served *s, csm_ts now)
     return !s->open && now > s->request_ts + REPEAT_WINDOW_MS;
 }
 
+static void drop_one(kr_link *r, void *vctx)
+{
+    cust_drop(vctx, (cust *)r);
+}
+
 static void clear(fcr_ctx *c)
 {
-    cust *r, *tmp;
-    HASH_ITER(hh, c->custs, r, tmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
-        cust_drop(c, r);
-    }
+    kr_each(&c->custs, drop_one, c);
 }
 
 /* ---- sweep ---- */
@@ -173,15 +149,22 @@ static void drop_expired(fcr_ctx *c, csm_host *h, cust *r, csm_ts now)
         cust_changed(c, h, r);
 }
 
+typedef struct sweep_arg {
+    fcr_ctx *c;
+    csm_host *h;
+    csm_ts now;
+} sweep_arg;
+
+static void sweep_one(kr_link *r, void *varg)
+{
+    sweep_arg *a = varg;
+    drop_expired(a->c, a->h, (cust *)r, a->now);
+}
+
 static void sweep(fcr_ctx *c, csm_host *h)
 {
-    csm_ts now = csm_now(h);
-    cust *r, *tmp;
-    HASH_ITER(hh, c->custs, r, tmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
-        drop_expired(c, h, r, now);
-    }
+    sweep_arg a = {c, h, csm_now(h)};
+    kr_each(&c->custs, sweep_one, &a);
 }
 
 static void fcr_on_timer(void *vctx, csm_host *h, const csm_timer *t)
@@ -192,7 +175,7 @@ static void fcr_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     c->sweep_timer = 0;
     csm_state_touch(h, 0);
     sweep(c, h);
-    if (c->custs)
+    if (c->custs.n)
         arm_sweep(c, h);
 }
 
@@ -217,14 +200,13 @@ static void on_assigned(fcr_ctx *c, csm_host *h, const csm_session *s)
     if (!s->aftersale || s->merchant_initiated || s->request_ts == CSM_TS_NONE ||
         s->assign_ts == CSM_TS_NONE || s->close_ts != CSM_TS_NONE)
         return;
-    cust *r = cust_find(c, s->shop_id, s->customer_id);
+    cust *r = cust_get(c, s->shop_id, s->customer_id, 0);
     if (r) {
         for (uint32_t i = 0; i < r->n; i++)
             if (r->v[i].session_id == s->id)
                 return; /* a later ASSIGNED of a session already counted */
-    } else if (!(r = cust_add(c, s->shop_id, s->customer_id, ++c->last_no))) {
-        csm_log(h, 0, "out of memory, session %llu not tracked", (unsigned long long)s->id);
-        return;
+    } else {
+        r = cust_get(c, s->shop_id, s->customer_id, 1);
     }
     served e = {.session_id = s->id,
                 .request_ts = s->request_ts,
@@ -236,7 +218,7 @@ static void on_assigned(fcr_ctx *c, csm_host *h, const csm_session *s)
             cust_drop(c, r);
         return;
     }
-    csm_state_touch(h, r->no);
+    csm_state_touch(h, r->k.key);
     emit(h, s->shop_id, s->platform, "fcr_served", s->request_ts);
     arm_sweep(c, h);
 }
@@ -247,7 +229,7 @@ static void on_request(fcr_ctx *c, csm_host *h, const csm_session *s, csm_ts t)
 {
     if (!s->aftersale)
         return;
-    cust *r = cust_find(c, s->shop_id, s->customer_id);
+    cust *r = cust_get(c, s->shop_id, s->customer_id, 0);
     if (!r)
         return;
     uint32_t n = r->n;
@@ -270,13 +252,13 @@ static void on_request(fcr_ctx *c, csm_host *h, const csm_session *s, csm_ts t)
 
 static void on_closed(fcr_ctx *c, csm_host *h, const csm_session *s)
 {
-    cust *r = cust_find(c, s->shop_id, s->customer_id);
+    cust *r = cust_get(c, s->shop_id, s->customer_id, 0);
     if (!r)
         return;
     for (uint32_t i = 0; i < r->n; i++)
         if (r->v[i].session_id == s->id && r->v[i].open) {
             r->v[i].open = 0;
-            csm_state_touch(h, r->no);
+            csm_state_touch(h, r->k.key);
         }
     drop_expired(c, h, r, csm_now(h));
 }
@@ -324,10 +306,25 @@ static uint64_t fcr_state_entries(void *vctx, csm_host *h)
 {
     (void)h;
     fcr_ctx *c = vctx;
-    return HASH_COUNT(c->custs);
+    return c->custs.n;
 }
 
 /* ---- saved entries ---- */
+
+static void save_cust(const kr_link *k, csm_writer *w)
+{
+    const cust *r = (const cust *)k;
+    const char *id = kr_id(k, sizeof *r);
+    csm_api->put_str(w, id);
+    csm_api->put_str(w, id + strlen(id) + 1);
+    csm_api->put_i64(w, r->n);
+    for (uint32_t i = 0; i < r->n; i++) {
+        csm_api->put_i64(w, (int64_t)r->v[i].session_id);
+        csm_api->put_i64(w, r->v[i].request_ts);
+        csm_api->put_i64(w, r->v[i].platform);
+        csm_api->put_i64(w, r->v[i].open);
+    }
+}
 
 static int fcr_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
@@ -339,19 +336,7 @@ static int fcr_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
         csm_api->put_i64(w, (int64_t)c->sweep_timer);
         return 0;
     }
-    const cust *r = cust_find_no(c, key);
-    if (!r)
-        return 1;
-    csm_api->put_str(w, r->key);
-    csm_api->put_str(w, r->key + strlen(r->key) + 1);
-    csm_api->put_i64(w, r->n);
-    for (uint32_t i = 0; i < r->n; i++) {
-        csm_api->put_i64(w, (int64_t)r->v[i].session_id);
-        csm_api->put_i64(w, r->v[i].request_ts);
-        csm_api->put_i64(w, r->v[i].platform);
-        csm_api->put_i64(w, r->v[i].open);
-    }
-    return 0;
+    return kr_save_chain(&c->custs, key, w, save_cust);
 }
 
 static int load_served(cust *r, csm_reader *rd)
@@ -368,19 +353,18 @@ static int load_served(cust *r, csm_reader *rd)
     return cust_push(r, e);
 }
 
-static int load_cust(fcr_ctx *c, uint64_t no, csm_reader *rd)
+/* One record of entry @p key, whose identity must hash to it. */
+static int load_cust(void *vctx, uint64_t key, csm_reader *rd)
 {
+    fcr_ctx *c = vctx;
     char *shop = NULL, *customer = NULL;
     int64_t n;
     int rc = -1;
     if (csm_api->get_str(rd, &shop) || csm_api->get_str(rd, &customer) || !shop || !customer ||
-        csm_api->get_i64(rd, &n) || n <= 0 || n > 1000000 || cust_find(c, shop, customer) ||
-        cust_find_no(c, no))
+        csm_api->get_i64(rd, &n) || n <= 0 || n > 1000000 || cust_get(c, shop, customer, 0))
         goto out;
-    cust *r = cust_add(c, shop, customer, no);
-    if (!r)
-        goto out;
-    rc = 0;
+    cust *r = cust_get(c, shop, customer, 1);
+    rc = r->k.key == key ? 0 : -1;
     for (int64_t i = 0; i < n && !rc; i++)
         rc = load_served(r, rd);
 out:
@@ -402,21 +386,12 @@ static int load_wide(fcr_ctx *c, csm_reader *rd)
 static int fcr_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *rd)
 {
     fcr_ctx *c = vctx;
-    int rc = version != STATE_VERSION ? -1 : key ? load_cust(c, key, rd) : load_wide(c, rd);
+    int rc = version != STATE_VERSION ? -1
+             : key                    ? kr_load_chain(c, key, rd, load_cust)
+                                      : load_wide(c, rd);
     if (rc)
         csm_log(h, 0, "unreadable entry %llu (state version %u)", (unsigned long long)key, version);
     return rc;
-}
-
-/* New records take keys above every loaded one: unique among live ones. */
-static int fcr_load_done(void *vctx, csm_host *h)
-{
-    (void)h;
-    fcr_ctx *c = vctx;
-    for (const cust *r = c->custs; r; r = r->hh.next)
-        if (r->no > c->last_no)
-            c->last_no = r->no;
-    return 0;
 }
 
 /* Repeat contacts are sessions closed and reopened: the session lifecycle. */
@@ -441,6 +416,5 @@ static const csm_plugin descriptor = {
     .state_version = STATE_VERSION,
     .save_entry = fcr_save_entry,
     .load_entry = fcr_load_entry,
-    .load_done = fcr_load_done,
 };
 CSM_PLUGIN_DEFINE(descriptor)

@@ -6,8 +6,8 @@
  * status. See README.md for the readings chosen. */
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "../keyed_records.h"
 #include "csmetrics/plugin.h"
 
 /* A PLATFORM_CONSULTED on day D counts if its customer sought after-sale
@@ -20,19 +20,17 @@
 #define NO_DAY INT32_MIN
 
 /* Entry keys: 0 is the plugin-wide entry (the sweep timer, whose key is
- * 0); a record's key is (a number of its own << 1) | its kind, so that
- * save and load tell refunds and seekers apart by the key. */
+ * 0); a record's key is the hash of its identity (keyed_records.h) with the
+ * top bit set (never 0) and its kind in the low bit, so that save and load
+ * tell refunds and seekers apart by the key. */
 enum { KIND_REFUND = 0, KIND_SEEKER = 1 };
 #define KEY_KIND(k) ((int)((k)&1u))
 
-/* An open refund: requested, not finished yet. */
+/* An open refund: requested, not finished yet. Identity:
+ * shop '\0' ('R' refund_id | 'O' order_id). */
 typedef struct refund {
-    UT_hash_handle hh;    /* by shop and id (key) */
-    UT_hash_handle by_no; /* by entry key */
-    uint64_t no;
+    kr_link k;
     csm_ts request_ts;
-    uint32_t keylen; /* up to the id's terminator (excluded) */
-    char key[];      /* shop '\0' ('R' refund_id | 'O' order_id) '\0' */
 } refund;
 
 typedef struct consult {
@@ -40,17 +38,14 @@ typedef struct consult {
     csm_platform platform;
 } consult;
 
-/* What escalations need to know of one (shop, customer). */
+/* What escalations need to know of one (shop, customer). Identity:
+ * shop '\0' customer. */
 typedef struct seeker {
-    UT_hash_handle hh;    /* by shop and customer (key) */
-    UT_hash_handle by_no; /* by entry key */
-    uint64_t no;
+    kr_link k;
     int32_t seek_day; /* latest shop-local day it sought after-sale help, or NO_DAY */
     int32_t pend_day; /* day of the pending consults */
     consult *pend;    /* consults of pend_day not counted (yet) */
     uint32_t n_pend, cap_pend;
-    uint32_t keylen;
-    char key[]; /* shop '\0' customer '\0' */
 } seeker;
 
 typedef struct orders_ctx {
@@ -58,11 +53,8 @@ typedef struct orders_ctx {
     int64_t refund_keep_ms;
     int64_t sweep_interval_ms;
     /* state */
-    refund *refunds;
-    refund *refund_nos;
-    seeker *seekers;
-    seeker *seeker_nos;
-    uint64_t last_no;     /* record numbers given so far, never reused while live */
+    kr_table refunds;
+    kr_table seekers;
     uint64_t sweep_timer; /* 0: none pending */
 } orders_ctx;
 
@@ -78,83 +70,39 @@ static const csm_config_entry config_map[] = {
 
 /* ---- keys ---- */
 
-/* Builds the key a '\0' [tag] b '\0' in buf, or in a malloc'd buffer
- * (returned in *heap for the caller to free) when it does not fit. */
-static char *make_key(const char *a, char tag, const char *b, char *buf, size_t cap, size_t *keylen,
-                      char **heap)
+static uint64_t record_key(const char *id, size_t len, int kind)
 {
-    size_t la = strlen(a), lb = strlen(b), lt = tag ? 1 : 0;
-    char *k = buf;
-    *heap = NULL;
-    if (la + lt + lb + 2 > cap && !(k = *heap = malloc(la + lt + lb + 2)))
-        return NULL;
-    memcpy(k, a, la + 1);
-    if (tag)
-        k[la + 1] = tag;
-    memcpy(k + la + 1 + lt, b, lb + 1);
-    *keylen = la + 1 + lt + lb;
-    return k;
+    return ((kr_hash(id, len) | UINT64_C(1) << 63) & ~UINT64_C(1)) | (uint64_t)kind;
 }
 
-/* A fresh entry key of @p kind. */
-static uint64_t new_key(orders_ctx *c, int kind)
+static uint64_t refund_key(const char *id, size_t len)
 {
-    return ++c->last_no << 1 | (uint64_t)kind;
+    return record_key(id, len, KIND_REFUND);
+}
+
+static uint64_t seeker_key(const char *id, size_t len)
+{
+    return record_key(id, len, KIND_SEEKER);
 }
 
 /* ---- refunds ---- */
 
-static refund *refund_find(orders_ctx *c, const char *shop, char tag, const char *id)
+/* The refund; when absent, NULL or (@p create) a new one. */
+static refund *refund_get(orders_ctx *c, const char *shop, char tag, const char *id, int create)
 {
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, tag, id, buf, sizeof buf, &len, &heap);
-    refund *f = NULL;
-    if (k)
-        HASH_FIND(hh, c->refunds, k, len, f);
-    free(heap);
-    return f;
-}
-
-static refund *refund_find_no(orders_ctx *c, uint64_t no)
-{
-    refund *f;
-    HASH_FIND(by_no, c->refund_nos, &no, sizeof no, f);
-    return f;
-}
-
-/* The key is stored inside the record: one block. */
-static refund *refund_add(orders_ctx *c, const char *shop, char tag, const char *id, csm_ts ts,
-                          uint64_t no)
-{
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, tag, id, buf, sizeof buf, &len, &heap);
-    refund *f = k ? calloc(1, sizeof *f + len + 1) : NULL;
-    if (f)
-        memcpy(f->key, k, len + 1);
-    free(heap);
-    if (!f)
-        return NULL;
-    f->keylen = (uint32_t)len;
-    f->request_ts = ts;
-    f->no = no;
-    HASH_ADD_KEYPTR(hh, c->refunds, f->key, f->keylen, f);
-    HASH_ADD(by_no, c->refund_nos, no, sizeof f->no, f);
-    return f;
+    return (refund *)kr_get(&c->refunds, sizeof(refund), refund_key, shop, tag, id, create);
 }
 
 static void refund_drop(orders_ctx *c, refund *f)
 {
-    HASH_DEL(c->refunds, f);
-    HASH_DELETE(by_no, c->refund_nos, f);
+    kr_unlink(&c->refunds, &f->k);
     free(f);
 }
 
 /* Drops the refund now and its saved entry at the next flush. */
 static void refund_forget(orders_ctx *c, csm_host *h, refund *f)
 {
-    csm_state_touch(h, f->no);
+    csm_state_touch(h, f->k.key);
     refund_drop(c, f);
 }
 
@@ -169,55 +117,23 @@ static int refund_expired(const orders_ctx *c, const refund *f, csm_ts now)
 
 static seeker *seeker_find(orders_ctx *c, const char *shop, const char *customer)
 {
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, 0, customer, buf, sizeof buf, &len, &heap);
-    seeker *s = NULL;
-    if (k)
-        HASH_FIND(hh, c->seekers, k, len, s);
-    free(heap);
-    return s;
+    return (seeker *)kr_get(&c->seekers, sizeof(seeker), seeker_key, shop, 0, customer, 0);
 }
 
-static seeker *seeker_find_no(orders_ctx *c, uint64_t no)
-{
-    seeker *s;
-    HASH_FIND(by_no, c->seeker_nos, &no, sizeof no, s);
-    return s;
-}
-
-/* The key is stored inside the record: one block. */
-static seeker *seeker_add(orders_ctx *c, const char *shop, const char *customer, uint64_t no)
-{
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, 0, customer, buf, sizeof buf, &len, &heap);
-    seeker *s = k ? calloc(1, sizeof *s + len + 1) : NULL;
-    if (s)
-        memcpy(s->key, k, len + 1);
-    free(heap);
-    if (!s)
-        return NULL;
-    s->keylen = (uint32_t)len;
-    s->no = no;
-    s->seek_day = s->pend_day = NO_DAY;
-    HASH_ADD_KEYPTR(hh, c->seekers, s->key, s->keylen, s);
-    HASH_ADD(by_no, c->seeker_nos, no, sizeof s->no, s);
-    return s;
-}
-
-static seeker *seeker_get(orders_ctx *c, csm_host *h, const char *shop, const char *customer)
+/* The customer's record, made if absent. */
+static seeker *seeker_get(orders_ctx *c, const char *shop, const char *customer)
 {
     seeker *s = seeker_find(c, shop, customer);
-    if (!s && !(s = seeker_add(c, shop, customer, new_key(c, KIND_SEEKER))))
-        csm_log(h, 0, "out of memory, customer %s of shop %s not tracked", customer, shop);
+    if (!s) {
+        s = (seeker *)kr_get(&c->seekers, sizeof(seeker), seeker_key, shop, 0, customer, 1);
+        s->seek_day = s->pend_day = NO_DAY;
+    }
     return s;
 }
 
 static void seeker_drop(orders_ctx *c, seeker *s)
 {
-    HASH_DEL(c->seekers, s);
-    HASH_DELETE(by_no, c->seeker_nos, s);
+    kr_unlink(&c->seekers, &s->k);
     free(s->pend);
     free(s);
 }
@@ -226,7 +142,7 @@ static void seeker_drop(orders_ctx *c, seeker *s)
  * has nothing left to remember (and dropped now). */
 static void seeker_changed(orders_ctx *c, csm_host *h, seeker *s)
 {
-    csm_state_touch(h, s->no);
+    csm_state_touch(h, s->k.key);
     if (s->seek_day == NO_DAY && !s->n_pend)
         seeker_drop(c, s);
 }
@@ -262,20 +178,20 @@ static int sought_since(const seeker *s, int32_t day)
     return s->seek_day != NO_DAY && s->seek_day >= day - SEEK_LOOKBACK_DAYS;
 }
 
+static void drop_refund(kr_link *r, void *vctx)
+{
+    refund_drop(vctx, (refund *)r);
+}
+
+static void drop_seeker(kr_link *r, void *vctx)
+{
+    seeker_drop(vctx, (seeker *)r);
+}
+
 static void clear(orders_ctx *c)
 {
-    refund *f, *ftmp;
-    HASH_ITER(hh, c->refunds, f, ftmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
-        refund_drop(c, f);
-    }
-    seeker *s, *stmp;
-    HASH_ITER(hh, c->seekers, s, stmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        seeker_drop(c, s);
-    }
+    kr_each(&c->refunds, drop_refund, c);
+    kr_each(&c->seekers, drop_seeker, c);
 }
 
 /* ---- sweep ---- */
@@ -288,33 +204,38 @@ static void arm_sweep(orders_ctx *c, csm_host *h)
     csm_state_touch(h, 0);
 }
 
-static void sweep_seeker(orders_ctx *c, csm_host *h, seeker *s, csm_ts now)
+typedef struct sweep_arg {
+    orders_ctx *c;
+    csm_host *h;
+    csm_ts now;
+} sweep_arg;
+
+static void sweep_refund(kr_link *r, void *varg)
 {
-    int32_t today = csm_local_day(h, s->key, now), seek_day = s->seek_day;
+    const sweep_arg *a = varg;
+    if (refund_expired(a->c, (refund *)r, a->now))
+        refund_forget(a->c, a->h, (refund *)r);
+}
+
+static void sweep_seeker(kr_link *r, void *varg)
+{
+    const sweep_arg *a = varg;
+    seeker *s = (seeker *)r;
+    /* The identity starts with the shop. */
+    int32_t today = csm_local_day(a->h, kr_id(r, sizeof *s), a->now), seek_day = s->seek_day;
     uint32_t n_pend = s->n_pend;
     drop_old_pending(s, today);
     if (!sought_since(s, today))
         s->seek_day = NO_DAY;
     if (s->seek_day != seek_day || s->n_pend != n_pend)
-        seeker_changed(c, h, s);
+        seeker_changed(a->c, a->h, s);
 }
 
 static void sweep(orders_ctx *c, csm_host *h)
 {
-    csm_ts now = csm_now(h);
-    refund *f, *ftmp;
-    HASH_ITER(hh, c->refunds, f, ftmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
-        if (refund_expired(c, f, now))
-            refund_forget(c, h, f);
-    }
-    seeker *s, *stmp;
-    HASH_ITER(hh, c->seekers, s, stmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        sweep_seeker(c, h, s, now);
-    }
+    sweep_arg a = {c, h, csm_now(h)};
+    kr_each(&c->refunds, sweep_refund, &a);
+    kr_each(&c->seekers, sweep_seeker, &a);
 }
 
 static void orders_on_timer(void *vctx, csm_host *h, const csm_timer *t)
@@ -325,7 +246,7 @@ static void orders_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     c->sweep_timer = 0;
     csm_state_touch(h, 0);
     sweep(c, h);
-    if (c->refunds || c->seekers)
+    if (c->refunds.n || c->seekers.n)
         arm_sweep(c, h);
 }
 
@@ -349,12 +270,10 @@ static void emit(csm_host *h, const char *shop, csm_platform platform, const cha
 static void become_seeker(orders_ctx *c, csm_host *h, const char *shop, const char *customer,
                           csm_platform platform, csm_ts ts)
 {
-    seeker *s = seeker_get(c, h, shop, customer);
-    if (!s)
-        return;
+    seeker *s = seeker_get(c, shop, customer);
     int32_t day = csm_local_day(h, shop, ts);
     if (s->seek_day != day || s->n_pend)
-        csm_state_touch(h, s->no);
+        csm_state_touch(h, s->k.key);
     if (s->seek_day != day) {
         /* Once a day is enough: the set has it already otherwise. */
         csm_set_member m = {.struct_size = sizeof m,
@@ -383,8 +302,8 @@ static void on_consulted(orders_ctx *c, csm_host *h, const csm_event *ev)
         return;
     }
     /* Not (yet) a seeker: a seeking later on the same day makes it count. */
-    if (!s && !(s = seeker_get(c, h, ev->shop_id, ev->customer_id)))
-        return;
+    if (!s)
+        s = seeker_get(c, ev->shop_id, ev->customer_id);
     drop_old_pending(s, day);
     if (seeker_push(s, (consult){ev->ts, ev->platform})) {
         csm_log(h, 0, "out of memory, a consult of %s not kept", ev->customer_id);
@@ -392,7 +311,7 @@ static void on_consulted(orders_ctx *c, csm_host *h, const csm_event *ev)
         return;
     }
     s->pend_day = day;
-    csm_state_touch(h, s->no);
+    csm_state_touch(h, s->k.key);
     arm_sweep(c, h);
 }
 
@@ -414,20 +333,18 @@ static void on_refund_requested(orders_ctx *c, csm_host *h, const csm_event *ev)
     const char *id = refund_ident(ev, &tag);
     if (!id)
         return;
-    refund *f = refund_find(c, ev->shop_id, tag, id);
+    refund *f = refund_get(c, ev->shop_id, tag, id, 0);
     if (f) {
         /* The first request time counts, unless that request was forgotten. */
         if (refund_expired(c, f, ev->ts)) {
             f->request_ts = ev->ts;
-            csm_state_touch(h, f->no);
+            csm_state_touch(h, f->k.key);
         }
         return;
     }
-    if (!(f = refund_add(c, ev->shop_id, tag, id, ev->ts, new_key(c, KIND_REFUND)))) {
-        csm_log(h, 0, "out of memory, refund %s not tracked", id);
-        return;
-    }
-    csm_state_touch(h, f->no);
+    f = refund_get(c, ev->shop_id, tag, id, 1);
+    f->request_ts = ev->ts;
+    csm_state_touch(h, f->k.key);
     arm_sweep(c, h);
 }
 
@@ -435,7 +352,7 @@ static void on_refund_finished(orders_ctx *c, csm_host *h, const csm_event *ev)
 {
     char tag;
     const char *id = refund_ident(ev, &tag);
-    refund *f = id ? refund_find(c, ev->shop_id, tag, id) : NULL;
+    refund *f = id ? refund_get(c, ev->shop_id, tag, id, 0) : NULL;
     if (f && refund_expired(c, f, ev->ts)) {
         refund_forget(c, h, f);
         f = NULL;
@@ -508,27 +425,28 @@ static uint64_t orders_state_entries(void *vctx, csm_host *h)
 {
     (void)h;
     orders_ctx *c = vctx;
-    return HASH_COUNT(c->refunds) + HASH_COUNT(c->seekers);
+    return c->refunds.n + c->seekers.n;
 }
 
 /* ---- saved entries ---- */
 
-/* A record's key a '\0' b '\0' as the two strings a and b. */
-static void put_key(csm_writer *w, const char *key)
+/* A record's identity a '\0' b as the two strings a and b. */
+static void put_ident(csm_writer *w, const char *id)
 {
-    csm_api->put_str(w, key);
-    csm_api->put_str(w, key + strlen(key) + 1);
+    csm_api->put_str(w, id);
+    csm_api->put_str(w, id + strlen(id) + 1);
 }
 
-static void save_refund(const refund *f, csm_writer *w)
+static void save_refund(const kr_link *r, csm_writer *w)
 {
-    put_key(w, f->key);
-    csm_api->put_i64(w, f->request_ts);
+    put_ident(w, kr_id(r, sizeof(refund)));
+    csm_api->put_i64(w, ((const refund *)r)->request_ts);
 }
 
-static void save_seeker(const seeker *s, csm_writer *w)
+static void save_seeker(const kr_link *r, csm_writer *w)
 {
-    put_key(w, s->key);
+    const seeker *s = (const seeker *)r;
+    put_ident(w, kr_id(r, sizeof *s));
     csm_api->put_i64(w, s->seek_day);
     csm_api->put_i64(w, s->pend_day);
     csm_api->put_i64(w, s->n_pend);
@@ -548,16 +466,9 @@ static int orders_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *
         csm_api->put_i64(w, (int64_t)c->sweep_timer);
         return 0;
     }
-    if (KEY_KIND(key) == KIND_REFUND) {
-        const refund *f = refund_find_no(c, key);
-        if (f)
-            save_refund(f, w);
-        return !f;
-    }
-    const seeker *s = seeker_find_no(c, key);
-    if (s)
-        save_seeker(s, w);
-    return !s;
+    if (KEY_KIND(key) == KIND_REFUND)
+        return kr_save_chain(&c->refunds, key, w, save_refund);
+    return kr_save_chain(&c->seekers, key, w, save_seeker);
 }
 
 static int valid_day(int64_t d)
@@ -565,17 +476,19 @@ static int valid_day(int64_t d)
     return d == NO_DAY || (d > -1000000 && d < 1000000);
 }
 
-static int load_refund(orders_ctx *c, uint64_t no, csm_reader *r)
+static int load_refund(void *vctx, uint64_t key, csm_reader *r)
 {
+    orders_ctx *c = vctx;
     char *shop = NULL, *tagged = NULL;
     int64_t ts;
     int rc = -1;
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &tagged) || !shop || !tagged ||
         (tagged[0] != 'R' && tagged[0] != 'O') || csm_api->get_i64(r, &ts) ||
-        refund_find(c, shop, tagged[0], tagged + 1) || refund_find_no(c, no) ||
-        !refund_add(c, shop, tagged[0], tagged + 1, ts, no))
+        refund_get(c, shop, tagged[0], tagged + 1, 0))
         goto out;
-    rc = 0;
+    refund *f = refund_get(c, shop, tagged[0], tagged + 1, 1);
+    f->request_ts = ts;
+    rc = f->k.key == key ? 0 : -1;
 out:
     free(shop);
     free(tagged);
@@ -593,22 +506,21 @@ static int load_consults(seeker *s, int64_t n, csm_reader *r)
     return 0;
 }
 
-static int load_seeker(orders_ctx *c, uint64_t no, csm_reader *r)
+static int load_seeker(void *vctx, uint64_t key, csm_reader *r)
 {
+    orders_ctx *c = vctx;
     char *shop = NULL, *customer = NULL;
     int64_t seek_day, pend_day, n;
     int rc = -1;
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
         csm_api->get_i64(r, &seek_day) || csm_api->get_i64(r, &pend_day) ||
         csm_api->get_i64(r, &n) || !valid_day(seek_day) || !valid_day(pend_day) || n < 0 ||
-        n > 1000000 || seeker_find(c, shop, customer) || seeker_find_no(c, no))
+        n > 1000000 || seeker_find(c, shop, customer))
         goto out;
-    seeker *s = seeker_add(c, shop, customer, no);
-    if (!s)
-        goto out;
+    seeker *s = seeker_get(c, shop, customer);
     s->seek_day = (int32_t)seek_day;
     s->pend_day = (int32_t)pend_day;
-    rc = load_consults(s, n, r);
+    rc = s->k.key == key ? load_consults(s, n, r) : -1;
 out:
     free(shop);
     free(customer);
@@ -631,26 +543,11 @@ static int orders_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t ver
     int rc = -1;
     if (version == STATE_VERSION)
         rc = !key                           ? load_wide(c, r)
-             : KEY_KIND(key) == KIND_REFUND ? load_refund(c, key, r)
-                                            : load_seeker(c, key, r);
+             : KEY_KIND(key) == KIND_REFUND ? kr_load_chain(c, key, r, load_refund)
+                                            : kr_load_chain(c, key, r, load_seeker);
     if (rc)
         csm_log(h, 0, "unreadable entry %llu (state version %u)", (unsigned long long)key, version);
     return rc;
-}
-
-/* New records take numbers above every loaded one: keys stay unique among
- * live entries. */
-static int orders_load_done(void *vctx, csm_host *h)
-{
-    (void)h;
-    orders_ctx *c = vctx;
-    for (const refund *f = c->refunds; f; f = f->hh.next)
-        if (f->no >> 1 > c->last_no)
-            c->last_no = f->no >> 1;
-    for (const seeker *s = c->seekers; s; s = s->hh.next)
-        if (s->no >> 1 > c->last_no)
-            c->last_no = s->no >> 1;
-    return 0;
 }
 
 /* Escalations count after-sale human requests of sessions. */
@@ -676,6 +573,5 @@ static const csm_plugin descriptor = {
     .state_version = STATE_VERSION,
     .save_entry = orders_save_entry,
     .load_entry = orders_load_entry,
-    .load_done = orders_load_done,
 };
 CSM_PLUGIN_DEFINE(descriptor)

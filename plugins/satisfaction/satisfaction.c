@@ -103,7 +103,7 @@ static int within_daily_cap(sat_ctx *c, csm_host *h, const csm_session *v, csm_t
 {
     int32_t day = csm_local_day(h, v->shop_id, ts);
     cust_day *cd = sat_cust_day(c, v->shop_id, v->customer_id, day);
-    csm_state_touch(h, cd->no);
+    csm_state_touch(h, cd->k.key);
     sat_arm_sweep(c, h);
     return ++cd->n <= DAILY_RATING_CAP;
 }
@@ -250,7 +250,6 @@ static const csm_plugin descriptor = {
     .state_version = SAT_STATE_VERSION,
     .save_entry = sat_save_entry,
     .load_entry = sat_load_entry,
-    .load_done = sat_load_done,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

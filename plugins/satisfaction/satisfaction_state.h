@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uthash.h>
 
+#include "../keyed_records.h"
 #include "csmetrics/plugin.h"
 
 #define HOUR_MS 3600000LL
@@ -29,7 +30,7 @@ enum { TAG_SWEEP = 1 };
 /* Entry keys: 0 is the plugin-wide record (the sweep timer, whose key is
  * 0), a session entry is keyed by its session id (the session builder
  * numbers them from 1, far below this bit), a customer-day record by
- * DAY_KEY_BIT | a number of its own. */
+ * DAY_KEY_BIT | the hash of its identity (keyed_records.h). */
 #define DAY_KEY_BIT (UINT64_C(1) << 63)
 
 /* Flags of sat_sess. */
@@ -57,13 +58,9 @@ typedef struct sat_sess {
 /* Routed RATEDs of one customer at one shop on one shop-local day. Ratings
  * arrive in ts order, so only the current day of each customer matters. */
 typedef struct cust_day {
-    UT_hash_handle hh;    /* by shop and customer (key) */
-    UT_hash_handle by_no; /* by entry key (no) */
-    uint64_t no;          /* entry key: DAY_KEY_BIT | number */
+    kr_link k; /* identity shop '\0' customer */
     int32_t day;
     int32_t n;
-    uint32_t keylen; /* up to the customer's terminator (excluded) */
-    char key[];      /* shop '\0' customer '\0' */
 } cust_day;
 
 /* Agent ids, stored once: a partition sees a bounded set of agents, while
@@ -75,10 +72,8 @@ typedef struct interned {
 
 typedef struct sat_ctx {
     sat_sess *sessions;
-    cust_day *days;    /* by shop and customer */
-    cust_day *day_nos; /* the same records by entry key */
+    kr_table days; /* cust_day */
     interned *agents;
-    uint64_t last_day_no; /* numbers of customer-day records, never reused while live */
     uint64_t sweep_timer; /* 0: none pending */
 } sat_ctx;
 
@@ -95,6 +90,5 @@ void sat_arm_sweep(sat_ctx *c, csm_host *h);
 void sat_sweep(sat_ctx *c, csm_host *h);
 int sat_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w);
 int sat_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r);
-int sat_load_done(void *vctx, csm_host *h);
 
 #endif

@@ -52,76 +52,42 @@ const char *sat_intern(sat_ctx *c, const char *s)
     return i->s;
 }
 
-/* shop '\0' customer '\0' into @p buf (at least @p cap bytes), or into a
- * fresh buffer when it does not fit; *len excludes the last '\0'. */
-static char *make_key(const char *shop, const char *customer, char *buf, size_t cap, size_t *len)
+static uint64_t day_key(const char *id, size_t len)
 {
-    size_t ls = strlen(shop), lc = strlen(customer);
-    char *k = ls + lc + 2 <= cap ? buf : malloc(ls + lc + 2);
-    if (!k)
-        abort();
-    memcpy(k, shop, ls + 1);
-    memcpy(k + ls + 1, customer, lc + 1);
-    *len = ls + 1 + lc;
-    return k;
+    return kr_hash(id, len) | DAY_KEY_BIT;
 }
 
-static cust_day *cust_find(sat_ctx *c, const char *shop, const char *customer)
+/* The customer's record; when absent, NULL or (@p create) a new one. */
+static cust_day *cust_get(sat_ctx *c, const char *shop, const char *customer, int create)
 {
-    char buf[256];
-    size_t len;
-    char *k = make_key(shop, customer, buf, sizeof buf, &len);
-    cust_day *cd;
-    HASH_FIND(hh, c->days, k, len, cd);
-    if (k != buf)
-        free(k);
-    return cd;
-}
-
-static cust_day *cust_find_no(sat_ctx *c, uint64_t no)
-{
-    cust_day *cd;
-    HASH_FIND(by_no, c->day_nos, &no, sizeof no, cd);
-    return cd;
-}
-
-static cust_day *cust_add(sat_ctx *c, const char *shop, const char *customer, uint64_t no,
-                          int32_t day)
-{
-    char buf[256];
-    size_t len;
-    char *k = make_key(shop, customer, buf, sizeof buf, &len);
-    cust_day *cd = calloc(1, sizeof *cd + len + 1);
-    if (!cd)
-        abort();
-    memcpy(cd->key, k, len + 1);
-    if (k != buf)
-        free(k);
-    cd->keylen = (uint32_t)len;
-    cd->no = no;
-    cd->day = day;
-    HASH_ADD_KEYPTR(hh, c->days, cd->key, cd->keylen, cd);
-    HASH_ADD(by_no, c->day_nos, no, sizeof cd->no, cd);
-    return cd;
+    return (cust_day *)kr_get(&c->days, sizeof(cust_day), day_key, shop, 0, customer, create);
 }
 
 static void cust_del(sat_ctx *c, cust_day *cd)
 {
-    HASH_DEL(c->days, cd);
-    HASH_DELETE(by_no, c->day_nos, cd);
+    kr_unlink(&c->days, &cd->k);
     free(cd);
+}
+
+/* The shop of a customer-day record: its identity starts with it. */
+static const char *cust_shop(const cust_day *cd)
+{
+    return kr_id(&cd->k, sizeof *cd);
 }
 
 cust_day *sat_cust_day(sat_ctx *c, const char *shop, const char *customer, int32_t day)
 {
-    cust_day *cd = cust_find(c, shop, customer);
-    if (!cd)
-        return cust_add(c, shop, customer, DAY_KEY_BIT | ++c->last_day_no, day);
-    if (cd->day != day) {
+    cust_day *cd = cust_get(c, shop, customer, 1);
+    if (cd->day != day) { /* also a new record: the day is set */
         cd->day = day;
         cd->n = 0;
     }
     return cd;
+}
+
+static void del_day(kr_link *r, void *vctx)
+{
+    cust_del(vctx, (cust_day *)r);
 }
 
 void sat_clear(sat_ctx *c)
@@ -132,12 +98,7 @@ void sat_clear(sat_ctx *c)
         /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
         sess_del(c, e);
     }
-    cust_day *cd, *ctmp;
-    HASH_ITER(hh, c->days, cd, ctmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
-        cust_del(c, cd);
-    }
+    kr_each(&c->days, del_day, c);
     interned *i, *itmp;
     HASH_ITER(hh, c->agents, i, itmp)
     {
@@ -149,7 +110,7 @@ void sat_clear(sat_ctx *c)
 
 uint64_t sat_entries(const sat_ctx *c)
 {
-    return HASH_COUNT(c->sessions) + HASH_COUNT(c->days);
+    return HASH_COUNT(c->sessions) + c->days.n;
 }
 
 void sat_arm_sweep(sat_ctx *c, csm_host *h)
@@ -158,6 +119,22 @@ void sat_arm_sweep(sat_ctx *c, csm_host *h)
         return;
     c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
     csm_state_touch(h, 0);
+}
+
+typedef struct sweep_arg {
+    sat_ctx *c;
+    csm_host *h;
+    csm_ts now;
+} sweep_arg;
+
+static void sweep_day(kr_link *r, void *varg)
+{
+    const sweep_arg *a = varg;
+    cust_day *cd = (cust_day *)r;
+    if (csm_day_start(a->h, cust_shop(cd), cd->day + 1) <= a->now) {
+        csm_state_touch(a->h, cd->k.key);
+        cust_del(a->c, cd);
+    }
 }
 
 /* Drops what no later event can use. Event time only moves forward, so an
@@ -178,15 +155,8 @@ void sat_sweep(sat_ctx *c, csm_host *h)
             sess_del(c, e);
         }
     }
-    cust_day *cd, *ctmp;
-    HASH_ITER(hh, c->days, cd, ctmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
-        if (csm_day_start(h, cd->key, cd->day + 1) <= now) {
-            csm_state_touch(h, cd->no);
-            cust_del(c, cd);
-        }
-    }
+    sweep_arg a = {c, h, now};
+    kr_each(&c->days, sweep_day, &a);
 }
 
 /* ---- saved entries ---- */
@@ -200,10 +170,12 @@ static void save_sess(const sat_sess *e, csm_writer *w)
     csm_api->put_i64(w, e->last_activity);
 }
 
-static void save_day(const cust_day *cd, csm_writer *w)
+static void save_day(const kr_link *r, csm_writer *w)
 {
-    csm_api->put_str(w, cd->key);
-    csm_api->put_str(w, cd->key + strlen(cd->key) + 1);
+    const cust_day *cd = (const cust_day *)r;
+    const char *shop = cust_shop(cd);
+    csm_api->put_str(w, shop);
+    csm_api->put_str(w, shop + strlen(shop) + 1);
     csm_api->put_i64(w, cd->day);
     csm_api->put_i64(w, cd->n);
 }
@@ -218,13 +190,8 @@ int sat_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
         csm_api->put_i64(w, (int64_t)c->sweep_timer);
         return 0;
     }
-    if (is_day_key(key)) {
-        const cust_day *cd = cust_find_no(c, key);
-        if (!cd)
-            return 1;
-        save_day(cd, w);
-        return 0;
-    }
+    if (is_day_key(key))
+        return kr_save_chain(&c->days, key, w, save_day);
     const sat_sess *e = sat_sess_find(c, key);
     if (!e)
         return 1;
@@ -263,17 +230,21 @@ static int load_sess(sat_ctx *c, uint64_t id, csm_reader *r)
     return 0;
 }
 
-static int load_day(sat_ctx *c, uint64_t no, csm_reader *r)
+/* One record of entry @p key, whose identity must hash to it. */
+static int load_day(void *vctx, uint64_t key, csm_reader *r)
 {
+    sat_ctx *c = vctx;
     char *shop = NULL, *customer = NULL;
     int32_t day, n;
     int rc = -1;
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
         get_int(r, INT32_MIN, INT32_MAX, &day) || get_int(r, 0, INT32_MAX, &n) ||
-        cust_find(c, shop, customer) || cust_find_no(c, no))
+        cust_get(c, shop, customer, 0))
         goto out;
-    cust_add(c, shop, customer, no, day)->n = n;
-    rc = 0;
+    cust_day *cd = cust_get(c, shop, customer, 1);
+    cd->day = day;
+    cd->n = n;
+    rc = cd->k.key == key ? 0 : -1;
 out:
     free(shop);
     free(customer);
@@ -295,21 +266,11 @@ int sat_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_
     sat_ctx *c = vctx;
     int rc = -1;
     if (version == SAT_STATE_VERSION)
-        rc = !key ? load_wide(c, r) : is_day_key(key) ? load_day(c, key, r) : load_sess(c, key, r);
+        rc = !key              ? load_wide(c, r)
+             : is_day_key(key) ? kr_load_chain(c, key, r, load_day)
+                               : load_sess(c, key, r);
     if (rc)
         csm_log(h, 0, "satisfaction: unreadable entry %llu (state version %u)",
                 (unsigned long long)key, version);
     return rc;
-}
-
-/* New customer-day records take numbers above every loaded one, so keys
- * stay unique among live entries. */
-int sat_load_done(void *vctx, csm_host *h)
-{
-    sat_ctx *c = vctx;
-    (void)h;
-    for (const cust_day *cd = c->days; cd; cd = cd->hh.next)
-        if ((cd->no & ~DAY_KEY_BIT) > c->last_day_no)
-            c->last_day_no = cd->no & ~DAY_KEY_BIT;
-    return 0;
 }
