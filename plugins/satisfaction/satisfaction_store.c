@@ -78,7 +78,7 @@ static const char *cust_shop(const cust_day *cd)
 cust_day *sat_cust_day(sat_ctx *c, const char *shop, const char *customer, int32_t day)
 {
     cust_day *cd = cust_get(c, shop, customer, 1);
-    if (cd->day != day) { /* also a new record: the day is set */
+    if (cd->day != day) { /* a new record (day 0, no rating) too */
         cd->day = day;
         cd->n = 0;
     }
