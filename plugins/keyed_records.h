@@ -5,36 +5,40 @@
  * or stored number is needed.
  *
  * The key is the string's 64-bit FNV-1a hash with the plugin's tag bits
- * (which keep it off 0 and apart from the plugin's other kinds of keys).
+ * (which keep it off 0 and apart from the plugin's other kinds of keys),
+ * or any key unique by itself (a session id) with an empty identity.
  * Records whose keys collide share that entry: the one in the index heads
  * a chain of the others, and save_entry() writes the whole chain. A
- * collision is rare (a few live records in 2^60 keys) but costs nothing
+ * collision is rare (a few live records in 2^62 keys) but costs nothing
  * in correctness.
  *
- * A record type starts with a kr_link and is allocated by kr_add() with
- * the identity stored right after the type's own size, so it costs one
- * block. Shared by the plugins of this tree that keep such records
- * (satisfaction, fcr, orders): a header of static functions, no ABI. */
+ * Memory is what the issue's RSS target counts: a record type starts with
+ * a 24-byte kr_link and is allocated by kr_add() with the identity right
+ * after the type's own size (one block), and the index is an open-addressing
+ * array of one pointer per chain (linear probing, at most 3/4 full, removal
+ * by backward shift), instead of a 56-byte uthash handle per record.
+ * Shared by the plugins of this tree that keep such records (satisfaction,
+ * fcr, orders): a header of static functions, no ABI. */
 #ifndef CSM_KEYED_RECORDS_H
 #define CSM_KEYED_RECORDS_H
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "csmetrics/plugin.h"
 
 typedef struct kr_link {
-    UT_hash_handle hh;    /* the chain's head is indexed by key */
     struct kr_link *next; /* the next record with the same key */
     uint64_t key;
     uint32_t len; /* of the identity, without its final '\0' */
 } kr_link;
 
 typedef struct kr_table {
-    kr_link *index;
-    uint64_t n; /* records, all chains together */
+    kr_link **slot; /* chain heads; NULL until the first record */
+    size_t mask;    /* number of slots - 1 */
+    size_t used;    /* slots holding a chain */
+    uint64_t n;     /* records, all chains together */
 } kr_table;
 
 static inline uint64_t kr_hash(const char *id, size_t len)
@@ -51,12 +55,27 @@ static inline const char *kr_id(const kr_link *r, size_t size)
     return (const char *)r + size;
 }
 
+/* Where the chain of @p key starts looking: the top bits of a Fibonacci
+ * hash, which every bit of the key moves (keys that are plain numbers,
+ * like session ids, spread as well as hashed ones). */
+static inline size_t kr_home(const kr_table *t, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> (64 - __builtin_popcountll(t->mask)));
+}
+
+/* The slot of the chain of @p key, or the empty slot that would hold it. */
+static inline size_t kr_slot(const kr_table *t, uint64_t key)
+{
+    size_t i = kr_home(t, key);
+    while (t->slot[i] && t->slot[i]->key != key)
+        i = (i + 1) & t->mask;
+    return i;
+}
+
 /* The head of the chain of @p key, or NULL. */
 static inline kr_link *kr_chain(kr_table *t, uint64_t key)
 {
-    kr_link *r;
-    HASH_FIND(hh, t->index, &key, sizeof key, r);
-    return r;
+    return t->slot ? t->slot[kr_slot(t, key)] : NULL;
 }
 
 static inline kr_link *kr_find(kr_table *t, size_t size, uint64_t key, const char *id, size_t len)
@@ -65,6 +84,22 @@ static inline kr_link *kr_find(kr_table *t, size_t size, uint64_t key, const cha
     while (r && (r->len != len || memcmp(kr_id(r, size), id, len)))
         r = r->next;
     return r;
+}
+
+/* Room for one more chain, keeping a quarter of the slots empty. */
+static inline void kr_reserve(kr_table *t)
+{
+    size_t cap = t->slot ? t->mask + 1 : 0;
+    if ((t->used + 1) * 4 <= cap * 3)
+        return;
+    kr_table bigger = {.mask = (cap ? cap * 2 : 16) - 1, .used = t->used, .n = t->n};
+    if (!(bigger.slot = calloc(bigger.mask + 1, sizeof *bigger.slot)))
+        abort();
+    for (size_t i = 0; i < cap; i++)
+        if (t->slot[i])
+            bigger.slot[kr_slot(&bigger, t->slot[i]->key)] = t->slot[i];
+    free(t->slot);
+    *t = bigger;
 }
 
 /* A zeroed record of @p size bytes plus the identity; aborts when out of
@@ -77,26 +112,52 @@ static inline kr_link *kr_add(kr_table *t, size_t size, uint64_t key, const char
     memcpy((char *)r + size, id, len);
     r->key = key;
     r->len = (uint32_t)len;
-    kr_link *head = kr_chain(t, key);
-    if (head) {
-        r->next = head->next;
-        head->next = r;
+    kr_reserve(t);
+    size_t i = kr_slot(t, key);
+    if (t->slot[i]) {
+        r->next = t->slot[i]->next;
+        t->slot[i]->next = r;
     } else {
-        HASH_ADD(hh, t->index, key, sizeof r->key, r);
+        t->slot[i] = r;
+        t->used++;
     }
     t->n++;
     return r;
 }
 
-/* Unlinks @p r (the caller frees it). A head is replaced in the index by
- * the next of its chain, which a HASH_ITER in progress may visit again. */
+/* Empties slot @p i, moving back the heads further on that could no longer
+ * be reached from their home slot across the gap. */
+static inline void kr_vacate(kr_table *t, size_t i)
+{
+    for (size_t j = i;;) {
+        t->slot[i] = NULL;
+        for (;;) {
+            j = (j + 1) & t->mask;
+            if (!t->slot[j])
+                return;
+            size_t k = kr_home(t, t->slot[j]->key);
+            /* Stays if its home lies cyclically in (i, j]. */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                continue;
+            break;
+        }
+        t->slot[i] = t->slot[j];
+        i = j;
+    }
+}
+
+/* Unlinks @p r (the caller frees it). */
 static inline void kr_unlink(kr_table *t, kr_link *r)
 {
-    kr_link *head = kr_chain(t, r->key);
+    size_t i = kr_slot(t, r->key);
+    kr_link *head = t->slot[i];
     if (head == r) {
-        HASH_DEL(t->index, r);
-        if (r->next)
-            HASH_ADD(hh, t->index, key, sizeof r->next->key, r->next);
+        if (r->next) {
+            t->slot[i] = r->next;
+        } else {
+            kr_vacate(t, i);
+            t->used--;
+        }
     } else {
         while (head->next != r)
             head = head->next;
@@ -105,19 +166,32 @@ static inline void kr_unlink(kr_table *t, kr_link *r)
     t->n--;
 }
 
+/* Frees the index; its records must have been freed (kr_each). */
+static inline void kr_release(kr_table *t)
+{
+    free(t->slot);
+    *t = (kr_table){0};
+}
+
 /* Calls @p fn on every record. @p fn may unlink and free the record it is
- * given; a record that thereby heads its chain anew may be given twice, so
- * @p fn must be idempotent (as an eviction rule is). */
+ * given but add none; a record may then be given twice (the survivors of
+ * a chain whose head went, or a chain moved back into the slot being
+ * visited), so @p fn must be idempotent (as an eviction rule is). No record
+ * is missed: removal only moves chains from later slots to earlier ones
+ * that the walk has not passed, or from slots already visited. */
 static inline void kr_each(kr_table *t, void (*fn)(kr_link *r, void *arg), void *arg)
 {
-    kr_link *head, *tmp;
-    HASH_ITER(hh, t->index, head, tmp)
-    {
-        for (kr_link *r = head->next, *next; r; r = next) {
-            next = r->next;
-            fn(r, arg);
+    for (size_t i = 0; t->slot && i <= t->mask; i++) {
+        kr_link *head;
+        while ((head = t->slot[i])) {
+            for (kr_link *r = head->next, *next; r; r = next) {
+                next = r->next;
+                fn(r, arg);
+            }
+            fn(head, arg);
+            if (t->slot[i] == head)
+                break;
         }
-        fn(head, arg);
     }
 }
 

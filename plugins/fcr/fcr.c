@@ -126,6 +126,7 @@ static void drop_one(kr_link *r, void *vctx)
 static void clear(fcr_ctx *c)
 {
     kr_each(&c->custs, drop_one, c);
+    kr_release(&c->custs);
 }
 
 /* ---- sweep ---- */

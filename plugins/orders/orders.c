@@ -192,6 +192,8 @@ static void clear(orders_ctx *c)
 {
     kr_each(&c->refunds, drop_refund, c);
     kr_each(&c->seekers, drop_seeker, c);
+    kr_release(&c->refunds);
+    kr_release(&c->seekers);
 }
 
 /* ---- sweep ---- */

@@ -79,7 +79,7 @@ static sat_sess *invite(sat_ctx *c, csm_host *h, const csm_session *v, csm_ts ts
         e->flags |= F_HUMAN;
     if (v->aftersale)
         e->flags |= F_AFTERSALE;
-    csm_state_touch(h, e->id);
+    csm_state_touch(h, e->k.key);
     count_fig(h, v, e, "invited", 0, 1);
     sat_arm_sweep(c, h);
     return e;
@@ -90,7 +90,7 @@ static void on_invited(sat_ctx *c, csm_host *h, const csm_derived *d)
     sat_sess *e = sat_sess_find(c, d->session->id);
     if (e) {
         e->last_activity = d->ts;
-        csm_state_touch(h, e->id);
+        csm_state_touch(h, e->k.key);
         csm_stat_add(h, "invitation_repeated", 1);
         return;
     }
@@ -128,7 +128,7 @@ static void raise_dissatisfied(csm_host *h, const csm_session *v, const sat_sess
 static void count_rating(csm_host *h, const csm_session *v, sat_sess *e, int32_t stars)
 {
     e->stars = (int8_t)stars;
-    csm_state_touch(h, e->id);
+    csm_state_touch(h, e->k.key);
     count_fig(h, v, e, "rated", 1, 1);
     if (stars >= 4)
         count_fig(h, v, e, "rated_4_5", 1, 1);
@@ -153,7 +153,7 @@ static void on_rated(sat_ctx *c, csm_host *h, const csm_derived *d)
     if (e) {
         /* Also for a capped rating: the builder counts it as activity. */
         e->last_activity = d->ts;
-        csm_state_touch(h, e->id);
+        csm_state_touch(h, e->k.key);
     }
     if (!within_daily_cap(c, h, v, d->ts)) {
         csm_stat_add(h, "rating_over_daily_cap", 1);
@@ -181,7 +181,7 @@ static void on_intent_set(sat_ctx *c, csm_host *h, const csm_derived *d)
     sat_sess *e = sat_sess_find(c, v->id);
     if (e && (e->flags & F_INTENT_PENDING)) {
         e->flags &= (uint8_t)~F_INTENT_PENDING;
-        csm_state_touch(h, e->id);
+        csm_state_touch(h, e->k.key);
         count_intent_rating(h, v, e->stars);
     }
 }
@@ -207,7 +207,7 @@ static void sat_on_derived(void *vctx, csm_host *h, const csm_derived *d)
             e->flags |= F_CLOSED;
             if (d->ts > e->last_activity)
                 e->last_activity = d->ts;
-            csm_state_touch(h, e->id);
+            csm_state_touch(h, e->k.key);
         }
         break;
     }

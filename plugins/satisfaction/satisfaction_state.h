@@ -44,7 +44,7 @@ enum {
 /* A session that has been invited (or rated with no invitation). Only such
  * sessions need an entry: without one, nothing has happened yet. */
 typedef struct sat_sess {
-    uint64_t id;
+    kr_link k;         /* key: the session id; no identity */
     csm_ts invite_ts;  /* first invitation, or the self-rating standing for it */
     const char *agent; /* interned: the session's agent at the invitation, NULL if none */
     /* Latest of the close and the invitations and ratings routed to the
@@ -52,7 +52,6 @@ typedef struct sat_sess {
     csm_ts last_activity;
     uint8_t flags;
     int8_t stars; /* the counted rating, 0 while none counted */
-    UT_hash_handle hh;
 } sat_sess;
 
 /* Routed RATEDs of one customer at one shop on one shop-local day. Ratings
@@ -71,8 +70,8 @@ typedef struct interned {
 } interned;
 
 typedef struct sat_ctx {
-    sat_sess *sessions;
-    kr_table days; /* cust_day */
+    kr_table sessions; /* sat_sess */
+    kr_table days;     /* cust_day */
     interned *agents;
     uint64_t sweep_timer; /* 0: none pending */
 } sat_ctx;

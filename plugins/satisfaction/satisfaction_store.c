@@ -12,28 +12,28 @@ static int is_day_key(uint64_t key)
     return (key & DAY_KEY_BIT) != 0;
 }
 
+/* Session ids are unique: the key alone names the entry. */
 sat_sess *sat_sess_find(sat_ctx *c, uint64_t id)
 {
-    sat_sess *e;
-    HASH_FIND(hh, c->sessions, &id, sizeof id, e);
-    return e;
+    return (sat_sess *)kr_find(&c->sessions, sizeof(sat_sess), id, "", 0);
 }
 
 sat_sess *sat_sess_add(sat_ctx *c, uint64_t id)
 {
-    sat_sess *e = calloc(1, sizeof *e);
-    if (!e)
-        abort();
-    e->id = id;
+    sat_sess *e = (sat_sess *)kr_add(&c->sessions, sizeof(sat_sess), id, "", 0);
     e->invite_ts = e->last_activity = CSM_TS_NONE;
-    HASH_ADD(hh, c->sessions, id, sizeof e->id, e);
     return e;
 }
 
 static void sess_del(sat_ctx *c, sat_sess *e)
 {
-    HASH_DEL(c->sessions, e);
+    kr_unlink(&c->sessions, &e->k);
     free(e);
+}
+
+static void del_sess(kr_link *r, void *vctx)
+{
+    sess_del(vctx, (sat_sess *)r);
 }
 
 const char *sat_intern(sat_ctx *c, const char *s)
@@ -92,13 +92,10 @@ static void del_day(kr_link *r, void *vctx)
 
 void sat_clear(sat_ctx *c)
 {
-    sat_sess *e, *etmp;
-    HASH_ITER(hh, c->sessions, e, etmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
-        sess_del(c, e);
-    }
+    kr_each(&c->sessions, del_sess, c);
     kr_each(&c->days, del_day, c);
+    kr_release(&c->sessions);
+    kr_release(&c->days);
     interned *i, *itmp;
     HASH_ITER(hh, c->agents, i, itmp)
     {
@@ -110,7 +107,7 @@ void sat_clear(sat_ctx *c)
 
 uint64_t sat_entries(const sat_ctx *c)
 {
-    return HASH_COUNT(c->sessions) + c->days.n;
+    return c->sessions.n + c->days.n;
 }
 
 void sat_arm_sweep(sat_ctx *c, csm_host *h)
@@ -126,6 +123,16 @@ typedef struct sweep_arg {
     csm_host *h;
     csm_ts now;
 } sweep_arg;
+
+static void sweep_sess(kr_link *r, void *varg)
+{
+    const sweep_arg *a = varg;
+    sat_sess *e = (sat_sess *)r;
+    if ((e->flags & F_CLOSED) && a->now > e->last_activity + SESSION_REACH_MS) {
+        csm_state_touch(a->h, e->k.key);
+        sess_del(a->c, e);
+    }
+}
 
 static void sweep_day(kr_link *r, void *varg)
 {
@@ -145,17 +152,8 @@ static void sweep_day(kr_link *r, void *varg)
  *  - a customer's day counter once that shop-local day is over. */
 void sat_sweep(sat_ctx *c, csm_host *h)
 {
-    csm_ts now = csm_now(h);
-    sat_sess *e, *etmp;
-    HASH_ITER(hh, c->sessions, e, etmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets the entry before the body */
-        if ((e->flags & F_CLOSED) && now > e->last_activity + SESSION_REACH_MS) {
-            csm_state_touch(h, e->id);
-            sess_del(c, e);
-        }
-    }
-    sweep_arg a = {c, h, now};
+    sweep_arg a = {c, h, csm_now(h)};
+    kr_each(&c->sessions, sweep_sess, &a);
     kr_each(&c->days, sweep_day, &a);
 }
 

@@ -1,8 +1,9 @@
 /* keyed_records.h, the index of records by identity and entry key shared
  * by satisfaction, fcr and orders, with keys forced to collide (a real
- * 64-bit hash collision cannot be produced on demand): every record stays
- * reachable by its identity through adds, unlinks of heads and of middles,
- * a sweep that frees as it goes, and a save/load of a shared entry. */
+ * 64-bit hash collision cannot be produced on demand) and to crowd the
+ * same slots: every record stays reachable by its identity through adds,
+ * growth, unlinks of heads and of middles, sweeps that free as they go,
+ * and a save/load of a shared entry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,7 +112,8 @@ static void test_collisions(void **state)
     assert_int_equal(t.n, 3);
     kr_each(&t, free_one, &t);
     assert_int_equal(t.n, 0);
-    assert_null(t.index);
+    assert_int_equal(t.used, 0);
+    kr_release(&t);
 }
 
 typedef struct sweep {
@@ -148,6 +150,63 @@ static void test_each_frees(void **state)
     check_value(&t, K1, "two", 2);
     check_value(&t, K2, "four", 4);
     kr_each(&t, free_one, &t);
+    kr_release(&t);
+}
+
+/* Frees the records whose value is a multiple of 3. */
+static void sweep_thirds(kr_link *k, void *vt)
+{
+    if (((rec *)k)->value % 3 == 0)
+        drop(vt, (rec *)k);
+}
+
+/* Enough records to grow the index several times, 3000 on 700 keys that
+ * differ only in high bits (chains of 4 or 5, and probe runs): after a
+ * sweep freeing a third, after freeing half of the rest one by one, and
+ * after emptying half of the keys, every survivor is found and none of the
+ * freed. */
+static void test_many(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    kr_table t = {0};
+    char id[16];
+    for (int64_t i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "r%lld", (long long)i);
+        add(&t, (uint64_t)(i % 700) << 40 | 1u, id, i);
+    }
+    assert_int_equal(t.n, N);
+    assert_int_equal(t.used, 700);
+    kr_each(&t, sweep_thirds, &t);
+    assert_int_equal(t.n, N - N / 3);
+    for (int64_t i = 1; i < N; i += 3) {
+        snprintf(id, sizeof id, "r%lld", (long long)i);
+        drop(&t, find(&t, (uint64_t)(i % 700) << 40 | 1u, id));
+    }
+    for (int64_t i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "r%lld", (long long)i);
+        rec *r = find(&t, (uint64_t)(i % 700) << 40 | 1u, id);
+        if (i % 3 == 2)
+            assert_true(r && r->value == i);
+        else
+            assert_null(r);
+    }
+    assert_int_equal(t.n, N / 3);
+    /* Emptying half of the keys vacates their slots: the rest stay found. */
+    for (int64_t i = 2; i < N; i += 3)
+        if (i % 700 < 350) {
+            snprintf(id, sizeof id, "r%lld", (long long)i);
+            drop(&t, find(&t, (uint64_t)(i % 700) << 40 | 1u, id));
+        }
+    assert_int_equal(t.used, 350);
+    for (int64_t i = 2; i < N; i += 3)
+        if (i % 700 >= 350) {
+            snprintf(id, sizeof id, "r%lld", (long long)i);
+            assert_non_null(find(&t, (uint64_t)(i % 700) << 40 | 1u, id));
+        }
+    kr_each(&t, free_one, &t);
+    assert_int_equal(t.used, 0);
+    kr_release(&t);
 }
 
 static void save_rec(const kr_link *k, csm_writer *w)
@@ -198,9 +257,11 @@ static void test_save_load_chain(void **state)
     csm_reader short_ = {w.buf, w.len - 1, 0};
     kr_table v = {0};
     assert_int_not_equal(kr_load_chain(&v, K1, &short_, load_rec), 0);
-    kr_each(&t, free_one, &t);
-    kr_each(&u, free_one, &u);
-    kr_each(&v, free_one, &v);
+    kr_table *all[] = {&t, &u, &v};
+    for (int i = 0; i < 3; i++) {
+        kr_each(all[i], free_one, all[i]);
+        kr_release(all[i]);
+    }
 }
 
 int main(void)
@@ -208,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collisions),
         cmocka_unit_test(test_each_frees),
+        cmocka_unit_test(test_many),
         cmocka_unit_test(test_save_load_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
