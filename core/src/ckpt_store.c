@@ -15,7 +15,9 @@ int csm_ckpt_keys_init(csm_ckpt_keys *k, const char *prefix, const char *ckpt_ke
 {
     if (fits(snprintf(k->ckpt, sizeof k->ckpt, "%s", ckpt_key), sizeof k->ckpt) < 0)
         return -1;
-    return fits(snprintf(k->base, sizeof k->base, "%s:{%s}", prefix, ckpt_key), sizeof k->base);
+    return fits(snprintf(k->base, sizeof k->base, "%s:{%s}", prefix, ckpt_key), sizeof k->base) < 0
+               ? -1
+               : 0;
 }
 
 int csm_ckpt_section_key(char *out, size_t n, const csm_ckpt_keys *k, const char *section)

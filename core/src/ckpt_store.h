@@ -21,7 +21,7 @@ typedef struct csm_ckpt_keys {
     char ckpt[256];
     char base[300];
 } csm_ckpt_keys;
-/* From the prefix and the checkpoint key; -1 when they do not fit. */
+/* From the prefix and the checkpoint key; 0, or -1 when they do not fit. */
 int csm_ckpt_keys_init(csm_ckpt_keys *k, const char *prefix, const char *ckpt_key);
 /* The Redis key of @p section; -1 when it does not fit. */
 int csm_ckpt_section_key(char *out, size_t n, const csm_ckpt_keys *k, const char *section);
