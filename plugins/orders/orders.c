@@ -6,24 +6,31 @@
  * status. See README.md for the readings chosen. */
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "../keyed_records.h"
 #include "csmetrics/plugin.h"
 
 /* A PLATFORM_CONSULTED on day D counts if its customer sought after-sale
  * help on D-14 … D: fixed by the figure's definition. */
 #define SEEK_LOOKBACK_DAYS 14
 
-#define SNAPSHOT_VERSION 1
+/* Format of the saved entries (README.md, "State"). */
+#define STATE_VERSION 1
 #define TAG_SWEEP 1
 #define NO_DAY INT32_MIN
 
-/* An open refund: requested, not finished yet. */
+/* Entry keys: 0 is the plugin-wide entry (the sweep timer, whose key is
+ * 0); a record's key is the hash of its identity (keyed_records.h) with the
+ * top bit set (never 0) and its kind in the low bit, so that save and load
+ * tell refunds and seekers apart by the key. */
+enum { KIND_REFUND = 0, KIND_SEEKER = 1 };
+#define KEY_KIND(k) ((int)((k)&1u))
+
+/* An open refund: requested, not finished yet. Identity:
+ * shop '\0' ('R' refund_id | 'O' order_id). */
 typedef struct refund {
-    char *key;     /* shop '\0' ('R' refund_id | 'O' order_id) '\0' */
-    size_t keylen; /* up to the id's terminator (excluded) */
+    kr_link k;
     csm_ts request_ts;
-    UT_hash_handle hh;
 } refund;
 
 typedef struct consult {
@@ -31,15 +38,14 @@ typedef struct consult {
     csm_platform platform;
 } consult;
 
-/* What escalations need to know of one (shop, customer). */
+/* What escalations need to know of one (shop, customer). Identity:
+ * shop '\0' customer. */
 typedef struct seeker {
-    char *key; /* shop '\0' customer '\0' */
-    size_t keylen;
+    kr_link k;
     int32_t seek_day; /* latest shop-local day it sought after-sale help, or NO_DAY */
     int32_t pend_day; /* day of the pending consults */
     consult *pend;    /* consults of pend_day not counted (yet) */
     uint32_t n_pend, cap_pend;
-    UT_hash_handle hh;
 } seeker;
 
 typedef struct orders_ctx {
@@ -47,8 +53,8 @@ typedef struct orders_ctx {
     int64_t refund_keep_ms;
     int64_t sweep_interval_ms;
     /* state */
-    refund *refunds;
-    seeker *seekers;
+    kr_table refunds;
+    kr_table seekers;
     uint64_t sweep_timer; /* 0: none pending */
 } orders_ctx;
 
@@ -64,70 +70,40 @@ static const csm_config_entry config_map[] = {
 
 /* ---- keys ---- */
 
-/* Builds the key a '\0' [tag] b '\0' in buf, or in a malloc'd buffer
- * (returned in *heap for the caller to free) when it does not fit. */
-static char *make_key(const char *a, char tag, const char *b, char *buf, size_t cap, size_t *keylen,
-                      char **heap)
+static uint64_t record_key(const char *id, size_t len, int kind)
 {
-    size_t la = strlen(a), lb = strlen(b), lt = tag ? 1 : 0;
-    char *k = buf;
-    *heap = NULL;
-    if (la + lt + lb + 2 > cap && !(k = *heap = malloc(la + lt + lb + 2)))
-        return NULL;
-    memcpy(k, a, la + 1);
-    if (tag)
-        k[la + 1] = tag;
-    memcpy(k + la + 1 + lt, b, lb + 1);
-    *keylen = la + 1 + lt + lb;
-    return k;
+    return ((kr_hash(id, len) | UINT64_C(1) << 63) & ~UINT64_C(1)) | (uint64_t)kind;
 }
 
-static char *key_dup(const char *k, size_t keylen)
+static uint64_t refund_key(const char *id, size_t len)
 {
-    char *d = malloc(keylen + 1);
-    if (d)
-        memcpy(d, k, keylen + 1);
-    return d;
+    return record_key(id, len, KIND_REFUND);
+}
+
+static uint64_t seeker_key(const char *id, size_t len)
+{
+    return record_key(id, len, KIND_SEEKER);
 }
 
 /* ---- refunds ---- */
 
-static refund *refund_find(orders_ctx *c, const char *shop, char tag, const char *id)
+/* The refund; when absent, NULL or (@p create) a new one. */
+static refund *refund_get(orders_ctx *c, const char *shop, char tag, const char *id, int create)
 {
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, tag, id, buf, sizeof buf, &len, &heap);
-    refund *f = NULL;
-    if (k)
-        HASH_FIND(hh, c->refunds, k, len, f);
-    free(heap);
-    return f;
-}
-
-static refund *refund_add(orders_ctx *c, const char *shop, char tag, const char *id, csm_ts ts)
-{
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, tag, id, buf, sizeof buf, &len, &heap);
-    refund *f = k ? calloc(1, sizeof *f) : NULL;
-    if (f && !(f->key = key_dup(k, len))) {
-        free(f);
-        f = NULL;
-    }
-    free(heap);
-    if (!f)
-        return NULL;
-    f->keylen = len;
-    f->request_ts = ts;
-    HASH_ADD_KEYPTR(hh, c->refunds, f->key, f->keylen, f);
-    return f;
+    return (refund *)kr_get(&c->refunds, sizeof(refund), refund_key, shop, tag, id, create);
 }
 
 static void refund_drop(orders_ctx *c, refund *f)
 {
-    HASH_DEL(c->refunds, f);
-    free(f->key);
+    kr_unlink(&c->refunds, &f->k);
     free(f);
+}
+
+/* Drops the refund now and its saved entry at the next flush. */
+static void refund_forget(orders_ctx *c, csm_host *h, refund *f)
+{
+    csm_state_touch(h, f->k.key);
+    refund_drop(c, f);
 }
 
 /* Past refund_keep a request is as good as forgotten, whether or not the
@@ -141,49 +117,34 @@ static int refund_expired(const orders_ctx *c, const refund *f, csm_ts now)
 
 static seeker *seeker_find(orders_ctx *c, const char *shop, const char *customer)
 {
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, 0, customer, buf, sizeof buf, &len, &heap);
-    seeker *s = NULL;
-    if (k)
-        HASH_FIND(hh, c->seekers, k, len, s);
-    free(heap);
-    return s;
+    return (seeker *)kr_get(&c->seekers, sizeof(seeker), seeker_key, shop, 0, customer, 0);
 }
 
-static seeker *seeker_add(orders_ctx *c, const char *shop, const char *customer)
-{
-    char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, 0, customer, buf, sizeof buf, &len, &heap);
-    seeker *s = k ? calloc(1, sizeof *s) : NULL;
-    if (s && !(s->key = key_dup(k, len))) {
-        free(s);
-        s = NULL;
-    }
-    free(heap);
-    if (!s)
-        return NULL;
-    s->keylen = len;
-    s->seek_day = s->pend_day = NO_DAY;
-    HASH_ADD_KEYPTR(hh, c->seekers, s->key, s->keylen, s);
-    return s;
-}
-
-static seeker *seeker_get(orders_ctx *c, csm_host *h, const char *shop, const char *customer)
+/* The customer's record, made if absent. */
+static seeker *seeker_get(orders_ctx *c, const char *shop, const char *customer)
 {
     seeker *s = seeker_find(c, shop, customer);
-    if (!s && !(s = seeker_add(c, shop, customer)))
-        csm_log(h, 0, "out of memory, customer %s of shop %s not tracked", customer, shop);
+    if (!s) {
+        s = (seeker *)kr_get(&c->seekers, sizeof(seeker), seeker_key, shop, 0, customer, 1);
+        s->seek_day = s->pend_day = NO_DAY;
+    }
     return s;
 }
 
 static void seeker_drop(orders_ctx *c, seeker *s)
 {
-    HASH_DEL(c->seekers, s);
+    kr_unlink(&c->seekers, &s->k);
     free(s->pend);
-    free(s->key);
     free(s);
+}
+
+/* The seeker changed: saved at the next flush, or deleted there when it
+ * has nothing left to remember (and dropped now). */
+static void seeker_changed(orders_ctx *c, csm_host *h, seeker *s)
+{
+    csm_state_touch(h, s->k.key);
+    if (s->seek_day == NO_DAY && !s->n_pend)
+        seeker_drop(c, s);
 }
 
 static int seeker_push(seeker *s, consult k)
@@ -217,51 +178,66 @@ static int sought_since(const seeker *s, int32_t day)
     return s->seek_day != NO_DAY && s->seek_day >= day - SEEK_LOOKBACK_DAYS;
 }
 
+static void drop_refund(kr_link *r, void *vctx)
+{
+    refund_drop(vctx, (refund *)r);
+}
+
+static void drop_seeker(kr_link *r, void *vctx)
+{
+    seeker_drop(vctx, (seeker *)r);
+}
+
 static void clear(orders_ctx *c)
 {
-    refund *f, *ftmp;
-    HASH_ITER(hh, c->refunds, f, ftmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
-        refund_drop(c, f);
-    }
-    seeker *s, *stmp;
-    HASH_ITER(hh, c->seekers, s, stmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        seeker_drop(c, s);
-    }
+    kr_each(&c->refunds, drop_refund, c);
+    kr_each(&c->seekers, drop_seeker, c);
+    kr_release(&c->refunds);
+    kr_release(&c->seekers);
 }
 
 /* ---- sweep ---- */
 
 static void arm_sweep(orders_ctx *c, csm_host *h)
 {
-    if (!c->sweep_timer)
-        c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+    if (c->sweep_timer)
+        return;
+    c->sweep_timer = csm_timer_set(h, csm_now(h) + c->sweep_interval_ms, 0, TAG_SWEEP);
+    csm_state_touch(h, 0);
+}
+
+typedef struct sweep_arg {
+    orders_ctx *c;
+    csm_host *h;
+    csm_ts now;
+} sweep_arg;
+
+static void sweep_refund(kr_link *r, void *varg)
+{
+    const sweep_arg *a = varg;
+    if (refund_expired(a->c, (refund *)r, a->now))
+        refund_forget(a->c, a->h, (refund *)r);
+}
+
+static void sweep_seeker(kr_link *r, void *varg)
+{
+    const sweep_arg *a = varg;
+    seeker *s = (seeker *)r;
+    /* The identity starts with the shop. */
+    int32_t today = csm_local_day(a->h, kr_id(r, sizeof *s), a->now), seek_day = s->seek_day;
+    uint32_t n_pend = s->n_pend;
+    drop_old_pending(s, today);
+    if (!sought_since(s, today))
+        s->seek_day = NO_DAY;
+    if (s->seek_day != seek_day || s->n_pend != n_pend)
+        seeker_changed(a->c, a->h, s);
 }
 
 static void sweep(orders_ctx *c, csm_host *h)
 {
-    csm_ts now = csm_now(h);
-    refund *f, *ftmp;
-    HASH_ITER(hh, c->refunds, f, ftmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
-        if (refund_expired(c, f, now))
-            refund_drop(c, f);
-    }
-    seeker *s, *stmp;
-    HASH_ITER(hh, c->seekers, s, stmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        int32_t today = csm_local_day(h, s->key, now);
-        drop_old_pending(s, today);
-        if (!sought_since(s, today))
-            s->seek_day = NO_DAY;
-        if (s->seek_day == NO_DAY && !s->n_pend)
-            seeker_drop(c, s);
-    }
+    sweep_arg a = {c, h, csm_now(h)};
+    kr_each(&c->refunds, sweep_refund, &a);
+    kr_each(&c->seekers, sweep_seeker, &a);
 }
 
 static void orders_on_timer(void *vctx, csm_host *h, const csm_timer *t)
@@ -270,8 +246,9 @@ static void orders_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     if (t->tag != TAG_SWEEP || t->id != c->sweep_timer)
         return;
     c->sweep_timer = 0;
+    csm_state_touch(h, 0);
     sweep(c, h);
-    if (c->refunds || c->seekers)
+    if (c->refunds.n || c->seekers.n)
         arm_sweep(c, h);
 }
 
@@ -295,10 +272,10 @@ static void emit(csm_host *h, const char *shop, csm_platform platform, const cha
 static void become_seeker(orders_ctx *c, csm_host *h, const char *shop, const char *customer,
                           csm_platform platform, csm_ts ts)
 {
-    seeker *s = seeker_get(c, h, shop, customer);
-    if (!s)
-        return;
+    seeker *s = seeker_get(c, shop, customer);
     int32_t day = csm_local_day(h, shop, ts);
+    if (s->seek_day != day || s->n_pend)
+        csm_state_touch(h, s->k.key);
     if (s->seek_day != day) {
         /* Once a day is enough: the set has it already otherwise. */
         csm_set_member m = {.struct_size = sizeof m,
@@ -327,16 +304,16 @@ static void on_consulted(orders_ctx *c, csm_host *h, const csm_event *ev)
         return;
     }
     /* Not (yet) a seeker: a seeking later on the same day makes it count. */
-    if (!s && !(s = seeker_get(c, h, ev->shop_id, ev->customer_id)))
-        return;
+    if (!s)
+        s = seeker_get(c, ev->shop_id, ev->customer_id);
     drop_old_pending(s, day);
     if (seeker_push(s, (consult){ev->ts, ev->platform})) {
         csm_log(h, 0, "out of memory, a consult of %s not kept", ev->customer_id);
-        if (s->seek_day == NO_DAY && !s->n_pend)
-            seeker_drop(c, s);
+        seeker_changed(c, h, s);
         return;
     }
     s->pend_day = day;
+    csm_state_touch(h, s->k.key);
     arm_sweep(c, h);
 }
 
@@ -358,17 +335,18 @@ static void on_refund_requested(orders_ctx *c, csm_host *h, const csm_event *ev)
     const char *id = refund_ident(ev, &tag);
     if (!id)
         return;
-    refund *f = refund_find(c, ev->shop_id, tag, id);
+    refund *f = refund_get(c, ev->shop_id, tag, id, 0);
     if (f) {
         /* The first request time counts, unless that request was forgotten. */
-        if (refund_expired(c, f, ev->ts))
+        if (refund_expired(c, f, ev->ts)) {
             f->request_ts = ev->ts;
+            csm_state_touch(h, f->k.key);
+        }
         return;
     }
-    if (!refund_add(c, ev->shop_id, tag, id, ev->ts)) {
-        csm_log(h, 0, "out of memory, refund %s not tracked", id);
-        return;
-    }
+    f = refund_get(c, ev->shop_id, tag, id, 1);
+    f->request_ts = ev->ts;
+    csm_state_touch(h, f->k.key);
     arm_sweep(c, h);
 }
 
@@ -376,9 +354,9 @@ static void on_refund_finished(orders_ctx *c, csm_host *h, const csm_event *ev)
 {
     char tag;
     const char *id = refund_ident(ev, &tag);
-    refund *f = id ? refund_find(c, ev->shop_id, tag, id) : NULL;
+    refund *f = id ? refund_get(c, ev->shop_id, tag, id, 0) : NULL;
     if (f && refund_expired(c, f, ev->ts)) {
-        refund_drop(c, f);
+        refund_forget(c, h, f);
         f = NULL;
     }
     if (!f) {
@@ -388,7 +366,7 @@ static void on_refund_finished(orders_ctx *c, csm_host *h, const csm_event *ev)
     emit(h, ev->shop_id, ev->platform, "refunds_finished", ev->ts, 1);
     emit(h, ev->shop_id, ev->platform, "refund_ms_sum", ev->ts, ev->ts - f->request_ts);
     /* Counted once: a second finish finds nothing, like one with no request. */
-    refund_drop(c, f);
+    refund_forget(c, h, f);
 }
 
 static void orders_on_event(void *vctx, csm_host *h, const csm_event *ev)
@@ -449,42 +427,50 @@ static uint64_t orders_state_entries(void *vctx, csm_host *h)
 {
     (void)h;
     orders_ctx *c = vctx;
-    return HASH_COUNT(c->refunds) + HASH_COUNT(c->seekers);
+    return c->refunds.n + c->seekers.n;
 }
 
-/* ---- snapshot / restore ---- */
+/* ---- saved entries ---- */
 
-static int orders_snapshot(void *vctx, csm_host *h, csm_writer *w)
+/* A record's identity a '\0' b as the two strings a and b. */
+static void put_ident(csm_writer *w, const char *id)
+{
+    csm_api->put_str(w, id);
+    csm_api->put_str(w, id + strlen(id) + 1);
+}
+
+static void save_refund(const kr_link *r, csm_writer *w)
+{
+    put_ident(w, kr_id(r, sizeof(refund)));
+    csm_api->put_i64(w, ((const refund *)r)->request_ts);
+}
+
+static void save_seeker(const kr_link *r, csm_writer *w)
+{
+    const seeker *s = (const seeker *)r;
+    put_ident(w, kr_id(r, sizeof *s));
+    csm_api->put_i64(w, s->seek_day);
+    csm_api->put_i64(w, s->pend_day);
+    csm_api->put_i64(w, s->n_pend);
+    for (uint32_t i = 0; i < s->n_pend; i++) {
+        csm_api->put_i64(w, s->pend[i].ts);
+        csm_api->put_i64(w, s->pend[i].platform);
+    }
+}
+
+static int orders_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
     (void)h;
     orders_ctx *c = vctx;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)c->sweep_timer);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->refunds));
-    refund *f, *ftmp;
-    HASH_ITER(hh, c->refunds, f, ftmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets f before the body */
-        csm_api->put_str(w, f->key);
-        csm_api->put_str(w, f->key + strlen(f->key) + 1);
-        csm_api->put_i64(w, f->request_ts);
+    if (key == 0) {
+        if (!c->sweep_timer)
+            return 1;
+        csm_api->put_i64(w, (int64_t)c->sweep_timer);
+        return 0;
     }
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->seekers));
-    seeker *s, *stmp;
-    HASH_ITER(hh, c->seekers, s, stmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets s before the body */
-        csm_api->put_str(w, s->key);
-        csm_api->put_str(w, s->key + strlen(s->key) + 1);
-        csm_api->put_i64(w, s->seek_day);
-        csm_api->put_i64(w, s->pend_day);
-        csm_api->put_i64(w, s->n_pend);
-        for (uint32_t i = 0; i < s->n_pend; i++) {
-            csm_api->put_i64(w, s->pend[i].ts);
-            csm_api->put_i64(w, s->pend[i].platform);
-        }
-    }
-    return 0;
+    if (KEY_KIND(key) == KIND_REFUND)
+        return kr_save_chain(&c->refunds, key, w, save_refund);
+    return kr_save_chain(&c->seekers, key, w, save_seeker);
 }
 
 static int valid_day(int64_t d)
@@ -492,25 +478,39 @@ static int valid_day(int64_t d)
     return d == NO_DAY || (d > -1000000 && d < 1000000);
 }
 
-static int restore_refund(orders_ctx *c, csm_reader *r)
+static int load_refund(void *vctx, uint64_t key, csm_reader *r)
 {
+    orders_ctx *c = vctx;
     char *shop = NULL, *tagged = NULL;
     int64_t ts;
     int rc = -1;
     if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &tagged) || !shop || !tagged ||
         (tagged[0] != 'R' && tagged[0] != 'O') || csm_api->get_i64(r, &ts) ||
-        refund_find(c, shop, tagged[0], tagged + 1) ||
-        !refund_add(c, shop, tagged[0], tagged + 1, ts))
+        refund_get(c, shop, tagged[0], tagged + 1, 0))
         goto out;
-    rc = 0;
+    refund *f = refund_get(c, shop, tagged[0], tagged + 1, 1);
+    f->request_ts = ts;
+    rc = f->k.key == key ? 0 : -1;
 out:
     free(shop);
     free(tagged);
     return rc;
 }
 
-static int restore_seeker(orders_ctx *c, csm_reader *r)
+static int load_consults(seeker *s, int64_t n, csm_reader *r)
 {
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ts, platform;
+        if (csm_api->get_i64(r, &ts) || csm_api->get_i64(r, &platform) || platform < 0 ||
+            platform >= CSM_PLATFORM_COUNT || seeker_push(s, (consult){ts, (csm_platform)platform}))
+            return -1;
+    }
+    return 0;
+}
+
+static int load_seeker(void *vctx, uint64_t key, csm_reader *r)
+{
+    orders_ctx *c = vctx;
     char *shop = NULL, *customer = NULL;
     int64_t seek_day, pend_day, n;
     int rc = -1;
@@ -519,46 +519,37 @@ static int restore_seeker(orders_ctx *c, csm_reader *r)
         csm_api->get_i64(r, &n) || !valid_day(seek_day) || !valid_day(pend_day) || n < 0 ||
         n > 1000000 || seeker_find(c, shop, customer))
         goto out;
-    seeker *s = seeker_add(c, shop, customer);
-    if (!s)
-        goto out;
+    seeker *s = seeker_get(c, shop, customer);
     s->seek_day = (int32_t)seek_day;
     s->pend_day = (int32_t)pend_day;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t ts, platform;
-        if (csm_api->get_i64(r, &ts) || csm_api->get_i64(r, &platform) || platform < 0 ||
-            platform >= CSM_PLATFORM_COUNT || seeker_push(s, (consult){ts, (csm_platform)platform}))
-            goto out;
-    }
-    rc = 0;
+    rc = s->k.key == key ? load_consults(s, n, r) : -1;
 out:
     free(shop);
     free(customer);
     return rc;
 }
 
-static int orders_restore(void *vctx, csm_host *h, csm_reader *r)
+/* Entry 0: the sweep timer. */
+static int load_wide(orders_ctx *c, csm_reader *r)
+{
+    int64_t timer;
+    if (csm_api->get_i64(r, &timer) || timer <= 0)
+        return -1;
+    c->sweep_timer = (uint64_t)timer;
+    return 0;
+}
+
+static int orders_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r)
 {
     orders_ctx *c = vctx;
-    int64_t version, timer, n;
-    if (csm_api->get_i64(r, &version) || version != SNAPSHOT_VERSION ||
-        csm_api->get_i64(r, &timer) || csm_api->get_i64(r, &n) || n < 0)
-        goto bad;
-    c->sweep_timer = (uint64_t)timer;
-    for (int64_t i = 0; i < n; i++)
-        if (restore_refund(c, r))
-            goto bad;
-    if (csm_api->get_i64(r, &n) || n < 0)
-        goto bad;
-    for (int64_t i = 0; i < n; i++)
-        if (restore_seeker(c, r))
-            goto bad;
-    return 0;
-bad:
-    csm_log(h, 0, "unreadable or corrupt snapshot");
-    clear(c);
-    c->sweep_timer = 0;
-    return -1;
+    int rc = -1;
+    if (version == STATE_VERSION)
+        rc = !key                           ? load_wide(c, r)
+             : KEY_KIND(key) == KIND_REFUND ? kr_load_chain(c, key, r, load_refund)
+                                            : kr_load_chain(c, key, r, load_seeker);
+    if (rc)
+        csm_log(h, 0, "unreadable entry %llu (state version %u)", (unsigned long long)key, version);
+    return rc;
 }
 
 /* Escalations count after-sale human requests of sessions. */
@@ -579,9 +570,10 @@ static const csm_plugin descriptor = {
     .on_event = orders_on_event,
     .on_derived = orders_on_derived,
     .on_timer = orders_on_timer,
-    .snapshot = orders_snapshot,
-    .restore = orders_restore,
     .state_entries = orders_state_entries,
     .needs = needs,
+    .state_version = STATE_VERSION,
+    .save_entry = orders_save_entry,
+    .load_entry = orders_load_entry,
 };
 CSM_PLUGIN_DEFINE(descriptor)

@@ -3,9 +3,6 @@
  * "Intents", the DISSATISFIED alert, "Settled details"), computed from the
  * session builder's derived events (plugins/session/README.md). The
  * readings chosen are in README.md. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "csmetrics/plugin.h"
 #include "satisfaction_state.h"
 
@@ -74,14 +71,15 @@ static sat_sess *invite(sat_ctx *c, csm_host *h, const csm_session *v, csm_ts ts
 {
     sat_sess *e = sat_sess_add(c, v->id);
     e->invite_ts = ts;
-    e->last_touch = ts;
-    e->close_ts = v->close_ts;
-    if (v->agent_id && !(e->agent = strdup(v->agent_id)))
-        abort();
+    e->last_activity = ts;
+    e->agent = sat_intern(c, v->agent_id);
+    if (v->close_ts != CSM_TS_NONE)
+        e->flags |= F_CLOSED;
     if (v->assign_ts != CSM_TS_NONE)
         e->flags |= F_HUMAN;
     if (v->aftersale)
         e->flags |= F_AFTERSALE;
+    csm_state_touch(h, e->k.key);
     count_fig(h, v, e, "invited", 0, 1);
     sat_arm_sweep(c, h);
     return e;
@@ -91,7 +89,8 @@ static void on_invited(sat_ctx *c, csm_host *h, const csm_derived *d)
 {
     sat_sess *e = sat_sess_find(c, d->session->id);
     if (e) {
-        e->last_touch = d->ts;
+        e->last_activity = d->ts;
+        csm_state_touch(h, e->k.key);
         csm_stat_add(h, "invitation_repeated", 1);
         return;
     }
@@ -104,6 +103,7 @@ static int within_daily_cap(sat_ctx *c, csm_host *h, const csm_session *v, csm_t
 {
     int32_t day = csm_local_day(h, v->shop_id, ts);
     cust_day *cd = sat_cust_day(c, v->shop_id, v->customer_id, day);
+    csm_state_touch(h, cd->k.key);
     sat_arm_sweep(c, h);
     return ++cd->n <= DAILY_RATING_CAP;
 }
@@ -127,7 +127,8 @@ static void raise_dissatisfied(csm_host *h, const csm_session *v, const sat_sess
 
 static void count_rating(csm_host *h, const csm_session *v, sat_sess *e, int32_t stars)
 {
-    e->stars = stars;
+    e->stars = (int8_t)stars;
+    csm_state_touch(h, e->k.key);
     count_fig(h, v, e, "rated", 1, 1);
     if (stars >= 4)
         count_fig(h, v, e, "rated_4_5", 1, 1);
@@ -149,8 +150,11 @@ static void on_rated(sat_ctx *c, csm_host *h, const csm_derived *d)
     if (d->stars < 1 || d->stars > 5)
         return; /* the session builder drops these already */
     sat_sess *e = sat_sess_find(c, v->id);
-    if (e)
-        e->last_touch = d->ts; /* also for a capped rating: the builder counts it as activity */
+    if (e) {
+        /* Also for a capped rating: the builder counts it as activity. */
+        e->last_activity = d->ts;
+        csm_state_touch(h, e->k.key);
+    }
     if (!within_daily_cap(c, h, v, d->ts)) {
         csm_stat_add(h, "rating_over_daily_cap", 1);
         return;
@@ -176,7 +180,8 @@ static void on_intent_set(sat_ctx *c, csm_host *h, const csm_derived *d)
     emit(h, v, v->open_ts, CSM_SCOPE_INTENT, v->intent, NULL, "sessions", 0);
     sat_sess *e = sat_sess_find(c, v->id);
     if (e && (e->flags & F_INTENT_PENDING)) {
-        e->flags &= ~(uint32_t)F_INTENT_PENDING;
+        e->flags &= (uint8_t)~F_INTENT_PENDING;
+        csm_state_touch(h, e->k.key);
         count_intent_rating(h, v, e->stars);
     }
 }
@@ -198,8 +203,12 @@ static void sat_on_derived(void *vctx, csm_host *h, const csm_derived *d)
         break;
     case CSM_SESSION_CLOSED: {
         sat_sess *e = sat_sess_find(c, d->session->id);
-        if (e)
-            e->close_ts = d->ts;
+        if (e) {
+            e->flags |= F_CLOSED;
+            if (d->ts > e->last_activity)
+                e->last_activity = d->ts;
+            csm_state_touch(h, e->k.key);
+        }
         break;
     }
     default:
@@ -213,6 +222,7 @@ static void sat_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     if (t->tag != TAG_SWEEP || t->id != c->sweep_timer)
         return;
     c->sweep_timer = 0;
+    csm_state_touch(h, 0);
     sat_sweep(c, h);
     if (sat_entries(c))
         sat_arm_sweep(c, h);
@@ -235,10 +245,11 @@ static const csm_plugin descriptor = {
     .destroy = sat_destroy,
     .on_derived = sat_on_derived,
     .on_timer = sat_on_timer,
-    .snapshot = sat_snapshot,
-    .restore = sat_restore,
     .state_entries = sat_state_entries,
     .needs = needs,
+    .state_version = SAT_STATE_VERSION,
+    .save_entry = sat_save_entry,
+    .load_entry = sat_load_entry,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "csmetrics/testkit.h"
+#include "restart_script.h"
 
 #define T0 1795104000000LL /* 2026-11-20T00:00:00+08:00 */
 #define D20 "2026-11-20"
@@ -318,6 +319,88 @@ static void test_config(void **state)
     assert_null(tk);
 }
 
+/* ---- restarts (csm_testkit_restart: checkpoint, kill -9, load) ---- */
+
+/* Sweeps every 10 minutes, so that most cuts have one pending. */
+#define SWEEPY "plugins:\n  - session\n  - name: fcr\n    sweep_interval: 10m\n"
+#define CHAT_EV(cust, ts, fields)                                                                  \
+    {                                                                                              \
+        "chat", "s1", cust, ts, fields                                                             \
+    }
+#define PAID_EV(cust)                                                                              \
+    {                                                                                              \
+        "order", "s1", cust, T0 - HRS(12), "\"type\":\"PAID\",\"order_id\":\"o1\""                 \
+    }
+
+/* Over five days; c1, c2, c3 and c5 are after-sale, c4 pre-sale:
+ *  c1 served 11-20 10:00 (R1: request, assigned 10:01, closed 10:10);
+ *  c2 served 10:05 (R2), assigned twice, closed 10:20;
+ *  c3 merchant-initiated (agent message 10:10), requested and assigned:
+ *    not served; c4 (pre-sale) requested and assigned: not served;
+ *  c1 requests again 11-21 10:00: repeats R1; that session is served (R5,
+ *    assigned 10:02, closed 10:30);
+ *  c5 served 11-21 07:30 (outside the 08:00-23:00 window);
+ *  c2 requests at R2 + 72 h + 1 ms: no repeat;
+ *  c1 requests at 11-24 10:00 = R5 + 72 h: repeats R5. */
+static const rs_event fcr_script[] = {
+    PAID_EV("c1"),
+    PAID_EV("c2"),
+    PAID_EV("c3"),
+    PAID_EV("c5"),
+    CHAT_EV("c1", AT(10, 0, 0), HUMAN_REQ),
+    CHAT_EV("c1", AT(10, 1, 0), ASSIGN("a1")),
+    CHAT_EV("c2", AT(10, 5, 0), HUMAN_REQ),
+    CHAT_EV("c2", AT(10, 6, 0), ASSIGN("a1")),
+    CHAT_EV("c2", AT(10, 7, 0), ASSIGN("a2")),
+    CHAT_EV("c1", AT(10, 10, 0), CLOSED),
+    CHAT_EV("c3", AT(10, 10, 0), MSG_A("a1")),
+    CHAT_EV("c3", AT(10, 11, 0), HUMAN_REQ),
+    CHAT_EV("c3", AT(10, 12, 0), ASSIGN("a1")),
+    CHAT_EV("c4", AT(10, 15, 0), HUMAN_REQ),
+    CHAT_EV("c4", AT(10, 16, 0), ASSIGN("a2")),
+    CHAT_EV("c2", AT(10, 20, 0), CLOSED),
+    CHAT_EV("c3", AT(10, 25, 0), CLOSED),
+    CHAT_EV("c4", AT(10, 25, 0), CLOSED),
+    CHAT_EV("c5", AT(31, 30, 0), HUMAN_REQ),
+    CHAT_EV("c5", AT(31, 31, 0), ASSIGN("a1")),
+    CHAT_EV("c5", AT(31, 40, 0), CLOSED),
+    CHAT_EV("c1", AT(34, 0, 0), HUMAN_REQ),
+    CHAT_EV("c1", AT(34, 2, 0), ASSIGN("a2")),
+    CHAT_EV("c1", AT(34, 30, 0), CLOSED),
+    CHAT_EV("c2", AT(82, 5, 0) + 1, HUMAN_REQ),
+    CHAT_EV("c2", AT(82, 10, 0), CLOSED),
+    CHAT_EV("c1", AT(106, 0, 0), HUMAN_REQ),
+};
+#define FCR_N (sizeof fcr_script / sizeof *fcr_script)
+
+/* 11-20: served R1, R2 (board and all day 2), repeated R1 (1). 11-21:
+ * served R5 (board) and c5 07:30 (all day only): board 1, all day 2;
+ * repeated R5 (1). Nothing anchored on 11-23 or 11-24. */
+static void check_fcr_script(csm_testkit *tk)
+{
+    both(tk, D20, "fcr_served", 2);
+    both(tk, D20, "fcr_repeated", 1);
+    assert_int_equal(board(tk, D21, "fcr_served"), 1);
+    assert_int_equal(allday(tk, D21, "fcr_served"), 2);
+    both(tk, D21, "fcr_repeated", 1);
+    assert_int_equal(allday(tk, "2026-11-23", "fcr_served"), 0);
+    assert_int_equal(allday(tk, "2026-11-23", "fcr_repeated"), 0);
+    assert_int_equal(allday(tk, "2026-11-24", "fcr_served"), 0);
+    assert_int_equal(allday(tk, "2026-11-24", "fcr_repeated"), 0);
+}
+
+static void test_restart_figures(void **state)
+{
+    (void)state;
+    rs_check_figures(SWEEPY, fcr_script, FCR_N, check_fcr_script);
+}
+
+static void test_restart_anywhere(void **state)
+{
+    (void)state;
+    rs_check_restarts(SWEEPY, fcr_script, FCR_N);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_anchor_outside_window),
         cmocka_unit_test(test_open_past_window),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_restart_figures),
+        cmocka_unit_test(test_restart_anywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "csmetrics/testkit.h"
+#include "restart_script.h"
 
 #define T0 1795104000000LL /* 2026-11-20T00:00:00+08:00 */
 #define D19 "2026-11-19"
@@ -316,6 +317,85 @@ static void test_config(void **state)
                                 sizeof err));
 }
 
+/* ---- restarts (csm_testkit_restart: checkpoint, kill -9, load) ---- */
+
+#define KEEP2D LONG "plugins:\n  - session\n  - name: orders\n    refund_keep: 2d\n"
+#define ORD_EV(cust, ts, fields)                                                                   \
+    {                                                                                              \
+        "order", "s1", cust, ts, fields                                                            \
+    }
+#define CHAT_EV(cust, ts, fields)                                                                  \
+    {                                                                                              \
+        "chat", "s1", cust, ts, fields                                                             \
+    }
+
+/* Over 16 days; c2 is after-sale by a PAID of 11-19:
+ *  c1 requests refund r1 10:00 (seeker), COMPLETED 11:00 (3 600 000 ms),
+ *    REJECTED 11:10 (already finished: ignored);
+ *  c2 consults 10:05, asks for a human in an after-sale session 10:10
+ *    (seeker: the consult counts then), consults again 10:20 (counts);
+ *  c3 consults 10:30 and never seeks; c4 asks for a human pre-sale;
+ *  c5: o5 COMPLETED 11:20 with no request (ignored); o6 requested 12:00
+ *    and 12:30 (the first counts), CANCELLED 11-21 09:00 (75 600 000 ms);
+ *  c6 opens a dispute 13:00;
+ *  c7 consults 23:30, requests refund r7 on 11-21 00:30 (seeker of 11-21:
+ *    the consult of 11-20 does not count); r7 never finishes (forgotten
+ *    after refund_keep 2d);
+ *  c1 consults 12-04 12:00 = D20 + 14 (counts); c2 12-05 12:00 = D20 + 15
+ *    (does not); c8's complaint 12-05 13:00 counts. */
+static const rs_event orders_script[] = {
+    ORD_EV("c2", T0 - HRS(12), ORDER("PAID", "p2")),
+    ORD_EV("c1", AT(10, 0, 0), REFUND("REFUND_REQUESTED", "o1", "r1")),
+    ORD_EV("c2", AT(10, 5, 0), ORDER("PLATFORM_CONSULTED", "o2")),
+    CHAT_EV("c2", AT(10, 10, 0), HUMAN_REQ),
+    ORD_EV("c2", AT(10, 20, 0), ORDER("PLATFORM_CONSULTED", "o2")),
+    ORD_EV("c3", AT(10, 30, 0), ORDER("PLATFORM_CONSULTED", "o3")),
+    CHAT_EV("c4", AT(10, 40, 0), HUMAN_REQ),
+    ORD_EV("c1", AT(11, 0, 0), REFUND("REFUND_COMPLETED", "o1", "r1")),
+    ORD_EV("c1", AT(11, 10, 0), REFUND("REFUND_REJECTED", "o1", "r1")),
+    ORD_EV("c5", AT(11, 20, 0), ORDER("REFUND_COMPLETED", "o5")),
+    ORD_EV("c5", AT(12, 0, 0), ORDER("REFUND_REQUESTED", "o6")),
+    ORD_EV("c5", AT(12, 30, 0), ORDER("REFUND_REQUESTED", "o6")),
+    ORD_EV("c6", AT(13, 0, 0), ORDER("DISPUTE_OPENED", "o7")),
+    ORD_EV("c7", AT(23, 30, 0), ORDER("PLATFORM_CONSULTED", "o8")),
+    ORD_EV("c7", AT(24, 30, 0), REFUND("REFUND_REQUESTED", "o8", "r7")),
+    ORD_EV("c5", AT(33, 0, 0), ORDER("REFUND_CANCELLED", "o6")),
+    ORD_EV("c1", T0 + DAYS(14) + HRS(12), ORDER("PLATFORM_CONSULTED", "o1")),
+    ORD_EV("c2", T0 + DAYS(15) + HRS(12), ORDER("PLATFORM_CONSULTED", "o2")),
+    ORD_EV("c8", T0 + DAYS(15) + HRS(13), ORDER("COMPLAINT_INTERVENED", "o9")),
+};
+#define ORDERS_N (sizeof orders_script / sizeof *orders_script)
+
+/* 11-20: seekers c1, c2, c5; escalations 10:05, 10:20, 13:00; one refund
+ * finished (1 h). 11-21: seeker c7; c5's refund finished at 09:00 after
+ * 21 h. 12-04 and 12-05: one escalation each. All in the window. */
+static void check_orders_script(csm_testkit *tk)
+{
+    assert_int_equal(seekers(tk, D20), 3);
+    both(tk, D20, "escalations", 3);
+    both(tk, D20, "refunds_finished", 1);
+    both(tk, D20, "refund_ms_sum", 3600000);
+    assert_int_equal(seekers(tk, D21), 1);
+    both(tk, D21, "escalations", 0);
+    both(tk, D21, "refunds_finished", 1);
+    both(tk, D21, "refund_ms_sum", 75600000);
+    both(tk, "2026-12-04", "escalations", 1);
+    both(tk, "2026-12-05", "escalations", 1);
+    assert_int_equal(seekers(tk, "2026-12-04"), 0);
+}
+
+static void test_restart_figures(void **state)
+{
+    (void)state;
+    rs_check_figures(KEEP2D, orders_script, ORDERS_N, check_orders_script);
+}
+
+static void test_restart_anywhere(void **state)
+{
+    (void)state;
+    rs_check_restarts(KEEP2D, orders_script, ORDERS_N);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +408,8 @@ int main(void)
         cmocka_unit_test(test_consult_lookback),
         cmocka_unit_test(test_consult_before_seeking),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_restart_figures),
+        cmocka_unit_test(test_restart_anywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "csmetrics/testkit.h"
+#include "restart_script.h"
 
 #define T0 1795104000000LL /* 2026-11-20T00:00:00+08:00 */
 #define D20 "2026-11-20"
@@ -106,17 +107,25 @@ static void both(csm_testkit *tk, const char *day, const char *f, int64_t n)
     assert_int_equal(allday(tk, day, f), n);
 }
 
-/* The five counters of a block, in the order invited, rated, 4-5, 5, 1-2. */
-static void five(csm_testkit *tk, const char *day, const char *prefix, int64_t inv, int64_t rated,
-                 int64_t r45, int64_t r5, int64_t r12)
+/* The five counters of @p block, in the order invited, rated, 4-5, 5, 1-2. */
+static void five_in(csm_testkit *tk, const char *block, const char *day, const char *prefix,
+                    int64_t inv, int64_t rated, int64_t r45, int64_t r5, int64_t r12)
 {
     static const char *const names[] = {"invited", "rated", "rated_4_5", "rated_5", "rated_1_2"};
     const int64_t want[] = {inv, rated, r45, r5, r12};
     for (int i = 0; i < 5; i++) {
         char f[64];
         snprintf(f, sizeof f, "%s%s", prefix, names[i]);
-        both(tk, day, f, want[i]);
+        assert_int_equal(csm_testkit_counter(tk, block, "s1", day, f), want[i]);
     }
+}
+
+/* The same five on the board and all day alike. */
+static void five(csm_testkit *tk, const char *day, const char *prefix, int64_t inv, int64_t rated,
+                 int64_t r45, int64_t r5, int64_t r12)
+{
+    five_in(tk, "board", day, prefix, inv, rated, r45, r5, r12);
+    five_in(tk, "allday", day, prefix, inv, rated, r45, r5, r12);
 }
 
 /* Index of the n-th DISSATISFIED alert (0-based), or -1. The core adds
@@ -491,6 +500,113 @@ static void test_late_rating_keeps_session(void **state)
     csm_testkit_free(tk);
 }
 
+/* ---- restarts (csm_testkit_restart: checkpoint, kill -9, load) ---- */
+
+#define CHAT_EV(cust, ts, fields)                                                                  \
+    {                                                                                              \
+        "chat", "s1", cust, ts, fields                                                             \
+    }
+
+/* Across three days, with sessions open, ratings pending their 24 h,
+ * customer-day records and the sweep timer live at most cuts:
+ *  A (c1, presale): opens 10:00, request 10:00:30, assigned a1 10:01,
+ *    invited 10:05, transferred to a2 10:06, rated 2 at 10:07 (c1's 1st
+ *    rating of 11-20), closed 10:10.
+ *  B (c1): opens 11:00, invited 11:01, rated 5 at 11:02 (2nd), 4 at 11:03
+ *    (3rd, a second rating: ignored), closed 11:10; an invitation at 11:30
+ *    routed to the closed session sets intent "size" (repeated: not
+ *    counted); rated 1 at 11:40: c1's 4th of the day, vanishes. On 11-21
+ *    10:00 rated 3 (1st of that day, but B has its rating): nothing.
+ *  C (c2): opens 12:00, closed 12:10, rates 4 at 13:00 with no invitation.
+ *  D (c3, intent "refund"): opens 23:00, invited 23:05, closed 23:10,
+ *    rated 1 at 11-21 23:05, exactly 24 h after the invitation.
+ *  E (c4, after-sale by a PAID of 11-20): opens 11-21 09:00, invited
+ *    09:01, closed 09:10, rates 5 at 11-22 09:01:00.001, 24 h + 1 ms late. */
+static const rs_event sat_script[] = {
+    CHAT_EV("c1", AT(10, 0, 0), MSG_C),
+    CHAT_EV("c1", AT(10, 0, 30), HUMAN_REQ),
+    CHAT_EV("c1", AT(10, 1, 0), ASSIGN("a1")),
+    CHAT_EV("c1", AT(10, 5, 0), INVITED),
+    CHAT_EV("c1", AT(10, 6, 0), TRANSFER("a1", "a2")),
+    CHAT_EV("c1", AT(10, 7, 0), RATED(2)),
+    CHAT_EV("c1", AT(10, 10, 0), CLOSED("AGENT")),
+    CHAT_EV("c1", AT(11, 0, 0), MSG_C),
+    CHAT_EV("c1", AT(11, 1, 0), INVITED),
+    CHAT_EV("c1", AT(11, 2, 0), RATED(5)),
+    CHAT_EV("c1", AT(11, 3, 0), RATED(4)),
+    CHAT_EV("c1", AT(11, 10, 0), CLOSED("AGENT")),
+    CHAT_EV("c1", AT(11, 30, 0), INVITED ",\"intent\":\"size\""),
+    CHAT_EV("c1", AT(11, 40, 0), RATED(1)),
+    {"order", "s1", "c4", AT(12, 0, 0), "\"type\":\"PAID\",\"order_id\":\"o4\""},
+    CHAT_EV("c2", AT(12, 0, 0), MSG_C),
+    CHAT_EV("c2", AT(12, 10, 0), CLOSED("AGENT")),
+    CHAT_EV("c2", AT(13, 0, 0), RATED(4)),
+    CHAT_EV("c3", AT(23, 0, 0), MSG_CI("refund")),
+    CHAT_EV("c3", AT(23, 5, 0), INVITED),
+    CHAT_EV("c3", AT(23, 10, 0), CLOSED("AGENT")),
+    CHAT_EV("c4", AT(33, 0, 0), MSG_C),
+    CHAT_EV("c4", AT(33, 1, 0), INVITED),
+    CHAT_EV("c4", AT(33, 10, 0), CLOSED("AGENT")),
+    CHAT_EV("c1", AT(34, 0, 0), RATED(3)),
+    CHAT_EV("c3", AT(47, 5, 0), RATED(1)),
+    CHAT_EV("c4", AT(57, 1, 0) + 1, RATED(5)),
+};
+#define SAT_N (sizeof sat_script / sizeof *sat_script)
+
+/* The figures of the script, from the rules (README.md "Rules"):
+ *  11-20 board (A, B, C; D's 23:05 is past the 23:00 window end):
+ *    invited 3, rated 3 (A 2, B 5, C 4), rated_4_5 2, rated_5 1,
+ *    rated_1_2 1 (A); all day adds D: invited 4, rated 4, rated_1_2 2.
+ *    Splits: human = A only, robot = B, C (+ D all day); everything
+ *    presale (E's PAID is on 11-20).
+ *    Agent a1 (A's agent at the invitation): invited 1, rated 1.
+ *    Intent size: sessions 1, rated 1 (B's 5 stars, counted when the
+ *    intent came); refund: sessions 1, rated 1, rated_1_2 1.
+ *  11-21: E invited 09:01 (board), after-sale, robot; nothing rated.
+ *  Two DISSATISFIED: c1 (2 stars, agent a2 at the rating), c3 (1 star). */
+static void check_sat_script(csm_testkit *tk)
+{
+    five_in(tk, "board", D20, "", 3, 3, 2, 1, 1);
+    five_in(tk, "allday", D20, "", 4, 4, 2, 1, 2);
+    five(tk, D20, "split.human.", 1, 1, 0, 0, 1);
+    five_in(tk, "board", D20, "split.robot.", 2, 2, 2, 1, 0);
+    five_in(tk, "allday", D20, "split.robot.", 3, 3, 2, 1, 1);
+    five_in(tk, "allday", D20, "split.presale.", 4, 4, 2, 1, 2);
+    five(tk, D20, "split.aftersale.", 0, 0, 0, 0, 0);
+    assert_int_equal(agent(tk, "a1", D20, "invited"), 1);
+    assert_int_equal(agent(tk, "a1", D20, "rated"), 1);
+    assert_int_equal(agent(tk, "a2", D20, "invited"), 0);
+    assert_int_equal(intent(tk, "size", D20, "sessions"), 1);
+    assert_int_equal(intent(tk, "size", D20, "rated"), 1);
+    assert_int_equal(intent(tk, "size", D20, "rated_1_2"), 0);
+    assert_int_equal(intent(tk, "refund", D20, "sessions"), 1);
+    assert_int_equal(intent(tk, "refund", D20, "rated"), 1);
+    assert_int_equal(intent(tk, "refund", D20, "rated_1_2"), 1);
+    five(tk, D21, "", 1, 0, 0, 0, 0);
+    five(tk, D21, "split.aftersale.", 1, 0, 0, 0, 0);
+    five(tk, D21, "split.robot.", 1, 0, 0, 0, 0);
+    five(tk, D22, "", 0, 0, 0, 0, 0);
+    assert_int_equal(csm_testkit_alert_count(tk, NULL, "DISSATISFIED"), 2);
+    long a = dissatisfied(tk, 0), b = dissatisfied(tk, 1);
+    assert_string_equal(csm_testkit_alert_field(tk, a, "customer_id"), "c1");
+    assert_string_equal(csm_testkit_alert_field(tk, a, "agent_id"), "a2");
+    assert_int_equal(alert_i64(tk, a, "figure"), 2);
+    assert_string_equal(csm_testkit_alert_field(tk, b, "customer_id"), "c3");
+    assert_int_equal(alert_i64(tk, b, "figure"), 1);
+}
+
+static void test_restart_figures(void **state)
+{
+    (void)state;
+    rs_check_figures(CHAIN, sat_script, SAT_N, check_sat_script);
+}
+
+static void test_restart_anywhere(void **state)
+{
+    (void)state;
+    rs_check_restarts(CHAIN, sat_script, SAT_N);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +622,8 @@ int main(void)
         cmocka_unit_test(test_aftersale_split),
         cmocka_unit_test(test_intents),
         cmocka_unit_test(test_late_rating_keeps_session),
+        cmocka_unit_test(test_restart_figures),
+        cmocka_unit_test(test_restart_anywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
