@@ -1,0 +1,133 @@
+#include "bench_proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int csm_bench_spawn(csm_bench_child *ch, const char *const *argv, const char *log, char *err,
+                    size_t errlen)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
+        return -1;
+    }
+    self[n] = 0;
+    snprintf(ch->log, sizeof ch->log, "%s", log);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    int self_bin = !strcmp(argv[0], "csmetrics");
+    int rc = self_bin ? posix_spawn(&ch->pid, self, &fa, NULL, (char **)argv, environ)
+                      : posix_spawnp(&ch->pid, argv[0], &fa, NULL, (char **)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) {
+        snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(rc));
+        ch->pid = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int csm_bench_alive(csm_bench_child *ch)
+{
+    if (ch->pid <= 0)
+        return 0;
+    if (waitpid(ch->pid, NULL, WNOHANG) == ch->pid) {
+        ch->pid = 0;
+        return 0;
+    }
+    return 1;
+}
+
+int csm_bench_stop(csm_bench_child *ch, int timeout_ms)
+{
+    if (ch->pid <= 0)
+        return -1;
+    kill(ch->pid, SIGTERM);
+    int status = 0;
+    for (int waited = 0; waitpid(ch->pid, &status, WNOHANG) == 0; waited += 20) {
+        if (waited >= timeout_ms) {
+            kill(ch->pid, SIGKILL);
+            waitpid(ch->pid, &status, 0);
+            break;
+        }
+        csm_bench_sleep_ms(20);
+    }
+    ch->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void csm_bench_kill9(csm_bench_child *ch)
+{
+    if (ch->pid <= 0)
+        return;
+    kill(ch->pid, SIGKILL);
+    waitpid(ch->pid, NULL, 0);
+    ch->pid = 0;
+}
+
+long csm_bench_rss(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+long csm_bench_log_size(const csm_bench_child *ch)
+{
+    struct stat st;
+    return stat(ch->log, &st) ? 0 : (long)st.st_size;
+}
+
+size_t csm_bench_flush_times(const csm_bench_child *ch, long from, long to, double *out, size_t cap)
+{
+    FILE *f = fopen(ch->log, "r");
+    if (!f)
+        return 0;
+    fseek(f, from, SEEK_SET);
+    char line[1024];
+    size_t n = 0;
+    while (n < cap && ftell(f) < to && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "run: flush: ");
+        size_t parts;
+        if (p && sscanf(p, "run: flush: %zu partitions in %lf ms", &parts, &out[n]) == 2)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+double csm_bench_now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+void csm_bench_sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) && errno == EINTR)
+        ;
+}
