@@ -81,20 +81,27 @@ int csm_bench_watermarks(const csm_bench_topics *t, csm_bench_offsets *lo, csm_b
     return rc;
 }
 
-/* Assigns the partitions that have something in [from, to). */
-static int64_t assign_ranges(rd_kafka_t *rk, const csm_bench_topics *t,
-                             const csm_bench_offsets *from, const csm_bench_offsets *to)
+/* Assigns every partition from its `from` offset. */
+static void assign_from(rd_kafka_t *rk, const csm_bench_topics *t, const csm_bench_offsets *from)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2 * t->partitions);
-    int64_t want = 0;
     for (int s = 0; s < 2; s++)
         for (int p = 0; p < t->partitions; p++)
-            if (to->v[s][p] > from->v[s][p]) {
-                rd_kafka_topic_partition_list_add(l, t->topic[s], p)->offset = from->v[s][p];
-                want += to->v[s][p] - from->v[s][p];
-            }
+            rd_kafka_topic_partition_list_add(l, t->topic[s], p)->offset = from->v[s][p];
     rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Messages in [from, to); INT64_MAX while `to` is not known yet. */
+static int64_t wanted(const csm_bench_offsets *from, const csm_bench_offsets *to,
+                      const int *to_known)
+{
+    if (to_known && !__atomic_load_n(to_known, __ATOMIC_ACQUIRE))
+        return INT64_MAX;
+    int64_t want = 0;
+    for (int s = 0; s < 2; s++)
+        for (int p = 0; p < from->n; p++)
+            want += to->v[s][p] - from->v[s][p];
     return want;
 }
 
@@ -104,29 +111,35 @@ static int topic_index(const csm_bench_topics *t, const rd_kafka_message_t *m)
 }
 
 double csm_bench_consume(const csm_bench_topics *t, const csm_bench_offsets *from,
-                         const csm_bench_offsets *to, csm_bench_msg_fn fn, void *arg, char *err,
-                         size_t errlen)
+                         const csm_bench_offsets *to, const int *to_known, csm_bench_msg_fn fn,
+                         void *arg, char *err, size_t errlen)
 {
     rd_kafka_t *rk = consumer_new(t->bootstrap, err, errlen);
     if (!rk)
         return -1;
-    int64_t want = assign_ranges(rk, t, from, to), got = 0, first_batch = 0;
+    assign_from(rk, t, from);
+    int64_t want = wanted(from, to, to_known), got = 0, first_batch = 0;
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
     rd_kafka_message_t **msgs = malloc(BATCH * sizeof *msgs);
     if (!msgs)
         abort();
     double t_first = 0, t_last = 0, idle_since = csm_bench_now_us();
     while (got < want && csm_bench_now_us() - idle_since < READ_TIMEOUT_US) {
-        ssize_t n = rd_kafka_consume_batch_queue(q, 1000, msgs, BATCH);
+        ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, BATCH);
+        int known = want != INT64_MAX;
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];
             int s = topic_index(t, m);
-            if (!m->err && m->offset < to->v[s][m->partition]) {
+            if (!m->err && (!known || m->offset < to->v[s][m->partition])) {
                 got++;
                 if (fn)
                     fn(arg, s, m->partition, m->offset, rd_kafka_message_timestamp(m, NULL));
             }
             rd_kafka_message_destroy(m);
+        }
+        if (!known) {
+            want = wanted(from, to, to_known);
+            idle_since = csm_bench_now_us();
         }
         if (n > 0) {
             t_last = idle_since = csm_bench_now_us();

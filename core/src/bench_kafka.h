@@ -35,9 +35,12 @@ typedef void (*csm_bench_msg_fn)(void *arg, int topic, int32_t partition, int64_
 
 /* Reads [from, to) of every partition with rd_kafka_consume_batch_queue
  * and fetch.max.bytes=1048576. Returns messages/s from the first batch's
- * arrival to the last message (the first batch excluded), or -1 + err. */
+ * arrival to the last message (the first batch excluded), or -1 + err.
+ * With @p to_known, `to` is filled in by another thread while this reads
+ * (the log follows a producer, so the mock's retention never catches up
+ * with the reader): until *to_known is set, everything read counts. */
 double csm_bench_consume(const csm_bench_topics *t, const csm_bench_offsets *from,
-                         const csm_bench_offsets *to, csm_bench_msg_fn fn, void *arg, char *err,
-                         size_t errlen);
+                         const csm_bench_offsets *to, const int *to_known, csm_bench_msg_fn fn,
+                         void *arg, char *err, size_t errlen);
 
 #endif

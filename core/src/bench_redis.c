@@ -243,9 +243,11 @@ int csm_bench_ckpt_open(csm_bench_ckpt *k, csm_bench_redis *r, int accounted, co
     return 0;
 }
 
+/* A topic never read holds a logical offset (beginning, -2): nothing. */
 static int64_t reply_offset(const redisReply *e)
 {
-    return e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+    int64_t v = e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+    return v > 0 ? v : 0;
 }
 
 int csm_bench_ckpt_read(csm_bench_ckpt *k, int64_t *chat, int64_t *order)
