@@ -45,6 +45,7 @@ void csm_bench_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 typedef struct csm_bench_daemon {
     csm_bench_child ch;
     char cfg_path[512], group[64];
+    char callgrind_out[512]; /* set: runs under valgrind --tool=callgrind */
     csm_bench_ckpt ck;
     int partitions;
 } csm_bench_daemon;

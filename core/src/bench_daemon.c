@@ -75,9 +75,9 @@ static int write_config(const csm_bench *b, const csm_bench_daemon *d, const cha
             "  order_topic: \"%s\"\n  deadletter_topic: \"%s\"\n"
             "redis:\n  host: 127.0.0.1\n  port: %d\n  prefix: %s\n"
             "schema_dir: \"%s\"\nlog:\n  level: debug\n",
-            bootstrap, d->group, CSM_BENCH_SESSION_TIMEOUT_MS, CSM_BENCH_SESSION_TIMEOUT_MS / 6,
-            b->cfg.chat_topic, b->cfg.order_topic, b->cfg.deadletter_topic, b->redis.port,
-            b->cfg.prefix, b->cfg.schema_dir);
+            bootstrap, d->group, b->cfg.chat_topic, CSM_BENCH_SESSION_TIMEOUT_MS,
+            CSM_BENCH_SESSION_TIMEOUT_MS / 6, b->cfg.order_topic, b->cfg.deadletter_topic,
+            b->redis.port, b->cfg.prefix, b->cfg.schema_dir);
     if (b->cfg.plugin_path && *b->cfg.plugin_path)
         fprintf(f, "plugin_path: \"%s\"\n", b->cfg.plugin_path);
     return fclose(f) ? -1 : 0;
@@ -98,15 +98,24 @@ int csm_bench_daemon_start(csm_bench *b, csm_bench_daemon *d, const char *bootst
             snprintf(err, errlen, "cannot connect to the bench's redis-server");
         return -1;
     }
-    return csm_bench_daemon_restart(d, err, errlen);
+    return 0;
 }
 
 int csm_bench_daemon_restart(csm_bench_daemon *d, char *err, size_t errlen)
 {
-    const char *argv[] = {"csmetrics", "run", "-c", d->cfg_path, NULL};
-    char log[sizeof d->ch.log];
+    char log[sizeof d->ch.log], self[4096], out[600];
     memcpy(log, d->ch.log, sizeof log);
-    return csm_bench_spawn(&d->ch, argv, log, err, errlen);
+    if (!*d->callgrind_out) {
+        const char *argv[] = {"csmetrics", "run", "-c", d->cfg_path, NULL};
+        return csm_bench_spawn(&d->ch, argv, log, err, errlen);
+    }
+    snprintf(out, sizeof out, "--callgrind-out-file=%s", d->callgrind_out);
+    const char *argv[] = {"valgrind", "--tool=callgrind", out, self, "run",
+                          "-c",       d->cfg_path,        NULL};
+    return csm_bench_self_exe(self, sizeof self, err, errlen) ||
+                   csm_bench_spawn(&d->ch, argv, log, err, errlen)
+               ? -1
+               : 0;
 }
 
 static int64_t covered(csm_bench_daemon *d, const csm_bench_offsets *hi, int *all)

@@ -14,16 +14,23 @@
 
 extern char **environ;
 
-int csm_bench_spawn(csm_bench_child *ch, const char *const *argv, const char *log, char *err,
-                    size_t errlen)
+int csm_bench_self_exe(char *buf, size_t len, char *err, size_t errlen)
 {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
     if (n < 0) {
         snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
         return -1;
     }
-    self[n] = 0;
+    buf[n] = 0;
+    return 0;
+}
+
+int csm_bench_spawn(csm_bench_child *ch, const char *const *argv, const char *log, char *err,
+                    size_t errlen)
+{
+    char self[4096];
+    if (csm_bench_self_exe(self, sizeof self, err, errlen))
+        return -1;
     snprintf(ch->log, sizeof ch->log, "%s", log);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -52,11 +59,10 @@ int csm_bench_alive(csm_bench_child *ch)
     return 1;
 }
 
-int csm_bench_stop(csm_bench_child *ch, int timeout_ms)
+int csm_bench_wait(csm_bench_child *ch, int timeout_ms)
 {
     if (ch->pid <= 0)
         return -1;
-    kill(ch->pid, SIGTERM);
     int status = 0;
     for (int waited = 0; waitpid(ch->pid, &status, WNOHANG) == 0; waited += 20) {
         if (waited >= timeout_ms) {
@@ -68,6 +74,14 @@ int csm_bench_stop(csm_bench_child *ch, int timeout_ms)
     }
     ch->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int csm_bench_stop(csm_bench_child *ch, int timeout_ms)
+{
+    if (ch->pid <= 0)
+        return -1;
+    kill(ch->pid, SIGTERM);
+    return csm_bench_wait(ch, timeout_ms);
 }
 
 void csm_bench_kill9(csm_bench_child *ch)

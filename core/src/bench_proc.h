@@ -12,11 +12,16 @@ typedef struct csm_bench_child {
     char log[4096]; /* stdout and stderr, appended */
 } csm_bench_child;
 
+/* The path of this binary. 0 or -1 + err. */
+int csm_bench_self_exe(char *buf, size_t len, char *err, size_t errlen);
 /* Runs argv (argv[0] "csmetrics" means this binary; else a PATH name,
  * e.g. valgrind) with its output appended to log. 0 or -1 + err. */
 int csm_bench_spawn(csm_bench_child *ch, const char *const *argv, const char *log, char *err,
                     size_t errlen);
-/* SIGTERM, then SIGKILL after timeout_ms. Exit status, or -1 if killed. */
+/* Waits for the child to exit; SIGKILL after timeout_ms. Exit status, or
+ * -1 if killed. */
+int csm_bench_wait(csm_bench_child *ch, int timeout_ms);
+/* SIGTERM, then as csm_bench_wait. */
 int csm_bench_stop(csm_bench_child *ch, int timeout_ms);
 /* kill -9 and reap. */
 void csm_bench_kill9(csm_bench_child *ch);

@@ -347,8 +347,3 @@ out:
     csm_config_free(&b.cfg);
     return rc;
 }
-
-int csm_bench_instructions(csm_bench *b, char *err, size_t errlen)
-{
-    return 0;
-}

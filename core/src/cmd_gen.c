@@ -611,7 +611,7 @@ done:
     return rc;
 }
 
-static int emit_to_file(void *arg, const csm_event *ev)
+int csm_gen_emit_jsonl(void *arg, const csm_event *ev)
 {
     char line[4096];
     long n = csm_json_encode(ev, line, sizeof line);
@@ -712,7 +712,7 @@ int csm_cmd_gen(int argc, char **argv)
             goto done;
         }
     }
-    if (csm_gen_run(&go, f ? emit_to_file : emit_to_kafka, f ? (void *)f : (void *)p, &res))
+    if (csm_gen_run(&go, f ? csm_gen_emit_jsonl : emit_to_kafka, f ? (void *)f : (void *)p, &res))
         goto done;
     if (p && csm_event_producer_finish(p, 60000) != 0) {
         fprintf(stderr, "csmetrics gen: some deliveries failed\n");

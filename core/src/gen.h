@@ -23,6 +23,9 @@ typedef struct csm_gen_result {
  * Non-zero stops the generation with an error. */
 typedef int (*csm_gen_emit_fn)(void *arg, const csm_event *ev);
 
+/* A csm_gen_emit_fn writing JSON Lines to arg, a FILE *. */
+int csm_gen_emit_jsonl(void *arg, const csm_event *ev);
+
 /* -1 when the sizes are out of the generator's range. */
 int csm_gen_opts_check(const csm_gen_opts *o);
 /* 08:00 +08:00 far enough before today that @p days of traffic, orders'
