@@ -13,6 +13,7 @@
 #include "bench_proc.h"
 #include "bench_redis.h"
 #include "config.h"
+#include "gen.h"
 
 #define CSM_BENCH_MAX_OPEN 8
 /* kafka.properties.session.timeout.ms of the daemons (bench_daemon.c). */
@@ -59,6 +60,10 @@ typedef struct csm_bench_drain {
 
 int csm_bench_daemon_start(csm_bench *b, csm_bench_daemon *d, const char *bootstrap, int partitions,
                            char *err, size_t errlen);
+/* Its configuration file only (replay uses it too), with a fresh group;
+ * then csm_bench_daemon_restart starts it. */
+int csm_bench_daemon_config(csm_bench *b, csm_bench_daemon *d, const char *bootstrap,
+                            int partitions, char *err, size_t errlen);
 /* Runs it again (same group and configuration) after a kill. */
 int csm_bench_daemon_restart(csm_bench_daemon *d, char *err, size_t errlen);
 /* Polls the checkpoints every poll_ms until they reach hi. 0, or -1 +
@@ -85,6 +90,9 @@ void csm_bench_kafka_stop(csm_bench_kafka *k);
  * retention (low watermarks 0). 0 or -1 + err. */
 int csm_bench_kafka_hi(csm_bench_kafka *k, csm_bench_offsets *hi, char *err, size_t errlen);
 
+/* The generator's options for the bench's traffic: many shops, agents
+ * and customers, `events` events of one day. */
+void csm_bench_traffic_opts(const csm_bench *b, csm_gen_opts *o, long events, long seed);
 /* Traffic of `csmetrics gen` (seeded) to b->cfg's brokers; with live,
  * timestamped now; rate: events/s (0: unpaced). 0 or -1 + err. */
 int csm_bench_produce(csm_bench *b, long events, long seed, int live, long rate, char *err,

@@ -43,6 +43,15 @@ static int valgrind_found(void)
     return 0;
 }
 
+static int start_under_callgrind(csm_bench *b, csm_bench_daemon *d, const csm_bench_kafka *k,
+                                 int tag, char *err, size_t errlen)
+{
+    if (csm_bench_daemon_config(b, d, k->bootstrap, b->partitions, err, errlen))
+        return -1;
+    snprintf(d->callgrind_out, sizeof d->callgrind_out, "%s/callgrind.run.%d", b->dir, tag);
+    return csm_bench_daemon_restart(d, err, errlen);
+}
+
 /* Instructions of `run` from start to SIGTERM over `events` events. */
 static double run_total(csm_bench *b, long events, int tag, char *err, size_t errlen)
 {
@@ -53,10 +62,9 @@ static double run_total(csm_bench *b, long events, int tag, char *err, size_t er
     if (csm_bench_kafka_start(b, &k, b->partitions, err, errlen))
         return -1;
     csm_bench_offsets_init(&hi, b->partitions);
-    snprintf(d.callgrind_out, sizeof d.callgrind_out, "%s/callgrind.run.%d", b->dir, tag);
     if (csm_bench_produce(b, events, 6, 0, 0, err, errlen) == 0 &&
         csm_bench_kafka_hi(&k, &hi, err, errlen) == 0 && csm_bench_flushall(b) == 0 &&
-        csm_bench_daemon_start(b, &d, k.bootstrap, b->partitions, err, errlen) == 0) {
+        start_under_callgrind(b, &d, &k, tag, err, errlen) == 0) {
         csm_bench_drain dr;
         int rc = csm_bench_daemon_drain(&d, &hi, 50, &dr, err, errlen);
         csm_bench_stop(&d.ch, STOP_MS);
@@ -70,22 +78,15 @@ static double run_total(csm_bench *b, long events, int tag, char *err, size_t er
 }
 
 /* The same traffic as a JSON Lines file. */
-static int write_jsonl(const char *path, long events, char *err, size_t errlen)
+static int write_jsonl(const csm_bench *b, const char *path, long events, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         snprintf(err, errlen, "cannot write %s", path);
         return -1;
     }
-    csm_gen_opts o = {.shops = 500,
-                      .agents = 8,
-                      .customers = 2000,
-                      .days = 1,
-                      .hours = 16,
-                      .sessions = events / 8 + 1,
-                      .seed = 6,
-                      .limit = events};
-    o.t0 = csm_gen_default_start(o.days);
+    csm_gen_opts o;
+    csm_bench_traffic_opts(b, &o, events, 6);
     csm_gen_result res;
     int rc = csm_gen_run(&o, csm_gen_emit_jsonl, f, &res);
     return fclose(f) || rc ? -1 : 0;
@@ -100,7 +101,7 @@ static double replay_total(csm_bench *b, long events, int tag, char *err, size_t
     snprintf(file, sizeof file, "%s/replay.%d.jsonl", b->dir, tag);
     snprintf(out, sizeof out, "%s/callgrind.replay.%d", b->dir, tag);
     snprintf(opt, sizeof opt, "--callgrind-out-file=%s", out);
-    if (write_jsonl(file, events, err, errlen) || csm_bench_flushall(b) ||
+    if (write_jsonl(b, file, events, err, errlen) || csm_bench_flushall(b) ||
         csm_bench_daemon_config(b, &d, "127.0.0.1:9", 1, err, errlen) ||
         csm_bench_self_exe(self, sizeof self, err, errlen))
         return -1;

@@ -86,6 +86,15 @@ static int write_config(const csm_bench *b, const csm_bench_daemon *d, const cha
 int csm_bench_daemon_start(csm_bench *b, csm_bench_daemon *d, const char *bootstrap, int partitions,
                            char *err, size_t errlen)
 {
+    return csm_bench_daemon_config(b, d, bootstrap, partitions, err, errlen) ||
+                   csm_bench_daemon_restart(d, err, errlen)
+               ? -1
+               : 0;
+}
+
+int csm_bench_daemon_config(csm_bench *b, csm_bench_daemon *d, const char *bootstrap,
+                            int partitions, char *err, size_t errlen)
+{
     memset(d, 0, sizeof *d);
     int n = ++b->daemons;
     d->partitions = partitions;

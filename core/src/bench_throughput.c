@@ -9,7 +9,7 @@
 
 /* Many shops, agents and customers: sessions enough for the event count
  * (about nine events a session), spread over one day. */
-static void traffic_opts(const csm_bench *b, csm_gen_opts *o, long events, long seed)
+void csm_bench_traffic_opts(const csm_bench *b, csm_gen_opts *o, long events, long seed)
 {
     *o = (csm_gen_opts){.shops = b->quick ? 50 : 500,
                         .agents = 8,
@@ -29,7 +29,7 @@ int csm_bench_produce(csm_bench *b, long events, long seed, int live, long rate,
     if (csm_bench_traffic_open(&t, &b->cfg, err, errlen))
         return -1;
     csm_gen_opts o;
-    traffic_opts(b, &o, events, seed);
+    csm_bench_traffic_opts(b, &o, events, seed);
     o.rate = rate;
     int rc = csm_bench_traffic_gen(&t, &o, live) || csm_bench_traffic_finish(&t) ? -1 : 0;
     if (rc)
