@@ -129,15 +129,25 @@ static int stream(open_ctx *c, double *rate, char *err, size_t errlen)
     return 0;
 }
 
-/* kill -9, restart at once, new events: until they are checkpointed. */
+/* kill -9, restart at once, new events: until they are checkpointed.
+ * The restarted daemon's log splits it: its first partition line comes
+ * once the group let it in (and it loaded that partition), "assigned"
+ * once every checkpoint is loaded. */
 static int kill9(open_ctx *c, char *err, size_t errlen)
 {
     double t0 = csm_bench_now_us();
     csm_bench_kill9(&c->d.ch);
+    long from = csm_bench_log_size(&c->d.ch);
     if (csm_bench_daemon_restart(&c->d, err, errlen) ||
         csm_bench_produce(c->b, 2000, 3, 1, 0, err, errlen) || settle(c, NULL, NULL, err, errlen))
         return -1;
     sample(c, "open_kill9_recovery_s", (csm_bench_now_us() - t0) / 1e6);
+    double joined = csm_bench_log_time(&c->d.ch, from, "run: partition "),
+           loaded = csm_bench_log_time(&c->d.ch, from, "run: assigned ");
+    if (joined > 0 && loaded > 0) {
+        sample(c, "open_kill9_joined_s", (joined - t0) / 1e6);
+        sample(c, "open_kill9_loaded_s", (loaded - t0) / 1e6);
+    }
     return 0;
 }
 

@@ -132,6 +132,33 @@ size_t csm_bench_flush_times(const csm_bench_child *ch, long from, long to, doub
     return n;
 }
 
+static double stamp_us(const char *line)
+{
+    struct tm tm = {0};
+    int ms;
+    if (sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm) * 1e6 + ms * 1e3;
+}
+
+double csm_bench_log_time(const csm_bench_child *ch, long from, const char *needle)
+{
+    FILE *f = fopen(ch->log, "r");
+    if (!f)
+        return -1;
+    fseek(f, from, SEEK_SET);
+    char line[1024];
+    double t = -1;
+    while (t < 0 && fgets(line, sizeof line, f))
+        if (strstr(line, needle))
+            t = stamp_us(line);
+    fclose(f);
+    return t;
+}
+
 double csm_bench_now_us(void)
 {
     struct timespec t;
