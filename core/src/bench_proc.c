@@ -93,11 +93,35 @@ void csm_bench_kill9(csm_bench_child *ch)
     ch->pid = 0;
 }
 
+static FILE *proc_file(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    return fopen(path, "r");
+}
+
+double csm_bench_proc_cpu(pid_t pid)
+{
+    char buf[2048];
+    FILE *f = proc_file(pid, "stat");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* Fields after the command name, which may hold spaces: state is 3rd,
+     * utime the 14th and stime the 15th. */
+    char *p = strrchr(buf, ')');
+    unsigned long long ut, st;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 long csm_bench_rss(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
+    char line[256];
+    FILE *f = proc_file(pid, "status");
     if (!f)
         return -1;
     long kb = -1;

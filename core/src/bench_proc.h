@@ -27,6 +27,9 @@ int csm_bench_stop(csm_bench_child *ch, int timeout_ms);
 void csm_bench_kill9(csm_bench_child *ch);
 /* 1 while running (a reaped or exited child is not). */
 int csm_bench_alive(csm_bench_child *ch);
+/* User + system CPU seconds of a process, from /proc/<pid>/stat; -1
+ * when it is gone. */
+double csm_bench_proc_cpu(pid_t pid);
 /* VmRSS in bytes; -1 when gone. */
 long csm_bench_rss(pid_t pid);
 /* The log's size now: the start of a window for csm_bench_flush_times. */

@@ -287,22 +287,3 @@ void csm_bench_ckpt_close(csm_bench_ckpt *k)
         redisFree(k->c);
     k->c = NULL;
 }
-
-double csm_bench_proc_cpu(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* Fields after the command name, which may hold spaces: state is 3rd,
-     * utime the 14th and stime the 15th. */
-    char *p = strrchr(buf, ')');
-    unsigned long long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}

@@ -10,6 +10,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "bench_proc.h"
+
 #define CSM_BENCH_MAX_CMDS 64
 
 /* Calls per command name. */
@@ -65,9 +67,5 @@ int csm_bench_ckpt_open(csm_bench_ckpt *k, csm_bench_redis *r, int accounted, co
                         const char *group, int n);
 int csm_bench_ckpt_read(csm_bench_ckpt *k, int64_t *chat, int64_t *order);
 void csm_bench_ckpt_close(csm_bench_ckpt *k);
-
-/* User + system CPU seconds of a process, from /proc/<pid>/stat; -1
- * when it is gone. */
-double csm_bench_proc_cpu(pid_t pid);
 
 #endif

@@ -290,7 +290,7 @@ static int write_report(csm_bench *b, const char *out)
         json_decref(r);
         return -1;
     }
-    json_dumpf(r, f, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_dumpf(r, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     fputc('\n', f);
     json_decref(r);
     return f == stdout ? fflush(f) : fclose(f);
