@@ -81,6 +81,7 @@ int csm_bench_stop(csm_bench_child *ch, int timeout_ms)
     if (ch->pid <= 0)
         return -1;
     kill(ch->pid, SIGTERM);
+    kill(ch->pid, SIGCONT); /* a daemon stopped mid-measure must see it */
     return csm_bench_wait(ch, timeout_ms);
 }
 
