@@ -170,6 +170,33 @@ static void ctx_free(lat_ctx *c)
     }
 }
 
+/* High watermarks. The mock trims what the readers (bench and daemon,
+ * both following the head) have read long ago: low watermarks are not
+ * checked here, the daemon's count of offered events is. */
+static int head_offsets(csm_bench_kafka *k, csm_bench_offsets *hi, char *err, size_t errlen)
+{
+    csm_bench_offsets lo;
+    csm_bench_offsets_init(&lo, k->topics.partitions);
+    int rc = csm_bench_watermarks(&k->topics, &lo, hi, err, errlen);
+    csm_bench_offsets_free(&lo);
+    return rc;
+}
+
+/* After SIGTERM: the daemon offered every message of its topics, none
+ * having been trimmed by the mock's retention before it got there. */
+static int offered_all(csm_bench_daemon *d, const csm_bench_offsets *to, char *err, size_t errlen)
+{
+    long long offered = csm_bench_log_number(&d->ch, 0, "run: stopped: ");
+    if (offered == csm_bench_offsets_sum(to))
+        return 0;
+    snprintf(err, errlen,
+             "the daemon offered %lld of the %lld messages produced (see %s): the mock's "
+             "retention (about 5 MB a partition) dropped the rest before it read them; lower "
+             "--rate or --latency-seconds, or raise --partitions",
+             offered, (long long)csm_bench_offsets_sum(to), d->ch.log);
+    return -1;
+}
+
 typedef struct reader {
     const csm_bench_topics *topics;
     csm_bench_offsets from, to;
@@ -198,13 +225,13 @@ static int timed_stream(csm_bench *b, csm_bench_kafka *k, csm_bench_daemon *d, l
     csm_bench_drain dr;
     pthread_t poll_th, read_th;
     int rc = -1;
-    if (csm_bench_kafka_hi(k, &r.from, err, errlen) ||
+    if (head_offsets(k, &r.from, err, errlen) ||
         csm_bench_ckpt_open(&c->ck, &b->redis, 0, b->cfg.prefix, d->group, c->partitions))
         goto out;
     pthread_create(&poll_th, NULL, poller, c);
     pthread_create(&read_th, NULL, read_back, &r);
     rc = csm_bench_produce(b, b->rate * b->latency_s, 4, 1, b->rate, err, errlen) ||
-                 csm_bench_kafka_hi(k, &r.to, err, errlen)
+                 head_offsets(k, &r.to, err, errlen)
              ? -1
              : 0;
     __atomic_store_n(&r.to_known, 1, __ATOMIC_RELEASE);
@@ -232,24 +259,27 @@ static int latency_run(csm_bench *b, int partitions, char *err, size_t errlen)
     if (csm_bench_kafka_start(b, &k, partitions, err, errlen))
         return -1;
     ctx_init(&c, partitions);
-    csm_bench_offsets warm;
-    csm_bench_offsets_init(&warm, partitions);
+    csm_bench_offsets hi;
+    csm_bench_offsets_init(&hi, partitions);
     csm_bench_drain dr;
     int rc = -1;
     if (csm_bench_flushall(b) == 0 &&
         csm_bench_daemon_start(b, &d, k.bootstrap, partitions, err, errlen) == 0) {
         /* Joined and consuming before the clock starts. */
         rc = csm_bench_produce(b, 1000, 5, 1, 0, err, errlen) ||
-                     csm_bench_kafka_hi(&k, &warm, err, errlen) ||
-                     csm_bench_daemon_drain(&d, &warm, 10, &dr, err, errlen) ||
+                     csm_bench_kafka_hi(&k, &hi, err, errlen) ||
+                     csm_bench_daemon_drain(&d, &hi, 10, &dr, err, errlen) ||
                      timed_stream(b, &k, &d, &c, err, errlen)
                  ? -1
                  : 0;
         csm_bench_daemon_stop(&d);
+        /* Nothing was produced since: the ends of the topics. */
+        if (rc == 0 && (head_offsets(&k, &hi, err, errlen) || offered_all(&d, &hi, err, errlen)))
+            rc = -1;
     }
     if (rc == 0)
         record(b, &c);
-    csm_bench_offsets_free(&warm);
+    csm_bench_offsets_free(&hi);
     ctx_free(&c);
     csm_bench_kafka_stop(&k);
     return rc;

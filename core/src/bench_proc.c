@@ -169,19 +169,36 @@ static double stamp_us(const char *line)
     return (double)timegm(&tm) * 1e6 + ms * 1e3;
 }
 
-double csm_bench_log_time(const csm_bench_child *ch, long from, const char *needle)
+/* The first line after `from` containing needle, into line; 0 or -1. */
+static int log_line(const csm_bench_child *ch, long from, const char *needle, char *line,
+                    size_t len)
 {
     FILE *f = fopen(ch->log, "r");
     if (!f)
         return -1;
     fseek(f, from, SEEK_SET);
-    char line[1024];
-    double t = -1;
-    while (t < 0 && fgets(line, sizeof line, f))
+    int rc = -1;
+    while (rc && fgets(line, (int)len, f))
         if (strstr(line, needle))
-            t = stamp_us(line);
+            rc = 0;
     fclose(f);
-    return t;
+    return rc;
+}
+
+double csm_bench_log_time(const csm_bench_child *ch, long from, const char *needle)
+{
+    char line[1024];
+    return log_line(ch, from, needle, line, sizeof line) ? -1 : stamp_us(line);
+}
+
+long long csm_bench_log_number(const csm_bench_child *ch, long from, const char *needle)
+{
+    char line[1024];
+    long long n;
+    if (log_line(ch, from, needle, line, sizeof line) ||
+        sscanf(strstr(line, needle) + strlen(needle), "%lld", &n) != 1)
+        return -1;
+    return n;
 }
 
 double csm_bench_now_us(void)

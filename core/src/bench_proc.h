@@ -43,6 +43,10 @@ size_t csm_bench_flush_times(const csm_bench_child *ch, long from, long to, doub
  * contains needle, from its "2026-11-29T10:00:00.123Z" stamp; -1: none. */
 double csm_bench_log_time(const csm_bench_child *ch, long from, const char *needle);
 
+/* The integer right after needle in the first line after log offset
+ * `from` that contains it; -1: none. */
+long long csm_bench_log_number(const csm_bench_child *ch, long from, const char *needle);
+
 /* Wall clock in microseconds. */
 double csm_bench_now_us(void);
 void csm_bench_sleep_ms(long ms);
