@@ -125,7 +125,9 @@ double csm_bench_consume(const csm_bench_topics *t, const csm_bench_offsets *fro
         abort();
     double t_first = 0, t_last = 0, idle_since = csm_bench_now_us();
     while (got < want && csm_bench_now_us() - idle_since < READ_TIMEOUT_US) {
-        ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, BATCH);
+        /* One message at first: the clock starts when the first arrives,
+         * not after a batch that filled while fetching went on. */
+        ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, t_first ? BATCH : 1);
         int known = want != INT64_MAX;
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];

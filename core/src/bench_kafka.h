@@ -34,8 +34,8 @@ typedef void (*csm_bench_msg_fn)(void *arg, int topic, int32_t partition, int64_
                                  int64_t ts_ms);
 
 /* Reads [from, to) of every partition with rd_kafka_consume_batch_queue
- * and fetch.max.bytes=1048576. Returns messages/s from the first batch's
- * arrival to the last message (the first batch excluded), or -1 + err.
+ * and fetch.max.bytes=1048576. Returns messages/s from the first
+ * message's arrival to the last message's, or -1 + err.
  * With @p to_known, `to` is filled in by another thread while this reads
  * (the log follows a producer, so the mock's retention never catches up
  * with the reader): until *to_known is set, everything read counts. */
