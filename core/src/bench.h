@@ -23,6 +23,7 @@ typedef struct csm_bench {
     /* Options. */
     int partitions, runs, quick, callgrind;
     long events, rate, latency_s, stream_events, idle_s, cg_events;
+    long shops; /* of the generated traffic (8 agents, 2000 customers each) */
     long open[CSM_BENCH_MAX_OPEN];
     int n_open;
     int open_partitions;

@@ -191,7 +191,8 @@ static int offered_all(csm_bench_daemon *d, const csm_bench_offsets *to, char *e
         return 0;
     snprintf(err, errlen,
              "the daemon offered %lld of the %lld messages produced (see %s): the mock's "
-             "retention (about 5 MB a partition) dropped the rest before it read them; lower "
+             "retention (about 5 MB a partition) dropped the rest before it read them: it "
+             "fell that far behind, it does not sustain --rate here; lower "
              "--rate or --latency-seconds, or raise --partitions",
              offered, (long long)csm_bench_offsets_sum(to), d->ch.log);
     return -1;

@@ -11,7 +11,7 @@
  * (about nine events a session), spread over one day. */
 void csm_bench_traffic_opts(const csm_bench *b, csm_gen_opts *o, long events, long seed)
 {
-    *o = (csm_gen_opts){.shops = b->quick ? 50 : 500,
+    *o = (csm_gen_opts){.shops = b->shops,
                         .agents = 8,
                         .customers = 2000,
                         .days = 1,

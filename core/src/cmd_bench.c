@@ -25,29 +25,34 @@ typedef struct figure_def {
     double target;
     int per_open;
     const char *what;
+    const char *phase; /* "error.<phase>" in details says why it is null */
 } figure_def;
 
 static const figure_def figures[] = {
     {"throughput_ratio", "", ">=", 0.5, 0,
-     "steady run throughput / bare librdkafka batch consumer, same topics"},
-    {"daemon_cpu_us_per_event", "us", "<=", 1.2, 0, "run's user+system CPU per event"},
+     "steady run throughput / bare librdkafka batch consumer, same topics", "throughput"},
+    {"daemon_cpu_us_per_event", "us", "<=", 1.2, 0, "run's user+system CPU per event",
+     "throughput"},
     {"callgrind_instructions_per_event_run", "instructions", "<=", 12000, 0,
-     "callgrind, run: instructions per event"},
+     "callgrind, run: instructions per event", "instructions"},
     {"callgrind_instructions_per_event_replay", "instructions", "<=", 20000, 0,
-     "callgrind, replay: instructions per event"},
-    {"redis_cpu_us_per_event", "us", "<=", 0.3, 0, "redis-server user+system CPU per event"},
-    {"redis_commands_per_event", "", "<=", 0.1, 0, "Redis commands per event"},
-    {"redis_bytes_per_event", "B", "<=", 60, 0, "bytes sent to Redis per event"},
+     "callgrind, replay: instructions per event", "instructions"},
+    {"redis_cpu_us_per_event", "us", "<=", 0.3, 0, "redis-server user+system CPU per event",
+     "throughput"},
+    {"redis_commands_per_event", "", "<=", 0.1, 0, "Redis commands per event", "throughput"},
+    {"redis_bytes_per_event", "B", "<=", 60, 0, "bytes sent to Redis per event", "throughput"},
     {"open_rate_ratio", "", ">=", 0.8, 1,
-     "new events/s while N sessions are open / the same with the smallest N"},
-    {"open_flush_ms_p99", "ms", "<=", 100, 1, "flush duration p99 while N sessions are open"},
+     "new events/s while N sessions are open / the same with the smallest N", "open"},
+    {"open_flush_ms_p99", "ms", "<=", 100, 1, "flush duration p99 while N sessions are open",
+     "open"},
     {"open_idle_redis_input_bytes_per_s", "B/s", "<=", 10240, 1,
-     "Redis input of the idle daemon holding N open sessions"},
-    {"open_rss_bytes_per_session", "B", "<=", 512, 1, "daemon RSS per open session"},
+     "Redis input of the idle daemon holding N open sessions", "open"},
+    {"open_rss_bytes_per_session", "B", "<=", 512, 1, "daemon RSS per open session", "open"},
     {"open_kill9_recovery_s", "s", "<=", 10, 1,
-     "kill -9 to the checkpoint moving on new events, N open sessions"},
+     "kill -9 to the checkpoint moving on new events, N open sessions", "open"},
     {"visible_latency_p99_ms_over_lateness", "ms", "<=", 250, 0,
-     "p99 event produced -> its counters visible in Redis, minus pipeline.allowed_lateness"},
+     "p99 event produced -> its counters visible in Redis, minus pipeline.allowed_lateness",
+     "latency"},
 };
 
 void csm_bench_say(const char *fmt, ...)
@@ -128,7 +133,11 @@ static json_t *figure_json(csm_bench *b, const figure_def *f, const char *name)
                             json_boolean(*f->op == '>' ? x >= f->target : x <= f->target));
     } else {
         json_object_set_new(o, "met", json_null());
+        char phase_error[64];
+        snprintf(phase_error, sizeof phase_error, "error.%s", f->phase);
         json_t *why = json_object_get(b->details, name);
+        if (!why)
+            why = json_object_get(b->details, phase_error);
         json_object_set_new(o, "reason", why ? json_incref(why) : json_string("not measured"));
     }
     return o;
@@ -161,6 +170,7 @@ static json_t *report(csm_bench *b)
     for (int k = 0; k < b->n_open; k++)
         json_array_append_new(open, json_integer(b->open[k]));
     json_object_set_new(settings, "open", open);
+    json_object_set_new(settings, "shops", json_integer(b->shops));
     json_object_set_new(settings, "session_timeout_ms", json_integer(CSM_BENCH_SESSION_TIMEOUT_MS));
     json_object_set_new(settings, "allowed_lateness_ms", json_integer(b->cfg.allowed_lateness_ms));
     return json_pack("{s:s, s:o, s:o, s:o}", "version", CSM_VERSION, "settings", settings,
@@ -172,7 +182,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: csmetrics bench [-c FILE] [--partitions N=8] [--events N=400000] [--runs R=3]\n"
             "         [--open N1,N2,...=10000,100000,1000000] [--rate EV_PER_S=50000]\n"
-            "         [--latency-seconds S=20] [--callgrind] [--quick] [--keep] [--out FILE]\n"
+            "         [--latency-seconds S=20] [--shops N=500] [--callgrind] [--quick] [--keep]\n"
+            "         [--out FILE]\n"
             "  Starts the embedded broker (librdkafka mock cluster) and a redis-server\n"
             "  (from PATH) on free loopback ports, runs `csmetrics run` against them with\n"
             "  the default chain and settings, and prints one JSON object with every\n"
@@ -225,7 +236,7 @@ static int parse_args(csm_bench *b, bench_args *a, int argc, char **argv)
         b->events = 20000, b->runs = 1, b->rate = 5000, b->latency_s = 8;
         b->open[0] = 1000, b->open[1] = 5000, b->n_open = 2;
         b->stream_events = 10000, b->idle_s = 3, b->cg_events = 2000;
-        b->partitions = 4, b->open_partitions = 8;
+        b->partitions = 4, b->open_partitions = 8, b->shops = 50;
     }
     for (int i = 1; i < argc; i++) {
         int c = csm_cli_common_arg(&a->common, argc, argv, &i);
@@ -253,6 +264,8 @@ static int parse_args(csm_bench *b, bench_args *a, int argc, char **argv)
             b->runs = (int)n, i++;
         else if (!strcmp(o, "--events") && !parse_num(v, 1000, 100000000, &n))
             b->events = n, i++;
+        else if (!strcmp(o, "--shops") && !parse_num(v, 1, 30000, &n))
+            b->shops = n, i++;
         else if (!strcmp(o, "--rate") && !parse_num(v, 100, 10000000, &n))
             b->rate = n, i++;
         else if (!strcmp(o, "--latency-seconds") && !parse_num(v, 1, 3600, &n))
@@ -269,16 +282,28 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
-static int run_phases(csm_bench *b, char *err, size_t errlen)
+/* A phase that fails leaves its figures null, with its error as their
+ * reason, and the others still run. The number of phases that failed. */
+static int run_phases(csm_bench *b)
 {
-    int rc = csm_bench_throughput(b, err, errlen);
-    if (rc == 0)
-        rc = csm_bench_latency(b, err, errlen);
-    if (rc == 0)
-        rc = csm_bench_open_state(b, err, errlen);
-    if (rc == 0)
-        rc = csm_bench_instructions(b, err, errlen);
-    return rc;
+    static const struct {
+        const char *name;
+        int (*fn)(csm_bench *b, char *err, size_t errlen);
+    } phases[] = {{"throughput", csm_bench_throughput},
+                  {"latency", csm_bench_latency},
+                  {"open", csm_bench_open_state},
+                  {"instructions", csm_bench_instructions}};
+    int failed = 0;
+    for (size_t i = 0; i < sizeof phases / sizeof *phases; i++) {
+        char err[1024] = "", name[64];
+        if (phases[i].fn(b, err, sizeof err) == 0)
+            continue;
+        fprintf(stderr, "csmetrics bench: %s: %s\n", phases[i].name, err);
+        snprintf(name, sizeof name, "error.%s", phases[i].name);
+        csm_bench_note(b, name, err);
+        failed++;
+    }
+    return failed;
 }
 
 static int write_report(csm_bench *b, const char *out)
@@ -308,7 +333,8 @@ int csm_cmd_bench(int argc, char **argv)
                    .open_partitions = 32,
                    .stream_events = 200000,
                    .idle_s = 10,
-                   .cg_events = 20000};
+                   .cg_events = 20000,
+                   .shops = 500};
     bench_args a = {0};
     int p = parse_args(&b, &a, argc, argv);
     if (p) {
@@ -330,15 +356,15 @@ int csm_cmd_bench(int argc, char **argv)
         goto out;
     }
     if (csm_bench_redis_start(&b.redis, b.dir, err, sizeof err) == 0) {
-        rc = run_phases(&b, err, sizeof err) ? 1 : 0;
+        rc = run_phases(&b) ? 1 : 0;
         csm_bench_redis_stop(&b.redis);
-    }
-    if (*err)
+        if (a.keep)
+            csm_bench_note(&b, "workdir", b.dir);
+        if (write_report(&b, a.out))
+            rc = 1;
+    } else {
         fprintf(stderr, "csmetrics bench: %s\n", err);
-    if (a.keep)
-        csm_bench_note(&b, "workdir", b.dir);
-    if (rc == 0 && write_report(&b, a.out))
-        rc = 1;
+    }
     if (!a.keep)
         nftw(b.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 out:
