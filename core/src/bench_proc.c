@@ -14,6 +14,40 @@
 
 extern char **environ;
 
+/* Children still running, killed if the bench is interrupted. */
+#define MAX_TRACKED 16
+static volatile pid_t tracked[MAX_TRACKED];
+
+void csm_bench_track(pid_t pid, int running)
+{
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (tracked[i] == (running ? 0 : pid)) {
+            tracked[i] = running ? pid : 0;
+            return;
+        }
+}
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (tracked[i] > 0)
+            kill(tracked[i], SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void csm_bench_kill_children_on_signal(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+}
+
+static void reaped(csm_bench_child *ch)
+{
+    csm_bench_track(ch->pid, 0);
+    ch->pid = 0;
+}
+
 int csm_bench_self_exe(char *buf, size_t len, char *err, size_t errlen)
 {
     ssize_t n = readlink("/proc/self/exe", buf, len - 1);
@@ -45,6 +79,7 @@ int csm_bench_spawn(csm_bench_child *ch, const char *const *argv, const char *lo
         ch->pid = 0;
         return -1;
     }
+    csm_bench_track(ch->pid, 1);
     return 0;
 }
 
@@ -53,7 +88,7 @@ int csm_bench_alive(csm_bench_child *ch)
     if (ch->pid <= 0)
         return 0;
     if (waitpid(ch->pid, NULL, WNOHANG) == ch->pid) {
-        ch->pid = 0;
+        reaped(ch);
         return 0;
     }
     return 1;
@@ -72,7 +107,7 @@ int csm_bench_wait(csm_bench_child *ch, int timeout_ms)
         }
         csm_bench_sleep_ms(20);
     }
-    ch->pid = 0;
+    reaped(ch);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -91,7 +126,7 @@ void csm_bench_kill9(csm_bench_child *ch)
         return;
     kill(ch->pid, SIGKILL);
     waitpid(ch->pid, NULL, 0);
-    ch->pid = 0;
+    reaped(ch);
 }
 
 static FILE *proc_file(pid_t pid, const char *name)

@@ -14,6 +14,10 @@ typedef struct csm_bench_child {
 
 /* The path of this binary. 0 or -1 + err. */
 int csm_bench_self_exe(char *buf, size_t len, char *err, size_t errlen);
+/* Notes a child as running (or gone): SIGINT and SIGTERM kill the
+ * running ones, once csm_bench_kill_children_on_signal is called. */
+void csm_bench_track(pid_t pid, int running);
+void csm_bench_kill_children_on_signal(void);
 /* Runs argv (argv[0] "csmetrics" means this binary; else a PATH name,
  * e.g. valgrind) with its output appended to log. 0 or -1 + err. */
 int csm_bench_spawn(csm_bench_child *ch, const char *const *argv, const char *log, char *err,

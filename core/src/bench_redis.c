@@ -61,6 +61,7 @@ static int spawn_redis(csm_bench_redis *r, const char *dir, char *err, size_t er
         r->pid = 0;
         return -1;
     }
+    csm_bench_track(r->pid, 1);
     return 0;
 }
 
@@ -81,6 +82,7 @@ int csm_bench_redis_start(csm_bench_redis *r, const char *dir, char *err, size_t
         redisFree(r->c);
         r->c = NULL;
         if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+            csm_bench_track(r->pid, 0);
             r->pid = 0;
             break;
         }
@@ -100,6 +102,7 @@ void csm_bench_redis_stop(csm_bench_redis *r)
     if (r->pid > 0) {
         kill(r->pid, SIGKILL);
         waitpid(r->pid, NULL, 0);
+        csm_bench_track(r->pid, 0);
     }
     r->pid = 0;
 }

@@ -346,6 +346,7 @@ int csm_cmd_bench(int argc, char **argv)
     snprintf(b.dir, sizeof b.dir, "%s/csm-bench.XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     char err[1024] = "";
+    csm_bench_kill_children_on_signal();
     /* The in-process broker's notices are not the bench's output. */
     csm_log_set_level(CSM_LOG_WARN);
     int rc = 1;
