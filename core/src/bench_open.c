@@ -17,6 +17,8 @@
  * once they have been quiet for idle_advance; the idle window starts a
  * little after that. */
 #define IDLE_SETTLE_MS 2000
+/* The open sessions' customers are spread over this many shops. */
+#define OPEN_SHOPS 1000
 
 typedef struct open_ctx {
     csm_bench *b;
@@ -34,7 +36,7 @@ static void sample(open_ctx *c, const char *figure, double v)
 }
 
 /* Produces everything queued and waits for the daemon to cover it. */
-static int settle(open_ctx *c, csm_bench_traffic *t, csm_bench_drain *dr, char *err, size_t errlen)
+static int settle(open_ctx *c, csm_bench_traffic *t, char *err, size_t errlen)
 {
     if (t && csm_bench_traffic_finish(t)) {
         snprintf(err, errlen, "deliveries to the embedded broker failed");
@@ -42,8 +44,8 @@ static int settle(open_ctx *c, csm_bench_traffic *t, csm_bench_drain *dr, char *
     }
     if (csm_bench_kafka_hi(&c->k, &c->hi, err, errlen))
         return -1;
-    csm_bench_drain local;
-    return csm_bench_daemon_drain(&c->d, &c->hi, 10, dr ? dr : &local, err, errlen);
+    csm_bench_drain dr;
+    return csm_bench_daemon_drain(&c->d, &c->hi, 10, &dr, err, errlen);
 }
 
 /* Keeps the producer at most OPEN_AHEAD events a partition ahead. */
@@ -68,15 +70,16 @@ static int open_sessions(open_ctx *c, long *rss_before, long *warm_out, char *er
     if (csm_bench_traffic_open(&t, &c->b->cfg, err, errlen))
         return -1;
     long warm = c->n < 10L * c->b->open_partitions ? c->n / 2 : 10L * c->b->open_partitions;
-    int rc = csm_bench_traffic_open_sessions(&t, 0, warm, 1000) || settle(c, &t, NULL, err, errlen);
+    int rc = csm_bench_traffic_open_sessions(&t, 0, warm, OPEN_SHOPS) || settle(c, &t, err, errlen);
     *rss_before = csm_bench_rss(c->d.ch.pid);
     *warm_out = warm;
     for (long i = warm; rc == 0 && i < c->n; i += OPEN_CHUNK) {
         long end = i + OPEN_CHUNK < c->n ? i + OPEN_CHUNK : c->n;
-        rc = csm_bench_traffic_open_sessions(&t, i, end, 1000) || wait_ahead(c, end, err, errlen);
+        rc = csm_bench_traffic_open_sessions(&t, i, end, OPEN_SHOPS) ||
+             wait_ahead(c, end, err, errlen);
     }
     if (rc == 0)
-        rc = settle(c, &t, NULL, err, errlen);
+        rc = settle(c, &t, err, errlen);
     csm_bench_traffic_close(&t);
     return rc;
 }
@@ -139,7 +142,7 @@ static int kill9(open_ctx *c, char *err, size_t errlen)
     csm_bench_kill9(&c->d.ch);
     long from = csm_bench_log_size(&c->d.ch);
     if (csm_bench_daemon_restart(&c->d, err, errlen) ||
-        csm_bench_produce(c->b, 2000, 3, 1, 0, err, errlen) || settle(c, NULL, NULL, err, errlen))
+        csm_bench_produce(c->b, 2000, 3, 1, 0, err, errlen) || settle(c, NULL, err, errlen))
         return -1;
     sample(c, "open_kill9_recovery_s", (csm_bench_now_us() - t0) / 1e6);
     double joined = csm_bench_log_time(&c->d.ch, from, "run: partition "),
