@@ -16,14 +16,14 @@
 #include "gen.h"
 
 #define CSM_BENCH_MAX_OPEN 8
-/* kafka.properties.session.timeout.ms of the daemons (bench_daemon.c). */
-#define CSM_BENCH_SESSION_TIMEOUT_MS 6000
 
 typedef struct csm_bench {
     /* Options. */
     int partitions, runs, quick, callgrind;
     long events, rate, latency_s, stream_events, idle_s, cg_events;
-    long shops; /* of the generated traffic (8 agents, 2000 customers each) */
+    long shops;              /* of the generated traffic (8 agents, 2000 customers each) */
+    long session_timeout_ms; /* the daemons' kafka.properties.session.timeout.ms */
+    unsigned phases;         /* bit i: phase i of cmd_bench.c's list runs */
     long open[CSM_BENCH_MAX_OPEN];
     int n_open;
     int open_partitions;

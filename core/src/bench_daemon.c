@@ -57,7 +57,7 @@ int csm_bench_kafka_hi(csm_bench_kafka *k, csm_bench_offsets *hi, char *err, siz
 }
 
 /* Everything at its default but where to connect, the debug level that
- * logs each flush's duration, and a session timeout of 6 s (the least a
+ * logs each flush's duration, and --session-timeout (6 s, the least a
  * Kafka broker allows by default): the mock coordinator keeps a member
  * that was killed -9 for session.timeout.ms (librdkafka's default: 45 s)
  * before it lets a restarted one in, which would be all kill -9 measures. */
@@ -75,8 +75,8 @@ static int write_config(const csm_bench *b, const csm_bench_daemon *d, const cha
             "  order_topic: \"%s\"\n  deadletter_topic: \"%s\"\n"
             "redis:\n  host: 127.0.0.1\n  port: %d\n  prefix: %s\n"
             "schema_dir: \"%s\"\nlog:\n  level: debug\n",
-            bootstrap, d->group, b->cfg.chat_topic, CSM_BENCH_SESSION_TIMEOUT_MS,
-            CSM_BENCH_SESSION_TIMEOUT_MS / 6, b->cfg.order_topic, b->cfg.deadletter_topic,
+            bootstrap, d->group, b->cfg.chat_topic, (int)b->session_timeout_ms,
+            (int)b->session_timeout_ms / 6, b->cfg.order_topic, b->cfg.deadletter_topic,
             b->redis.port, b->cfg.prefix, b->cfg.schema_dir);
     if (b->cfg.plugin_path && *b->cfg.plugin_path)
         fprintf(f, "plugin_path: \"%s\"\n", b->cfg.plugin_path);

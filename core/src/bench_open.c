@@ -144,11 +144,13 @@ static int kill9(open_ctx *c, char *err, size_t errlen)
     if (csm_bench_daemon_restart(&c->d, err, errlen) ||
         csm_bench_produce(c->b, 2000, 3, 1, 0, err, errlen) || settle(c, NULL, err, errlen))
         return -1;
-    sample(c, "open_kill9_recovery_s", (csm_bench_now_us() - t0) / 1e6);
+    double done = csm_bench_now_us();
+    sample(c, "open_kill9_recovery_s", (done - t0) / 1e6);
     double joined = csm_bench_log_time(&c->d.ch, from, "run: partition "),
            loaded = csm_bench_log_time(&c->d.ch, from, "run: assigned ");
     if (joined > 0 && loaded > 0) {
         sample(c, "open_kill9_joined_s", (joined - t0) / 1e6);
+        sample(c, "open_kill9_after_join_s", (done - joined) / 1e6);
         sample(c, "open_kill9_loaded_s", (loaded - t0) / 1e6);
     }
     return 0;

@@ -171,7 +171,7 @@ static json_t *report(csm_bench *b)
         json_array_append_new(open, json_integer(b->open[k]));
     json_object_set_new(settings, "open", open);
     json_object_set_new(settings, "shops", json_integer(b->shops));
-    json_object_set_new(settings, "session_timeout_ms", json_integer(CSM_BENCH_SESSION_TIMEOUT_MS));
+    json_object_set_new(settings, "session_timeout_ms", json_integer(b->session_timeout_ms));
     json_object_set_new(settings, "allowed_lateness_ms", json_integer(b->cfg.allowed_lateness_ms));
     return json_pack("{s:s, s:o, s:o, s:o}", "version", CSM_VERSION, "settings", settings,
                      "figures", figs, "details", details);
@@ -182,8 +182,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: csmetrics bench [-c FILE] [--partitions N=8] [--events N=400000] [--runs R=3]\n"
             "         [--open N1,N2,...=10000,100000,1000000] [--rate EV_PER_S=50000]\n"
-            "         [--latency-seconds S=20] [--shops N=500] [--callgrind] [--quick] [--keep]\n"
-            "         [--out FILE]\n"
+            "         [--latency-seconds S=20] [--shops N=500] [--session-timeout MS=6000]\n"
+            "         [--only throughput,latency,open,instructions] [--callgrind] [--quick]\n"
+            "         [--keep] [--out FILE]\n"
             "  Starts the embedded broker (librdkafka mock cluster) and a redis-server\n"
             "  (from PATH) on free loopback ports, runs `csmetrics run` against them with\n"
             "  the default chain and settings, and prints one JSON object with every\n"
@@ -219,6 +220,8 @@ static int parse_num(const char *s, long lo, long hi, long *out)
     *out = n;
     return 0;
 }
+
+static int parse_only(csm_bench *b, const char *list);
 
 typedef struct bench_args {
     csm_cli_common common;
@@ -264,6 +267,10 @@ static int parse_args(csm_bench *b, bench_args *a, int argc, char **argv)
             b->runs = (int)n, i++;
         else if (!strcmp(o, "--events") && !parse_num(v, 1000, 100000000, &n))
             b->events = n, i++;
+        else if (!strcmp(o, "--only") && !parse_only(b, v))
+            i++;
+        else if (!strcmp(o, "--session-timeout") && !parse_num(v, 1000, 300000, &n))
+            b->session_timeout_ms = n, i++;
         else if (!strcmp(o, "--shops") && !parse_num(v, 1, 30000, &n))
             b->shops = n, i++;
         else if (!strcmp(o, "--rate") && !parse_num(v, 100, 10000000, &n))
@@ -282,28 +289,50 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
+static const struct {
+    const char *name;
+    int (*fn)(csm_bench *b, char *err, size_t errlen);
+} phases[] = {{"throughput", csm_bench_throughput},
+              {"latency", csm_bench_latency},
+              {"open", csm_bench_open_state},
+              {"instructions", csm_bench_instructions}};
+
 /* A phase that fails leaves its figures null, with its error as their
  * reason, and the others still run. The number of phases that failed. */
 static int run_phases(csm_bench *b)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(csm_bench *b, char *err, size_t errlen);
-    } phases[] = {{"throughput", csm_bench_throughput},
-                  {"latency", csm_bench_latency},
-                  {"open", csm_bench_open_state},
-                  {"instructions", csm_bench_instructions}};
     int failed = 0;
     for (size_t i = 0; i < sizeof phases / sizeof *phases; i++) {
         char err[1024] = "", name[64];
+        snprintf(name, sizeof name, "error.%s", phases[i].name);
+        if (!(b->phases & 1u << i)) {
+            csm_bench_note(b, name, "not run: --only");
+            continue;
+        }
         if (phases[i].fn(b, err, sizeof err) == 0)
             continue;
         fprintf(stderr, "csmetrics bench: %s: %s\n", phases[i].name, err);
-        snprintf(name, sizeof name, "error.%s", phases[i].name);
         csm_bench_note(b, name, err);
         failed++;
     }
     return failed;
+}
+
+/* "--only throughput,open": the phases' bits. */
+static int parse_only(csm_bench *b, const char *list)
+{
+    b->phases = 0;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ","), i = 0;
+        while (i < sizeof phases / sizeof *phases &&
+               (strlen(phases[i].name) != n || strncmp(phases[i].name, p, n)))
+            i++;
+        if (i == sizeof phases / sizeof *phases)
+            return -1;
+        b->phases |= 1u << i;
+        p += n + (p[n] == ',');
+    }
+    return b->phases ? 0 : -1;
 }
 
 static int write_report(csm_bench *b, const char *out)
@@ -334,7 +363,9 @@ int csm_cmd_bench(int argc, char **argv)
                    .stream_events = 200000,
                    .idle_s = 10,
                    .cg_events = 20000,
-                   .shops = 500};
+                   .shops = 500,
+                   .session_timeout_ms = 6000,
+                   .phases = ~0u};
     bench_args a = {0};
     int p = parse_args(&b, &a, argc, argv);
     if (p) {
