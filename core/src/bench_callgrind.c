@@ -1,4 +1,4 @@
-/* `csmetrics bench --callgrind`, phase f: instructions per event of run
+/* `csmetrics bench --callgrind`, phase "instructions": instructions per event of run
  * and replay under valgrind's callgrind (repeatable where CPU time is
  * not). Each is run on two event counts and the difference taken, so
  * start-up (plugins, schemas, the group join) does not count. */

@@ -1,4 +1,4 @@
-/* `csmetrics bench`, phase e: how long after it was produced an event's
+/* `csmetrics bench`, phase "latency": how long after it was produced an event's
  * counters are visible in Redis, at a sustained rate with live
  * timestamps. Counters are written in the same transaction as the
  * checkpoint offsets, so a poller thread notes when each partition's

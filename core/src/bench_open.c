@@ -1,4 +1,4 @@
-/* `csmetrics bench`, phase d: N customers open a session each and stay
+/* `csmetrics bench`, phase "open": N customers open a session each and stay
  * open on 32 partitions; then what that state costs — new events/s, flush
  * durations, Redis input while idle, RSS per session, kill -9 recovery. */
 #include <signal.h>

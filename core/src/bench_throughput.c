@@ -1,4 +1,4 @@
-/* `csmetrics bench`, phases b and c: the bare-consumer ceiling and the
+/* `csmetrics bench`, phase "throughput": the bare-consumer ceiling and the
  * daemon to its last checkpoint, on the same realistic traffic, with
  * what it cost the daemon and Redis per event. */
 #include <stdio.h>
