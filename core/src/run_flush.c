@@ -87,6 +87,8 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
         r->pending = 0;
         return 0;
     }
+    /* The whole flush, snapshots included: the time the loop is held. */
+    double t0_us = monotonic_us();
     /* Dead letters first: the checkpoint below moves past their offsets. */
     if (csm_deadletter_sync(r->dlq, 2000)) {
         snprintf(err, errlen, "dead letters not yet delivered to %s", r->cfg.deadletter_topic);
@@ -119,7 +121,6 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
                                       .deltas = csm_engine_deltas(s->engine)};
     }
     int64_t t0 = csm_monotonic_ms();
-    double t0_us = monotonic_us();
     int rc = i ? csm_redis_flush(r->redis, parts, i, err, errlen) : 0;
     if (rc == 0) {
         for (size_t k = 0; k < i; k++) {
