@@ -1,7 +1,5 @@
 /* `csmetrics broker`: a development Kafka broker in-process, built on
- * librdkafka's mock cluster, with the configured topics created up front
- * (the mock refuses CreateTopics requests, and its auto-created topics
- * would not have the partition count co-partitioning needs). */
+ * librdkafka's mock cluster (mock_cluster.h), with fault injection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,12 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
 #include "broker_control.h"
 #include "cli.h"
 #include "log.h"
+#include "mock_cluster.h"
 
 static volatile sig_atomic_t broker_stop;
 
@@ -44,28 +40,6 @@ static void usage(FILE *out)
             "  ephemeral loopback port and has no API to choose it.\n"
             "  Each mock partition keeps only about 5 MB; older messages vanish silently.\n",
             csm_broker_control_help);
-}
-
-static int create_topic(rd_kafka_mock_cluster_t *mc, const char *topic, int partitions)
-{
-    if (!topic || !*topic)
-        return 0;
-    rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(mc, topic, partitions, 1);
-    if (e) {
-        fprintf(stderr, "csmetrics broker: creating topic %s: %s\n", topic, rd_kafka_err2str(e));
-        return -1;
-    }
-    csm_logf(CSM_LOG_INFO, "broker", "topic %s: %d partitions", topic, partitions);
-    return 0;
-}
-
-/* A comma-separated list of extra topics; the list is modified in place. */
-static int create_extra_topics(rd_kafka_mock_cluster_t *mc, char *list, int partitions)
-{
-    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        if (create_topic(mc, t, partitions))
-            return -1;
-    return 0;
 }
 
 static int parse_count(const char *opt, const char *s, long max, int *out)
@@ -184,43 +158,17 @@ int csm_cmd_broker(int argc, char **argv)
         return 2;
 
     char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* The handle only anchors the cluster; it never connects anywhere. */
-    /* Its notice about having no bootstrap.servers is noise (log_level 4). */
-    if (rd_kafka_conf_set(conf, "client.id", "csmetrics-broker", errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "csmetrics broker: %s\n", errstr);
-        rd_kafka_conf_destroy(conf);
-        csm_config_free(&cfg);
-        return 1;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        fprintf(stderr, "csmetrics broker: %s\n", errstr);
-        rd_kafka_conf_destroy(conf);
-        csm_config_free(&cfg);
-        return 1;
-    }
-    int rc = 1;
     control_chan cc;
     if (control_open(&cc, control)) {
-        rd_kafka_destroy(rk);
         csm_config_free(&cfg);
         return 2;
     }
-    char *extra_copy = extra ? strdup(extra) : NULL;
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers);
-    if (!mc) {
-        fprintf(stderr, "csmetrics broker: cannot create the mock cluster\n");
+    int rc = 1;
+    csm_mock_cluster m;
+    if (csm_mock_cluster_start(&m, &cfg, partitions, brokers, extra, errstr, sizeof errstr)) {
+        fprintf(stderr, "csmetrics broker: %s\n", errstr);
         goto out;
     }
-    if (create_topic(mc, cfg.chat_topic, partitions) ||
-        create_topic(mc, cfg.order_topic, partitions) ||
-        create_topic(mc, cfg.deadletter_topic, partitions) ||
-        create_topic(mc, cfg.alerts_topic, partitions) ||
-        (extra_copy && create_extra_topics(mc, extra_copy, partitions)))
-        goto out;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -231,7 +179,7 @@ int csm_cmd_broker(int argc, char **argv)
     /* A reader that went away must not kill the broker mid-test. */
     signal(SIGPIPE, SIG_IGN);
 
-    const char *bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+    const char *bootstrap = csm_mock_cluster_bootstraps(&m);
     csm_logf(CSM_LOG_INFO, "broker", "mock cluster listening on %s", bootstrap);
     printf("BOOTSTRAP %s\n", bootstrap);
     fflush(stdout);
@@ -240,17 +188,14 @@ int csm_cmd_broker(int argc, char **argv)
      * librdkafka's threads and leave the main thread asleep. */
     while (!broker_stop) {
         if (cc.fd >= 0)
-            control_serve(mc, &cc);
+            control_serve(m.mc, &cc);
         else
             usleep(100 * 1000);
     }
     csm_logf(CSM_LOG_INFO, "broker", "stopping");
     rc = 0;
+    csm_mock_cluster_stop(&m);
 out:
-    if (mc)
-        rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(rk);
-    free(extra_copy);
     if (cc.fd >= 0)
         close(cc.fd);
     csm_config_free(&cfg);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "codec.h"
+#include "gen.h"
 #include "producer.h"
 
 #define S 1000LL
@@ -460,8 +461,8 @@ static void usage(void)
 /* Where the output goes, and the arrival effects added on the way. */
 typedef struct sink {
     gen *g;
-    FILE *f;
-    csm_event_producer *p;
+    csm_gen_emit_fn fn;
+    void *arg;
     long rate, limit, written, dups;
     struct timespec begin;
     gen_event pending[64]; /* duplicate deliveries, re-sent a little later */
@@ -469,22 +470,16 @@ typedef struct sink {
     int n_pending;
 } sink;
 
-/* 0, 1 once --events is reached, -1 when producing fails. */
+/* 0, 1 once --events is reached, -1 when the output fails. */
 static int write_one(sink *k, const gen_event *e)
 {
     if (k->limit > 0 && k->written >= k->limit)
         return 1;
     csm_event ev;
     gen_bufs bufs;
-    char line[4096];
     render(k->g, e, &ev, bufs);
-    if (k->f) {
-        long n = csm_json_encode(&ev, line, sizeof line);
-        if (n > 0)
-            fprintf(k->f, "%s\n", line);
-    } else if (csm_event_producer_send(k->p, &ev) != 0) {
+    if (k->fn(k->arg, &ev) != 0)
         return -1;
-    }
     k->written++;
     if (k->rate > 0 && k->written % 100 == 0) {
         struct timespec now;
@@ -556,13 +551,87 @@ static int arg_long(const char *v, long lo, long *out)
     return 0;
 }
 
+int64_t csm_gen_default_start(long days)
+{
+    /* 08:00 China Standard Time, days + TAIL_DAYS before today */
+    int64_t now = (int64_t)time(NULL) * 1000;
+    int64_t t0 = (now + 8 * H) / DAY * DAY; /* local midnight is 8 h earlier: +8 h cancels */
+    return t0 - (days + TAIL_DAYS) * DAY;
+}
+
+int csm_gen_run(const csm_gen_opts *o, csm_gen_emit_fn fn, void *arg, csm_gen_result *res)
+{
+    gen g = {0};
+    sink k = {0};
+    long sessions = o->sessions ? o->sessions : 400 * o->shops * o->days;
+    g.seed = (uint32_t)o->seed;
+    g.rng = (uint64_t)o->seed * 0x2545f4914f6cdd1dULL;
+    g.shops = (int)o->shops;
+    g.agents = (int)o->agents;
+    g.customers = (int)o->customers;
+    g.hours = (int)o->hours;
+    k.g = &g;
+    k.fn = fn;
+    k.arg = arg;
+    k.rate = o->rate;
+    k.limit = o->limit;
+    int rc = -1;
+    clock_gettime(CLOCK_MONOTONIC, &k.begin);
+    /* Day by day, so memory holds a few days of events, not the whole run. */
+    for (long d = 0; d < o->days; d++) {
+        int64_t day = o->t0 + d * DAY;
+        for (int s = 0; s < g.shops; s++)
+            for (int a = 0; a < g.agents; a++)
+                agent_day(&g, day, s, a);
+        long today = sessions * (d + 1) / o->days - sessions * d / o->days;
+        for (long i = 0; i < today; i++) {
+            int shop = (int)(next(&g) % (uint64_t)g.shops);
+            /* Neighbouring shops share half their buyers. */
+            int cust = (int)((int64_t)shop * g.customers / 2 +
+                             (int64_t)(next(&g) % (uint64_t)g.customers));
+            session(&g, day + busy_offset(&g), shop, cust);
+        }
+        int r = flush_before(&k, day + DAY - LOOKBACK);
+        if (r < 0)
+            goto done;
+        if (r > 0)
+            break;
+    }
+    if (flush_before(&k, INT64_MAX) < 0)
+        goto done;
+    while (k.n_pending > 0 && write_one(&k, &k.pending[--k.n_pending]) == 0)
+        k.dups++;
+    rc = 0;
+done:
+    res->written = k.written;
+    res->dups = k.dups;
+    res->sessions = sessions;
+    res->stopped = o->limit > 0 && k.written >= o->limit;
+    free(g.ev);
+    return rc;
+}
+
+int csm_gen_emit_jsonl(void *arg, const csm_event *ev)
+{
+    char line[4096];
+    long n = csm_json_encode(ev, line, sizeof line);
+    if (n > 0)
+        fprintf(arg, "%s\n", line);
+    return 0;
+}
+
+static int emit_to_kafka(void *arg, const csm_event *ev)
+{
+    return csm_event_producer_send(arg, ev);
+}
+
 int csm_cmd_gen(int argc, char **argv)
 {
     csm_cli_common o = {0};
     const char *out = NULL, *start = NULL;
     int kafka = 0;
-    long sessions = 0, days = 1, hours = 16, seed = 1, rate = 0, limit = 0;
-    long shops = 5, agents = 4, customers = 200;
+    csm_gen_opts go = {
+        .days = 1, .hours = 16, .seed = 1, .shops = 5, .agents = 4, .customers = 200};
     for (int i = 1; i < argc; i++) {
         int c = csm_cli_common_arg(&o, argc, argv, &i);
         if (c < 0)
@@ -573,16 +642,16 @@ int csm_cmd_gen(int argc, char **argv)
         struct {
             const char *name;
             long *value, min;
-        } nums[] = {{"--sessions", &sessions, 1},
-                    {"--shops", &shops, 1},
-                    {"--agents-per-shop", &agents, 1},
-                    {"--agents", &agents, 1},
-                    {"--customers", &customers, 1},
-                    {"--days", &days, 1},
-                    {"--hours", &hours, 1},
-                    {"--seed", &seed, 0},
-                    {"--rate", &rate, 0},
-                    {"--events", &limit, 1}};
+        } nums[] = {{"--sessions", &go.sessions, 1},
+                    {"--shops", &go.shops, 1},
+                    {"--agents-per-shop", &go.agents, 1},
+                    {"--agents", &go.agents, 1},
+                    {"--customers", &go.customers, 1},
+                    {"--days", &go.days, 1},
+                    {"--hours", &go.hours, 1},
+                    {"--seed", &go.seed, 0},
+                    {"--rate", &go.rate, 0},
+                    {"--events", &go.limit, 1}};
         int known = 0;
         for (size_t k = 0; k < sizeof nums / sizeof *nums && !known; k++)
             if (!strcmp(a, nums[k].name)) {
@@ -606,44 +675,30 @@ int csm_cmd_gen(int argc, char **argv)
             return 2;
         }
     }
-    if (kafka == !!out || shops > 30000 || agents > 30000 || hours > 24 || days > 3650 ||
-        customers > 100000000 / shops) {
+    if (kafka == !!out || csm_gen_opts_check(&go)) {
         usage();
         return 2;
     }
-    int64_t t0;
-    if (!start) { /* 08:00 China Standard Time, days + TAIL_DAYS before today */
-        int64_t now = (int64_t)time(NULL) * 1000;
-        t0 = (now + 8 * H) / DAY * DAY; /* local midnight is 8 h earlier: +8 h cancels */
-        t0 -= (days + TAIL_DAYS) * DAY;
-    } else if (parse_start(start, &t0)) {
+    if (!start) {
+        go.t0 = csm_gen_default_start(go.days);
+    } else if (parse_start(start, &go.t0)) {
         fprintf(stderr,
                 "csmetrics gen: --start: expected e.g. 2026-11-20T08:00:00+08:00 or "
                 "epoch milliseconds, got '%s'\n",
                 start);
         return 2;
     }
-    if (!sessions)
-        sessions = 400 * shops * days;
 
     csm_config cfg;
     if (csm_cli_load_config(&o, &cfg))
         return 2;
     int rc = 1;
     char err[512];
-    gen g = {0};
-    sink k = {0};
+    FILE *f = NULL;
+    csm_event_producer *p = NULL;
     csm_codec *codec = NULL;
-    g.seed = (uint32_t)seed;
-    g.rng = (uint64_t)seed * 0x2545f4914f6cdd1dULL;
-    g.shops = (int)shops;
-    g.agents = (int)agents;
-    g.customers = (int)customers;
-    g.hours = (int)hours;
-    k.g = &g;
-    k.rate = rate;
-    k.limit = limit;
-    if (out && !(k.f = strcmp(out, "-") ? fopen(out, "w") : stdout)) {
+    csm_gen_result res;
+    if (out && !(f = strcmp(out, "-") ? fopen(out, "w") : stdout)) {
         perror(out);
         goto done;
     }
@@ -652,52 +707,36 @@ int csm_cmd_gen(int argc, char **argv)
         for (size_t i = cfg.n_schema_ids; i-- > 0;)
             ids[cfg.schema_streams[i]] = cfg.schema_ids[i];
         if (!(codec = csm_codec_new(cfg.schema_dir, err, sizeof err)) ||
-            !(k.p = csm_event_producer_new(&cfg, codec, ids[0], ids[1], err, sizeof err))) {
+            !(p = csm_event_producer_new(&cfg, codec, ids[0], ids[1], err, sizeof err))) {
             fprintf(stderr, "csmetrics gen: %s\n", err);
             goto done;
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &k.begin);
-    /* Day by day, so memory holds a few days of events, not the whole run. */
-    for (long d = 0; d < days; d++) {
-        int64_t day = t0 + d * DAY;
-        for (int s = 0; s < g.shops; s++)
-            for (int a = 0; a < g.agents; a++)
-                agent_day(&g, day, s, a);
-        long today = sessions * (d + 1) / days - sessions * d / days;
-        for (long i = 0; i < today; i++) {
-            int shop = (int)(next(&g) % (uint64_t)g.shops);
-            /* Neighbouring shops share half their buyers. */
-            int cust = (int)((int64_t)shop * g.customers / 2 +
-                             (int64_t)(next(&g) % (uint64_t)g.customers));
-            session(&g, day + busy_offset(&g), shop, cust);
-        }
-        int r = flush_before(&k, day + DAY - LOOKBACK);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            break;
-    }
-    if (flush_before(&k, INT64_MAX) < 0)
+    if (csm_gen_run(&go, f ? csm_gen_emit_jsonl : emit_to_kafka, f ? (void *)f : (void *)p, &res))
         goto done;
-    while (k.n_pending > 0 && write_one(&k, &k.pending[--k.n_pending]) == 0)
-        k.dups++;
-    if (k.p && csm_event_producer_finish(k.p, 60000) != 0) {
+    if (p && csm_event_producer_finish(p, 60000) != 0) {
         fprintf(stderr, "csmetrics gen: some deliveries failed\n");
         goto done;
     }
     fprintf(stderr,
-            "generated %ld events (%ld duplicate deliveries) for %ld sessions at %d shops over "
+            "generated %ld events (%ld duplicate deliveries) for %ld sessions at %ld shops over "
             "%ld day(s) from %lld, seed %ld%s\n",
-            k.written, k.dups, sessions, g.shops, days, (long long)t0, seed,
-            limit > 0 && k.written >= limit ? " (stopped at --events)" : "");
+            res.written, res.dups, res.sessions, go.shops, go.days, (long long)go.t0, go.seed,
+            res.stopped ? " (stopped at --events)" : "");
     rc = 0;
 done:
-    if (k.f && k.f != stdout)
-        fclose(k.f);
-    csm_event_producer_free(k.p);
+    if (f && f != stdout)
+        fclose(f);
+    csm_event_producer_free(p);
     csm_codec_free(codec);
     csm_config_free(&cfg);
-    free(g.ev);
     return rc;
+}
+
+int csm_gen_opts_check(const csm_gen_opts *o)
+{
+    return o->shops > 30000 || o->agents > 30000 || o->hours > 24 || o->days > 3650 ||
+                   o->customers > 100000000 / o->shops
+               ? -1
+               : 0;
 }

@@ -21,6 +21,7 @@ static const command commands[] = {
     {"broker", csm_cmd_broker, "embedded development broker (librdkafka mock cluster)"},
     {"produce", csm_cmd_produce, "produce the events of a file to the topics, as Avro"},
     {"gen", csm_cmd_gen, "synthetic traffic to Kafka or a file"},
+    {"bench", csm_cmd_bench, "the performance figures, on an embedded broker and Redis (JSON)"},
     {"config", cmd_config, "print every configuration key with its default, or check a file"},
 };
 
