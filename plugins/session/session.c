@@ -41,13 +41,14 @@ static void session_destroy(void *vctx, csm_host *h)
 {
     session_ctx *c = vctx;
     rec *r, *tmp;
-    /* Open sessions are owned by their record; the id index only borrows. */
-    HASH_CLEAR(hh, c->open_by_id);
+    /* Records are owned by the key index; the id index only borrows. */
+    HASH_CLEAR(hh_id, c->by_id);
     HASH_ITER(hh, c->recs, r, tmp)
     {
         HASH_DEL(c->recs, r);
         rec_free(r);
     }
+    csm_intern_free(&c->strings);
 }
 
 static uint64_t session_state_entries(void *vctx, csm_host *h)
@@ -144,8 +145,10 @@ static int paid_in_lookback(const session_ctx *c, const rec *r, int32_t open_day
 
 static void arm_sweep(session_ctx *c, csm_host *h)
 {
-    if (!c->sweep_timer)
-        c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+    if (c->sweep_timer)
+        return;
+    c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+    csm_state_touch(h, 0);
 }
 
 static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *ev)
@@ -153,6 +156,7 @@ static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *
     const csm_chat_fields *f = &ev->chat;
     sess *s = sess_new(r);
     s->v.id = ++c->last_id;
+    csm_state_touch(h, 0);
     s->v.platform = ev->platform;
     s->v.open_ts = ev->ts;
     s->v.merchant_initiated = f->entry == CSM_ENTRY_MERCHANT_INITIATED ||
@@ -163,17 +167,16 @@ static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *
     s->v.last_customer_ts = ev->ts;
     /* max_open first, so that at an equal deadline it fires first; the
      * idle handler gives MAX_OPEN then too. */
-    s->max_timer = csm_timer_set(h, ev->ts + c->max_open_ms, s->v.id, TAG_MAX_OPEN);
-    s->idle_timer = csm_timer_set(h, ev->ts + c->idle_close_ms, s->v.id, TAG_IDLE);
+    s->max_timer = csm_timer_set(h, ev->ts + c->max_open_ms, r->id, TAG_MAX_OPEN);
+    s->idle_timer = csm_timer_set(h, ev->ts + c->idle_close_ms, r->id, TAG_IDLE);
     r->open = s;
-    HASH_ADD(hh, c->open_by_id, v.id, sizeof s->v.id, s);
     if (!s->v.merchant_initiated)
         count_shop(h, s, "sessions_started", s->v.open_ts, 1, CSM_COUNT_HOURLY);
     return s;
 }
 
-static void close_session(session_ctx *c, csm_host *h, rec *r, sess *s, csm_ts ts,
-                          const char *reason, const csm_event *cause)
+static void close_session(csm_host *h, rec *r, sess *s, csm_ts ts, const char *reason,
+                          const csm_event *cause)
 {
     if (s->idle_timer)
         csm_timer_cancel(h, s->idle_timer);
@@ -182,31 +185,23 @@ static void close_session(session_ctx *c, csm_host *h, rec *r, sess *s, csm_ts t
     s->idle_timer = s->max_timer = 0;
     s->v.close_ts = ts;
     s->last_touch = ts;
-    HASH_DELETE(hh, c->open_by_id, s);
     r->open = NULL;
     sess_free(r->closed);
     r->closed = s;
     publish(h, CSM_SESSION_CLOSED, "closed", ts, s, cause, s->v.agent_id, NULL, reason, 0);
 }
 
-static void set_agent(sess *s, const char *agent)
+static void set_agent(session_ctx *c, sess *s, const char *agent)
 {
-    if (!agent || (s->agent && !strcmp(s->agent, agent)))
-        return;
-    char *copy = strdup(agent);
-    if (!copy)
-        abort();
-    free(s->agent);
-    s->v.agent_id = s->agent = copy;
+    if (agent)
+        s->v.agent_id = csm_intern(&c->strings, agent);
 }
 
-static int set_intent(sess *s, const char *intent)
+static int set_intent(session_ctx *c, sess *s, const char *intent)
 {
-    if (s->intent || !intent)
+    if (s->v.intent || !intent)
         return 0;
-    if (!(s->intent = strdup(intent)))
-        abort();
-    s->v.intent = s->intent;
+    s->v.intent = csm_intern(&c->strings, intent);
     return 1;
 }
 
@@ -218,7 +213,7 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
 {
     const csm_chat_fields *f = &ev->chat;
     csm_ts ts = ev->ts;
-    int intent_set = set_intent(s, f->intent);
+    int intent_set = set_intent(c, s, f->intent);
     int type = 0;
     const char *name = NULL;
 
@@ -236,7 +231,7 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
              * max(last customer event + idle, now). */
             if (!s->idle_timer) {
                 csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
-                s->idle_timer = csm_timer_set(h, due > ts ? due : ts, s->v.id, TAG_IDLE);
+                s->idle_timer = csm_timer_set(h, due > ts ? due : ts, r->id, TAG_IDLE);
             }
             type = CSM_SESSION_HUMAN_REPLY, name = "human_reply";
         } else if (f->sender == CSM_SENDER_AGENT) {
@@ -252,7 +247,7 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
         type = CSM_SESSION_HUMAN_REQUESTED, name = "human_requested";
         break;
     case CSM_CHAT_ASSIGNED:
-        set_agent(s, f->agent_id);
+        set_agent(c, s, f->agent_id);
         if (f->agent_id)
             count_agent(h, s, f->agent_id, "assigned", ts);
         if (s->v.request_ts != CSM_TS_NONE && s->v.assign_ts == CSM_TS_NONE) {
@@ -266,7 +261,7 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
         type = CSM_SESSION_ASSIGNED, name = "assigned";
         break;
     case CSM_CHAT_TRANSFERRED:
-        set_agent(s, f->agent_id);
+        set_agent(c, s, f->agent_id);
         if (f->agent_id)
             count_agent(h, s, f->agent_id, "assigned", ts);
         type = CSM_SESSION_TRANSFERRED, name = "transferred";
@@ -290,7 +285,7 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
     if (intent_set)
         publish(h, CSM_SESSION_INTENT_SET, "intent_set", ts, s, ev, NULL, NULL, NULL, 0);
     if (f->type == CSM_CHAT_SESSION_CLOSED) {
-        close_session(c, h, r, s, ts, f->reason, ev);
+        close_session(h, r, s, ts, f->reason, ev);
         return;
     }
     if (type)
@@ -301,11 +296,11 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
 
 /* Invitations and ratings after the close go to the customer's most
  * recent session while it is kept. */
-static void apply_closed(csm_host *h, sess *s, const csm_event *ev)
+static void apply_closed(session_ctx *c, csm_host *h, sess *s, const csm_event *ev)
 {
     const csm_chat_fields *f = &ev->chat;
     s->last_touch = ev->ts;
-    if (set_intent(s, f->intent))
+    if (set_intent(c, s, f->intent))
         publish(h, CSM_SESSION_INTENT_SET, "intent_set", ev->ts, s, ev, NULL, NULL, NULL, 0);
     if (f->type == CSM_CHAT_RATED)
         publish(h, CSM_SESSION_RATED, "rated", ev->ts, s, ev, f->agent_id, NULL, f->reason,
@@ -321,6 +316,7 @@ static void on_paid(session_ctx *c, csm_host *h, const csm_event *ev)
     if (!r)
         r = rec_create(c, h, ev->shop_id, ev->customer_id);
     rec_add_paid_day(r, csm_local_day(h, ev->shop_id, ev->ts));
+    csm_state_touch(h, r->id);
     arm_sweep(c, h);
 }
 
@@ -341,19 +337,22 @@ static void session_on_event(void *vctx, csm_host *h, const csm_event *ev)
     }
     rec *r = rec_find(c, ev->shop_id, ev->customer_id);
     if (r && r->open) {
+        csm_state_touch(h, r->id);
         apply_open(c, h, r, r->open, ev, 0);
         return;
     }
     if (opens_session(f)) {
         if (!r)
             r = rec_create(c, h, ev->shop_id, ev->customer_id);
+        csm_state_touch(h, r->id);
         arm_sweep(c, h);
         apply_open(c, h, r, open_session(c, h, r, ev), ev, 1);
         return;
     }
     if ((f->type == CSM_CHAT_RATED || f->type == CSM_CHAT_RATING_INVITED) && r && r->closed &&
         ev->ts <= r->closed->last_touch + CLOSED_KEEP_MS) {
-        apply_closed(h, r->closed, ev);
+        csm_state_touch(h, r->id);
+        apply_closed(c, h, r->closed, ev);
         return;
     }
     csm_stat_add(h, "ignored_no_session", 1);
@@ -365,22 +364,23 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     if (t->tag == TAG_SWEEP) {
         if (t->id == c->sweep_timer) {
             c->sweep_timer = 0;
+            csm_state_touch(h, 0);
             session_sweep(c, h);
             if (c->recs)
                 arm_sweep(c, h);
         }
         return;
     }
-    sess *s;
-    uint64_t id = t->key;
-    HASH_FIND(hh, c->open_by_id, &id, sizeof id, s);
+    rec *r = rec_by_id(c, t->key);
+    sess *s = r ? r->open : NULL;
     if (!s)
         return;
-    rec *r = rec_find(c, s->v.shop_id, s->v.customer_id);
     if (t->tag == TAG_MAX_OPEN && t->id == s->max_timer) {
+        csm_state_touch(h, r->id);
         s->max_timer = 0;
-        close_session(c, h, r, s, t->deadline, "MAX_OPEN", NULL);
+        close_session(h, r, s, t->deadline, "MAX_OPEN", NULL);
     } else if (t->tag == TAG_IDLE && t->id == s->idle_timer) {
+        csm_state_touch(h, r->id);
         s->idle_timer = 0;
         if (is_blocked(s))
             return; /* held until a human reply (apply_open re-arms) */
@@ -388,11 +388,11 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
         if (t->deadline < due) {
             /* The clock moved since this timer was set: re-arm lazily
              * rather than on every customer event. */
-            s->idle_timer = csm_timer_set(h, due, s->v.id, TAG_IDLE);
+            s->idle_timer = csm_timer_set(h, due, r->id, TAG_IDLE);
             return;
         }
         const char *why = t->deadline >= s->v.open_ts + c->max_open_ms ? "MAX_OPEN" : "IDLE";
-        close_session(c, h, r, s, t->deadline, why, NULL);
+        close_session(h, r, s, t->deadline, why, NULL);
     }
 }
 
@@ -410,9 +410,11 @@ static const csm_plugin descriptor = {
     .destroy = session_destroy,
     .on_event = session_on_event,
     .on_timer = session_on_timer,
-    .snapshot = session_snapshot,
-    .restore = session_restore,
     .state_entries = session_state_entries,
+    .state_version = SESSION_STATE_VERSION,
+    .save_entry = session_save_entry,
+    .load_entry = session_load_entry,
+    .load_done = session_load_done,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

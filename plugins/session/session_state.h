@@ -1,6 +1,6 @@
 /* The session builder's state, shared by session.c (event handling) and
- * session_store.c (snapshot, restore, eviction). Not part of any ABI: the
- * only thing other plugins see is the csm_session view inside each sess. */
+ * session_store.c (entries, eviction). Not part of any ABI: the only
+ * thing other plugins see is the csm_session view inside each sess. */
 #ifndef CSM_SESSION_STATE_H
 #define CSM_SESSION_STATE_H
 
@@ -9,9 +9,14 @@
 #include <uthash.h>
 
 #include "csmetrics/plugin.h"
+#include "intern.h"
 
-/* Timer tags (csm_timer::tag). Idle and max_open timers carry the session
- * id as key; the sweep timer carries 0. */
+/* Version of the entries save_entry() writes (README.md "State"). */
+#define SESSION_STATE_VERSION 1
+
+/* Timer tags (csm_timer::tag). Idle and max_open timers carry the id of
+ * the session's record as key, so that the host checkpoints them with the
+ * record's entry; the sweep timer carries 0, the plugin-wide entry. */
 enum { TAG_IDLE = 1, TAG_MAX_OPEN = 2, TAG_SWEEP = 3 };
 
 #define HOUR_MS 3600000LL
@@ -23,25 +28,26 @@ enum { TAG_IDLE = 1, TAG_MAX_OPEN = 2, TAG_SWEEP = 3 };
 /* Eviction runs this often in event time while any record exists. */
 #define SWEEP_EVERY_MS HOUR_MS
 
+/* v.agent_id and v.intent point into the context's interned strings. */
 typedef struct sess {
-    csm_session v;       /* what later plugins see; strings owned below */
-    char *agent;         /* v.agent_id */
-    char *intent;        /* v.intent */
+    csm_session v;       /* what later plugins see */
     int unanswered;      /* a customer MESSAGE came after the last human reply */
     uint64_t idle_timer; /* 0: none pending (held by the no-auto-close rule) */
     uint64_t max_timer;
     csm_ts last_touch; /* closed sessions: last close/invitation/rating */
-    UT_hash_handle hh; /* ctx->open_by_id, open sessions only */
 } sess;
 
+/* One per (shop, customer): the unit of checkpointing, entry key = id. */
 typedef struct rec {
+    uint64_t id;   /* never reused; 0 is the plugin-wide entry */
     char *key;     /* shop '\0' customer '\0' */
     size_t keylen; /* up to the customer's terminator (excluded) */
     sess *open;
     sess *closed;       /* most recent closed session, routing target for ratings */
     int32_t *paid_days; /* shop-local days with a PAID, ascending, unique */
     uint32_t n_paid, cap_paid;
-    UT_hash_handle hh;
+    UT_hash_handle hh;    /* ctx->recs, by key */
+    UT_hash_handle hh_id; /* ctx->by_id, by id: timers and entries name records by id */
 } rec;
 
 typedef struct session_ctx {
@@ -51,8 +57,10 @@ typedef struct session_ctx {
     int64_t aftersale_days;
     /* state */
     rec *recs;
-    sess *open_by_id;
-    uint64_t last_id;
+    rec *by_id;
+    csm_istr *strings; /* agent ids and intents */
+    uint64_t last_id;  /* last session id */
+    uint64_t last_rec_id;
     uint64_t sweep_timer;
 } session_ctx;
 
@@ -66,6 +74,8 @@ static inline const char *rec_customer(const rec *r)
 }
 
 rec *rec_find(session_ctx *c, const char *shop, const char *customer);
+rec *rec_by_id(session_ctx *c, uint64_t id);
+/* A new, empty record with the next id (entry touched). */
 rec *rec_create(session_ctx *c, csm_host *h, const char *shop, const char *customer);
 void rec_free(rec *r);
 void sess_free(sess *s);
@@ -74,7 +84,8 @@ sess *sess_new(const rec *r);
 void rec_add_paid_day(rec *r, int32_t day);
 
 void session_sweep(session_ctx *c, csm_host *h);
-int session_snapshot(void *vctx, csm_host *h, csm_writer *w);
-int session_restore(void *vctx, csm_host *h, csm_reader *r);
+int session_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w);
+int session_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r);
+int session_load_done(void *vctx, csm_host *h);
 
 #endif

@@ -1,11 +1,11 @@
-/* The session builder's records: lookup, eviction, snapshot and restore. */
+/* The session builder's records: lookup, eviction, and the entries of the
+ * incremental checkpoint (one per record, key = record id; key 0 holds the
+ * id counters and the sweep timer). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "csmetrics/plugin.h"
 #include "session_state.h"
-
-#define SNAPSHOT_VERSION 1
 
 static void *xmalloc(size_t n)
 {
@@ -42,7 +42,14 @@ rec *rec_find(session_ctx *c, const char *shop, const char *customer)
     return r;
 }
 
-rec *rec_create(session_ctx *c, csm_host *h, const char *shop, const char *customer)
+rec *rec_by_id(session_ctx *c, uint64_t id)
+{
+    rec *r;
+    HASH_FIND(hh_id, c->by_id, &id, sizeof id, r);
+    return r;
+}
+
+static rec *rec_insert(session_ctx *c, uint64_t id, const char *shop, const char *customer)
 {
     rec *r = calloc(1, sizeof *r);
     if (!r)
@@ -52,16 +59,22 @@ rec *rec_create(session_ctx *c, csm_host *h, const char *shop, const char *custo
     char *buf = xmalloc(ls + lc + 2);
     make_key(shop, customer, buf, ls + lc + 2, &r->keylen, &heap);
     r->key = buf;
+    r->id = id;
     HASH_ADD_KEYPTR(hh, c->recs, r->key, r->keylen, r);
+    HASH_ADD(hh_id, c->by_id, id, sizeof r->id, r);
+    return r;
+}
+
+rec *rec_create(session_ctx *c, csm_host *h, const char *shop, const char *customer)
+{
+    rec *r = rec_insert(c, ++c->last_rec_id, shop, customer);
+    csm_state_touch(h, r->id);
+    csm_state_touch(h, 0);
     return r;
 }
 
 void sess_free(sess *s)
 {
-    if (!s)
-        return;
-    free(s->agent);
-    free(s->intent);
     free(s);
 }
 
@@ -106,6 +119,35 @@ void rec_add_paid_day(rec *r, int32_t day)
     r->n_paid++;
 }
 
+static void rec_remove(session_ctx *c, rec *r)
+{
+    HASH_DELETE(hh, c->recs, r);
+    HASH_DELETE(hh_id, c->by_id, r);
+    rec_free(r);
+}
+
+/* Drops what can no longer change a figure from one record; 1 if it
+ * changed. */
+static int sweep_rec(session_ctx *c, csm_host *h, rec *r, csm_ts now)
+{
+    int changed = 0;
+    if (r->n_paid) {
+        int32_t first = csm_local_day(h, rec_shop(r), now) - (int32_t)c->aftersale_days;
+        uint32_t drop = 0;
+        while (drop < r->n_paid && r->paid_days[drop] < first)
+            drop++;
+        memmove(r->paid_days, r->paid_days + drop, (r->n_paid - drop) * sizeof *r->paid_days);
+        r->n_paid -= drop;
+        changed = drop > 0;
+    }
+    if (r->closed && now > r->closed->last_touch + CLOSED_KEEP_MS) {
+        sess_free(r->closed);
+        r->closed = NULL;
+        changed = 1;
+    }
+    return changed;
+}
+
 /* Drops what can no longer change a figure: PAID days before any future
  * session's look-back, closed sessions past CLOSED_KEEP_MS (routing checks
  * the same bound, so eviction never changes a result), then records left
@@ -117,26 +159,15 @@ void session_sweep(session_ctx *c, csm_host *h)
     HASH_ITER(hh, c->recs, r, tmp)
     {
         /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
-        if (r->n_paid) {
-            int32_t first = csm_local_day(h, rec_shop(r), now) - (int32_t)c->aftersale_days;
-            uint32_t drop = 0;
-            while (drop < r->n_paid && r->paid_days[drop] < first)
-                drop++;
-            memmove(r->paid_days, r->paid_days + drop, (r->n_paid - drop) * sizeof *r->paid_days);
-            r->n_paid -= drop;
-        }
-        if (r->closed && now > r->closed->last_touch + CLOSED_KEEP_MS) {
-            sess_free(r->closed);
-            r->closed = NULL;
-        }
-        if (!r->open && !r->closed && !r->n_paid) {
-            HASH_DEL(c->recs, r);
-            rec_free(r);
-        }
+        if (!sweep_rec(c, h, r, now))
+            continue;
+        csm_state_touch(h, r->id);
+        if (!r->open && !r->closed && !r->n_paid)
+            rec_remove(c, r);
     }
 }
 
-/* ---- snapshot ---- */
+/* ---- save ---- */
 
 static void put_sess(csm_writer *w, const sess *s)
 {
@@ -148,8 +179,8 @@ static void put_sess(csm_writer *w, const sess *s)
     csm_api->put_i64(w, v->aftersale);
     csm_api->put_i64(w, v->request_ts);
     csm_api->put_i64(w, v->assign_ts);
-    csm_api->put_str(w, s->agent);
-    csm_api->put_str(w, s->intent);
+    csm_api->put_str(w, v->agent_id);
+    csm_api->put_str(w, v->intent);
     csm_api->put_i64(w, v->last_customer_ts);
     csm_api->put_i64(w, v->first_human_reply_ts);
     csm_api->put_i64(w, v->offline);
@@ -160,29 +191,33 @@ static void put_sess(csm_writer *w, const sess *s)
     csm_api->put_i64(w, s->last_touch);
 }
 
-int session_snapshot(void *vctx, csm_host *h, csm_writer *w)
+int session_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
     session_ctx *c = vctx;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)c->last_id);
-    csm_api->put_i64(w, (int64_t)c->sweep_timer);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->recs));
-    for (rec *r = c->recs; r; r = r->hh.next) {
-        csm_api->put_str(w, rec_shop(r));
-        csm_api->put_str(w, rec_customer(r));
-        csm_api->put_i64(w, r->n_paid);
-        for (uint32_t i = 0; i < r->n_paid; i++)
-            csm_api->put_i64(w, r->paid_days[i]);
-        csm_api->put_i64(w, (r->open ? 1 : 0) | (r->closed ? 2 : 0));
-        if (r->open)
-            put_sess(w, r->open);
-        if (r->closed)
-            put_sess(w, r->closed);
+    (void)h;
+    if (key == 0) {
+        csm_api->put_i64(w, (int64_t)c->last_id);
+        csm_api->put_i64(w, (int64_t)c->last_rec_id);
+        csm_api->put_i64(w, (int64_t)c->sweep_timer);
+        return 0;
     }
+    rec *r = rec_by_id(c, key);
+    if (!r)
+        return 1;
+    csm_api->put_str(w, rec_shop(r));
+    csm_api->put_str(w, rec_customer(r));
+    csm_api->put_i64(w, r->n_paid);
+    for (uint32_t i = 0; i < r->n_paid; i++)
+        csm_api->put_i64(w, r->paid_days[i]);
+    csm_api->put_i64(w, (r->open ? 1 : 0) | (r->closed ? 2 : 0));
+    if (r->open)
+        put_sess(w, r->open);
+    if (r->closed)
+        put_sess(w, r->closed);
     return 0;
 }
 
-/* ---- restore ---- */
+/* ---- load ---- */
 
 static int get_i64(csm_reader *rd, int64_t *v)
 {
@@ -198,7 +233,7 @@ static int get_int(csm_reader *rd, int *v)
     return 0;
 }
 
-static int get_sess(csm_reader *rd, const rec *r, sess **out)
+static int get_sess(session_ctx *c, csm_reader *rd, const rec *r, sess **out)
 {
     sess *s = sess_new(r);
     csm_session *v = &s->v;
@@ -208,31 +243,53 @@ static int get_sess(csm_reader *rd, const rec *r, sess **out)
     if (get_i64(rd, &id) || get_int(rd, &platform) || get_i64(rd, &v->open_ts) ||
         get_int(rd, &v->merchant_initiated) || get_int(rd, &v->aftersale) ||
         get_i64(rd, &v->request_ts) || get_i64(rd, &v->assign_ts) ||
-        csm_api->get_str(rd, &s->agent) || csm_api->get_str(rd, &s->intent) ||
-        get_i64(rd, &v->last_customer_ts) || get_i64(rd, &v->first_human_reply_ts) ||
-        get_int(rd, &v->offline) || get_i64(rd, &v->close_ts) || get_int(rd, &s->unanswered) ||
-        get_i64(rd, &idle) || get_i64(rd, &max) || get_i64(rd, &s->last_touch))
+        csm_get_interned(&c->strings, rd, &v->agent_id) ||
+        csm_get_interned(&c->strings, rd, &v->intent) || get_i64(rd, &v->last_customer_ts) ||
+        get_i64(rd, &v->first_human_reply_ts) || get_int(rd, &v->offline) ||
+        get_i64(rd, &v->close_ts) || get_int(rd, &s->unanswered) || get_i64(rd, &idle) ||
+        get_i64(rd, &max) || get_i64(rd, &s->last_touch))
         return -1;
     if (platform < 0 || platform >= CSM_PLATFORM_COUNT || id <= 0)
         return -1;
     v->id = (uint64_t)id;
     v->platform = (csm_platform)platform;
-    v->agent_id = s->agent;
-    v->intent = s->intent;
     s->idle_timer = (uint64_t)idle;
     s->max_timer = (uint64_t)max;
     return 0;
 }
 
-static int restore_rec(session_ctx *c, csm_host *h, csm_reader *rd)
+static int load_counters(session_ctx *c, csm_reader *rd)
+{
+    int64_t last_id, last_rec_id, sweep;
+    if (get_i64(rd, &last_id) || get_i64(rd, &last_rec_id) || get_i64(rd, &sweep))
+        return -1;
+    c->last_id = (uint64_t)last_id;
+    c->last_rec_id = (uint64_t)last_rec_id;
+    c->sweep_timer = (uint64_t)sweep;
+    return 0;
+}
+
+static int load_sessions(session_ctx *c, csm_reader *rd, rec *r)
+{
+    int64_t flags;
+    if (get_i64(rd, &flags) || flags < 0 || flags > 3)
+        return -1;
+    if ((flags & 1) && (get_sess(c, rd, r, &r->open) || r->open->v.close_ts != CSM_TS_NONE))
+        return -1;
+    if ((flags & 2) && (get_sess(c, rd, r, &r->closed) || r->closed->v.close_ts == CSM_TS_NONE))
+        return -1;
+    return 0;
+}
+
+static int load_rec(session_ctx *c, uint64_t id, csm_reader *rd)
 {
     char *shop = NULL, *customer = NULL;
-    int64_t n_paid, flags;
+    int64_t n_paid;
     int rc = -1;
     if (csm_api->get_str(rd, &shop) || csm_api->get_str(rd, &customer) || !shop || !customer ||
-        rec_find(c, shop, customer))
+        rec_by_id(c, id) || rec_find(c, shop, customer))
         goto out;
-    rec *r = rec_create(c, h, shop, customer);
+    rec *r = rec_insert(c, id, shop, customer);
     if (get_i64(rd, &n_paid) || n_paid < 0 || n_paid > 100000)
         goto out;
     for (int64_t i = 0; i < n_paid; i++) {
@@ -241,41 +298,37 @@ static int restore_rec(session_ctx *c, csm_host *h, csm_reader *rd)
             goto out;
         rec_add_paid_day(r, day);
     }
-    if (get_i64(rd, &flags) || flags < 0 || flags > 3)
-        goto out;
-    if (flags & 1) {
-        sess *dup;
-        if (get_sess(rd, r, &r->open))
-            goto out;
-        HASH_FIND(hh, c->open_by_id, &r->open->v.id, sizeof r->open->v.id, dup);
-        if (dup || r->open->v.close_ts != CSM_TS_NONE)
-            goto out;
-        HASH_ADD(hh, c->open_by_id, v.id, sizeof r->open->v.id, r->open);
-    }
-    if ((flags & 2) && get_sess(rd, r, &r->closed))
-        goto out;
-    rc = 0;
+    rc = load_sessions(c, rd, r);
 out:
     free(shop);
     free(customer);
     return rc;
 }
 
-int session_restore(void *vctx, csm_host *h, csm_reader *rd)
+int session_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *rd)
 {
     session_ctx *c = vctx;
-    int64_t version, last_id, sweep, n;
-    if (get_i64(rd, &version) || version != SNAPSHOT_VERSION || get_i64(rd, &last_id) ||
-        get_i64(rd, &sweep) || get_i64(rd, &n) || n < 0) {
-        csm_log(h, 0, "snapshot: unknown version or truncated header");
+    if (version != SESSION_STATE_VERSION) {
+        csm_log(h, 0, "state version %u is not %u", version, SESSION_STATE_VERSION);
         return -1;
     }
-    c->last_id = (uint64_t)last_id;
-    c->sweep_timer = (uint64_t)sweep;
-    for (int64_t i = 0; i < n; i++) {
-        if (restore_rec(c, h, rd)) {
-            csm_log(h, 0, "snapshot: customer record %lld of %lld is corrupt", (long long)i,
-                    (long long)n);
+    if (key == 0 ? load_counters(c, rd) : load_rec(c, key, rd)) {
+        csm_log(h, 0, "state: entry %llu is corrupt", (unsigned long long)key);
+        return -1;
+    }
+    return 0;
+}
+
+/* Entries come in any order: the counters are only checked against the
+ * records once all are in (ids are never reused). */
+int session_load_done(void *vctx, csm_host *h)
+{
+    session_ctx *c = vctx;
+    for (rec *r = c->recs; r; r = r->hh.next) {
+        const sess *newest = r->open ? r->open : r->closed;
+        if (r->id > c->last_rec_id || (newest && newest->v.id > c->last_id)) {
+            csm_log(h, 0, "state: record %llu is newer than the id counters",
+                    (unsigned long long)r->id);
             return -1;
         }
     }
