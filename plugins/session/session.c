@@ -34,27 +34,21 @@ static int session_init(void *vctx, csm_host *h)
                 (long long)c->aftersale_days);
         return -1;
     }
+    session_tables_init(c);
     return 0;
 }
 
 static void session_destroy(void *vctx, csm_host *h)
 {
     session_ctx *c = vctx;
-    rec *r, *tmp;
-    /* Records are owned by the key index; the id index only borrows. */
-    HASH_CLEAR(hh_id, c->by_id);
-    HASH_ITER(hh, c->recs, r, tmp)
-    {
-        HASH_DEL(c->recs, r);
-        rec_free(r);
-    }
+    session_tables_free(c);
     csm_intern_free(&c->strings);
 }
 
 static uint64_t session_state_entries(void *vctx, csm_host *h)
 {
     session_ctx *c = vctx;
-    return HASH_COUNT(c->recs);
+    return c->recs.n;
 }
 
 /* ---- output helpers ---- */
@@ -151,6 +145,18 @@ static void arm_sweep(session_ctx *c, csm_host *h)
     csm_state_touch(h, 0);
 }
 
+/* (Re-)arms the session's close timer at the earlier of @p idle_due
+ * (unless the idle close is held) and its max_open deadline. */
+static void arm_close(session_ctx *c, csm_host *h, const rec *r, sess *s, csm_ts idle_due)
+{
+    csm_ts due = s->v.open_ts + c->max_open_ms;
+    if (!s->idle_held && idle_due < due)
+        due = idle_due;
+    if (s->timer)
+        csm_timer_cancel(h, s->timer);
+    s->timer = csm_timer_set(h, due, r->id, TAG_CLOSE);
+}
+
 static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *ev)
 {
     const csm_chat_fields *f = &ev->chat;
@@ -165,10 +171,7 @@ static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *
     /* The idle clock starts at the opening even when the merchant spoke
      * first: "the customer has sent nothing for idle_close". */
     s->v.last_customer_ts = ev->ts;
-    /* max_open first, so that at an equal deadline it fires first; the
-     * idle handler gives MAX_OPEN then too. */
-    s->max_timer = csm_timer_set(h, ev->ts + c->max_open_ms, r->id, TAG_MAX_OPEN);
-    s->idle_timer = csm_timer_set(h, ev->ts + c->idle_close_ms, r->id, TAG_IDLE);
+    arm_close(c, h, r, s, ev->ts + c->idle_close_ms);
     r->open = s;
     if (!s->v.merchant_initiated)
         count_shop(h, s, "sessions_started", s->v.open_ts, 1, CSM_COUNT_HOURLY);
@@ -178,11 +181,10 @@ static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *
 static void close_session(csm_host *h, rec *r, sess *s, csm_ts ts, const char *reason,
                           const csm_event *cause)
 {
-    if (s->idle_timer)
-        csm_timer_cancel(h, s->idle_timer);
-    if (s->max_timer)
-        csm_timer_cancel(h, s->max_timer);
-    s->idle_timer = s->max_timer = 0;
+    if (s->timer)
+        csm_timer_cancel(h, s->timer);
+    s->timer = 0;
+    s->idle_held = 0;
     s->v.close_ts = ts;
     s->last_touch = ts;
     r->open = NULL;
@@ -227,11 +229,12 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
             if (s->v.first_human_reply_ts == CSM_TS_NONE)
                 s->v.first_human_reply_ts = ts;
             s->unanswered = 0;
-            /* A held idle timer restarts when the block lifts: close at
+            /* A held idle close restarts when the block lifts: close at
              * max(last customer event + idle, now). */
-            if (!s->idle_timer) {
+            if (s->idle_held) {
                 csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
-                s->idle_timer = csm_timer_set(h, due > ts ? due : ts, r->id, TAG_IDLE);
+                s->idle_held = 0;
+                arm_close(c, h, r, s, due > ts ? due : ts);
             }
             type = CSM_SESSION_HUMAN_REPLY, name = "human_reply";
         } else if (f->sender == CSM_SENDER_AGENT) {
@@ -366,7 +369,7 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
             c->sweep_timer = 0;
             csm_state_touch(h, 0);
             session_sweep(c, h);
-            if (c->recs)
+            if (c->recs.n)
                 arm_sweep(c, h);
         }
         return;
@@ -375,25 +378,29 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     sess *s = r ? r->open : NULL;
     if (!s)
         return;
-    if (t->tag == TAG_MAX_OPEN && t->id == s->max_timer) {
-        csm_state_touch(h, r->id);
-        s->max_timer = 0;
+    if (t->tag != TAG_CLOSE || t->id != s->timer)
+        return;
+    csm_state_touch(h, r->id);
+    s->timer = 0;
+    /* At an equal deadline max_open wins. */
+    if (t->deadline >= s->v.open_ts + c->max_open_ms) {
         close_session(h, r, s, t->deadline, "MAX_OPEN", NULL);
-    } else if (t->tag == TAG_IDLE && t->id == s->idle_timer) {
-        csm_state_touch(h, r->id);
-        s->idle_timer = 0;
-        if (is_blocked(s))
-            return; /* held until a human reply (apply_open re-arms) */
-        csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
-        if (t->deadline < due) {
-            /* The clock moved since this timer was set: re-arm lazily
-             * rather than on every customer event. */
-            s->idle_timer = csm_timer_set(h, due, r->id, TAG_IDLE);
-            return;
-        }
-        const char *why = t->deadline >= s->v.open_ts + c->max_open_ms ? "MAX_OPEN" : "IDLE";
-        close_session(h, r, s, t->deadline, why, NULL);
+        return;
     }
+    if (is_blocked(s)) {
+        /* Held until a human reply (apply_open re-arms); max_open stays. */
+        s->idle_held = 1;
+        arm_close(c, h, r, s, CSM_TS_NONE);
+        return;
+    }
+    csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
+    if (t->deadline < due) {
+        /* The clock moved since this timer was set: re-arm lazily rather
+         * than on every customer event. */
+        arm_close(c, h, r, s, due);
+        return;
+    }
+    close_session(h, r, s, t->deadline, "IDLE", NULL);
 }
 
 static const csm_plugin descriptor = {

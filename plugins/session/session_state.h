@@ -6,18 +6,20 @@
 
 #include <stdint.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "csmetrics/plugin.h"
 #include "intern.h"
+#include "ptab.h"
 
 /* Version of the entries save_entry() writes (README.md "State"). */
 #define SESSION_STATE_VERSION 1
 
-/* Timer tags (csm_timer::tag). Idle and max_open timers carry the id of
- * the session's record as key, so that the host checkpoints them with the
- * record's entry; the sweep timer carries 0, the plugin-wide entry. */
-enum { TAG_IDLE = 1, TAG_MAX_OPEN = 2, TAG_SWEEP = 3 };
+/* Timer tags (csm_timer::tag). An open session has one close timer, at
+ * the earlier of its idle and max_open deadlines (one host timer instead
+ * of two per open session); it carries the id of the session's record as
+ * key, so that the host checkpoints it with the record's entry. The sweep
+ * timer carries 0, the plugin-wide entry. */
+enum { TAG_CLOSE = 1, TAG_SWEEP = 3 };
 
 #define HOUR_MS 3600000LL
 /* A closed session stays the target of late invitations and ratings for
@@ -30,24 +32,22 @@ enum { TAG_IDLE = 1, TAG_MAX_OPEN = 2, TAG_SWEEP = 3 };
 
 /* v.agent_id and v.intent point into the context's interned strings. */
 typedef struct sess {
-    csm_session v;       /* what later plugins see */
-    int unanswered;      /* a customer MESSAGE came after the last human reply */
-    uint64_t idle_timer; /* 0: none pending (held by the no-auto-close rule) */
-    uint64_t max_timer;
+    csm_session v;     /* what later plugins see */
+    int unanswered;    /* a customer MESSAGE came after the last human reply */
+    int idle_held;     /* the idle close is held by the no-auto-close rule */
+    uint64_t timer;    /* the close timer; 0 once closed */
     csm_ts last_touch; /* closed sessions: last close/invitation/rating */
 } sess;
 
 /* One per (shop, customer): the unit of checkpointing, entry key = id. */
 typedef struct rec {
-    uint64_t id;   /* never reused; 0 is the plugin-wide entry */
-    char *key;     /* shop '\0' customer '\0' */
-    size_t keylen; /* up to the customer's terminator (excluded) */
+    uint64_t id; /* never reused; 0 is the plugin-wide entry */
     sess *open;
     sess *closed;       /* most recent closed session, routing target for ratings */
     int32_t *paid_days; /* shop-local days with a PAID, ascending, unique */
     uint32_t n_paid, cap_paid;
-    UT_hash_handle hh;    /* ctx->recs, by key */
-    UT_hash_handle hh_id; /* ctx->by_id, by id: timers and entries name records by id */
+    uint32_t keylen; /* up to the customer's terminator (excluded) */
+    char key[];      /* shop '\0' customer '\0' */
 } rec;
 
 typedef struct session_ctx {
@@ -56,8 +56,8 @@ typedef struct session_ctx {
     int64_t max_open_ms;
     int64_t aftersale_days;
     /* state */
-    rec *recs;
-    rec *by_id;
+    csm_ptab recs;     /* by key; owns the records */
+    csm_ptab by_id;    /* by id: timers and entries name records by id */
     csm_istr *strings; /* agent ids and intents */
     uint64_t last_id;  /* last session id */
     uint64_t last_rec_id;
@@ -73,11 +73,13 @@ static inline const char *rec_customer(const rec *r)
     return r->key + strlen(r->key) + 1;
 }
 
+/* Sets up the empty indexes (init()). */
+void session_tables_init(session_ctx *c);
+void session_tables_free(session_ctx *c);
 rec *rec_find(session_ctx *c, const char *shop, const char *customer);
 rec *rec_by_id(session_ctx *c, uint64_t id);
 /* A new, empty record with the next id (entry touched). */
 rec *rec_create(session_ctx *c, csm_host *h, const char *shop, const char *customer);
-void rec_free(rec *r);
 void sess_free(sess *s);
 /* A session with its view wired to the record's strings and no times. */
 sess *sess_new(const rec *r);

@@ -31,37 +31,85 @@ static char *make_key(const char *shop, const char *customer, char *buf, size_t 
     return k;
 }
 
+typedef struct key_ref {
+    const char *key;
+    size_t len;
+} key_ref;
+
+static uint64_t hash_key(const void *e)
+{
+    const rec *r = e;
+    return csm_hash_bytes(r->key, r->keylen);
+}
+
+static int match_key(const void *e, const void *k)
+{
+    const rec *r = e;
+    const key_ref *ref = k;
+    return r->keylen == ref->len && !memcmp(r->key, ref->key, ref->len);
+}
+
+static uint64_t hash_id(const void *e)
+{
+    return csm_hash_u64(((const rec *)e)->id);
+}
+
+static int match_id(const void *e, const void *k)
+{
+    return ((const rec *)e)->id == *(const uint64_t *)k;
+}
+
+void session_tables_init(session_ctx *c)
+{
+    csm_ptab_init(&c->recs, hash_key);
+    csm_ptab_init(&c->by_id, hash_id);
+}
+
+static void rec_free(rec *r)
+{
+    sess_free(r->open);
+    sess_free(r->closed);
+    free(r->paid_days);
+    free(r);
+}
+
+void session_tables_free(session_ctx *c)
+{
+    for (size_t i = 0; i < csm_ptab_slots(&c->recs); i++)
+        if (c->recs.slot[i])
+            rec_free(c->recs.slot[i]);
+    csm_ptab_free(&c->recs);
+    csm_ptab_free(&c->by_id);
+}
+
 rec *rec_find(session_ctx *c, const char *shop, const char *customer)
 {
     char buf[256], *heap;
-    size_t len;
-    const char *k = make_key(shop, customer, buf, sizeof buf, &len, &heap);
-    rec *r;
-    HASH_FIND(hh, c->recs, k, len, r);
+    key_ref k;
+    k.key = make_key(shop, customer, buf, sizeof buf, &k.len, &heap);
+    rec *r = csm_ptab_find(&c->recs, csm_hash_bytes(k.key, k.len), match_key, &k);
     free(heap);
     return r;
 }
 
 rec *rec_by_id(session_ctx *c, uint64_t id)
 {
-    rec *r;
-    HASH_FIND(hh_id, c->by_id, &id, sizeof id, r);
-    return r;
+    return csm_ptab_find(&c->by_id, csm_hash_u64(id), match_id, &id);
 }
 
 static rec *rec_insert(session_ctx *c, uint64_t id, const char *shop, const char *customer)
 {
-    rec *r = calloc(1, sizeof *r);
+    size_t ls = strlen(shop), lc = strlen(customer);
+    rec *r = calloc(1, sizeof *r + ls + lc + 2);
     if (!r)
         abort();
     char *heap;
-    size_t ls = strlen(shop), lc = strlen(customer);
-    char *buf = xmalloc(ls + lc + 2);
-    make_key(shop, customer, buf, ls + lc + 2, &r->keylen, &heap);
-    r->key = buf;
+    size_t keylen;
+    make_key(shop, customer, r->key, ls + lc + 2, &keylen, &heap);
+    r->keylen = (uint32_t)keylen;
     r->id = id;
-    HASH_ADD_KEYPTR(hh, c->recs, r->key, r->keylen, r);
-    HASH_ADD(hh_id, c->by_id, id, sizeof r->id, r);
+    csm_ptab_add(&c->recs, r);
+    csm_ptab_add(&c->by_id, r);
     return r;
 }
 
@@ -76,15 +124,6 @@ rec *rec_create(session_ctx *c, csm_host *h, const char *shop, const char *custo
 void sess_free(sess *s)
 {
     free(s);
-}
-
-void rec_free(rec *r)
-{
-    sess_free(r->open);
-    sess_free(r->closed);
-    free(r->paid_days);
-    free(r->key);
-    free(r);
 }
 
 sess *sess_new(const rec *r)
@@ -121,8 +160,8 @@ void rec_add_paid_day(rec *r, int32_t day)
 
 static void rec_remove(session_ctx *c, rec *r)
 {
-    HASH_DELETE(hh, c->recs, r);
-    HASH_DELETE(hh_id, c->by_id, r);
+    csm_ptab_del(&c->recs, r);
+    csm_ptab_del(&c->by_id, r);
     rec_free(r);
 }
 
@@ -155,15 +194,18 @@ static int sweep_rec(session_ctx *c, csm_host *h, rec *r, csm_ts now)
 void session_sweep(session_ctx *c, csm_host *h)
 {
     csm_ts now = csm_now(h);
-    rec *r, *tmp;
-    HASH_ITER(hh, c->recs, r, tmp)
-    {
-        /* cppcheck-suppress uninitvar ; HASH_ITER sets r before the body */
-        if (!sweep_rec(c, h, r, now))
-            continue;
-        csm_state_touch(h, r->id);
-        if (!r->open && !r->closed && !r->n_paid)
-            rec_remove(c, r);
+    /* A removal moves a later record back into slot i, so slot i is read
+     * again; one met twice is left unchanged the second time. */
+    for (size_t i = 0; i < csm_ptab_slots(&c->recs);) {
+        rec *r = c->recs.slot[i];
+        if (r && sweep_rec(c, h, r, now)) {
+            csm_state_touch(h, r->id);
+            if (!r->open && !r->closed && !r->n_paid) {
+                rec_remove(c, r);
+                continue;
+            }
+        }
+        i++;
     }
 }
 
@@ -186,8 +228,8 @@ static void put_sess(csm_writer *w, const sess *s)
     csm_api->put_i64(w, v->offline);
     csm_api->put_i64(w, v->close_ts);
     csm_api->put_i64(w, s->unanswered);
-    csm_api->put_i64(w, (int64_t)s->idle_timer);
-    csm_api->put_i64(w, (int64_t)s->max_timer);
+    csm_api->put_i64(w, s->idle_held);
+    csm_api->put_i64(w, (int64_t)s->timer);
     csm_api->put_i64(w, s->last_touch);
 }
 
@@ -237,7 +279,7 @@ static int get_sess(session_ctx *c, csm_reader *rd, const rec *r, sess **out)
 {
     sess *s = sess_new(r);
     csm_session *v = &s->v;
-    int64_t id, idle, max;
+    int64_t id, timer;
     int platform;
     *out = s;
     if (get_i64(rd, &id) || get_int(rd, &platform) || get_i64(rd, &v->open_ts) ||
@@ -246,15 +288,14 @@ static int get_sess(session_ctx *c, csm_reader *rd, const rec *r, sess **out)
         csm_get_interned(&c->strings, rd, &v->agent_id) ||
         csm_get_interned(&c->strings, rd, &v->intent) || get_i64(rd, &v->last_customer_ts) ||
         get_i64(rd, &v->first_human_reply_ts) || get_int(rd, &v->offline) ||
-        get_i64(rd, &v->close_ts) || get_int(rd, &s->unanswered) || get_i64(rd, &idle) ||
-        get_i64(rd, &max) || get_i64(rd, &s->last_touch))
+        get_i64(rd, &v->close_ts) || get_int(rd, &s->unanswered) || get_int(rd, &s->idle_held) ||
+        get_i64(rd, &timer) || get_i64(rd, &s->last_touch))
         return -1;
     if (platform < 0 || platform >= CSM_PLATFORM_COUNT || id <= 0)
         return -1;
     v->id = (uint64_t)id;
     v->platform = (csm_platform)platform;
-    s->idle_timer = (uint64_t)idle;
-    s->max_timer = (uint64_t)max;
+    s->timer = (uint64_t)timer;
     return 0;
 }
 
@@ -324,7 +365,10 @@ int session_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, 
 int session_load_done(void *vctx, csm_host *h)
 {
     session_ctx *c = vctx;
-    for (rec *r = c->recs; r; r = r->hh.next) {
+    for (size_t i = 0; i < csm_ptab_slots(&c->recs); i++) {
+        const rec *r = c->recs.slot[i];
+        if (!r)
+            continue;
         const sess *newest = r->open ? r->open : r->closed;
         if (r->id > c->last_rec_id || (newest && newest->v.id > c->last_id)) {
             csm_log(h, 0, "state: record %llu is newer than the id counters",

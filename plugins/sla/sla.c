@@ -7,9 +7,9 @@
  * timers; see README.md for the readings chosen. */
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "../session/intern.h"
+#include "../session/ptab.h"
 #include "csmetrics/plugin.h"
 
 /* Fixed figure thresholds (metrics.md: configuration changes only alerts). */
@@ -48,7 +48,6 @@ typedef struct agent_first {
 typedef struct sla_sess {
     uint64_t id;
     const char *shop;
-    char *customer;
     const char *agent; /* the session's agent (latest assigned/transferred) */
     csm_platform platform;
     uint32_t flags;
@@ -61,7 +60,7 @@ typedef struct sla_sess {
     uint64_t npu_timer;
     agent_first *agents;
     uint32_t n_agents, cap_agents;
-    UT_hash_handle hh;
+    char customer[];
 } sla_sess;
 
 typedef struct sla_ctx {
@@ -69,7 +68,7 @@ typedef struct sla_ctx {
     int64_t first_response_timeout_ms;
     int64_t response_timeout_ms;
     /* state */
-    sla_sess *sessions;
+    csm_ptab sessions; /* by id; owns them */
     csm_istr *strings; /* shop and agent ids */
 } sla_ctx;
 
@@ -85,8 +84,17 @@ static const csm_config_entry config_map[] = {
 static void sess_free(sla_sess *s)
 {
     free(s->agents);
-    free(s->customer);
     free(s);
+}
+
+static uint64_t hash_id(const void *e)
+{
+    return csm_hash_u64(((const sla_sess *)e)->id);
+}
+
+static int match_id(const void *e, const void *k)
+{
+    return ((const sla_sess *)e)->id == *(const uint64_t *)k;
 }
 
 static int sla_init(void *vctx, csm_host *h)
@@ -96,19 +104,18 @@ static int sla_init(void *vctx, csm_host *h)
         csm_log(h, 0, "first_response_timeout and response_timeout must be positive");
         return -1;
     }
+    csm_ptab_init(&c->sessions, hash_id);
     return 0;
 }
 
 static void sla_destroy(void *vctx, csm_host *h)
 {
     sla_ctx *c = vctx;
-    sla_sess *s, *tmp;
     (void)h;
-    HASH_ITER(hh, c->sessions, s, tmp)
-    {
-        HASH_DEL(c->sessions, s);
-        sess_free(s);
-    }
+    for (size_t i = 0; i < csm_ptab_slots(&c->sessions); i++)
+        if (c->sessions.slot[i])
+            sess_free(c->sessions.slot[i]);
+    csm_ptab_free(&c->sessions);
     csm_intern_free(&c->strings);
 }
 
@@ -116,7 +123,7 @@ static uint64_t sla_state_entries(void *vctx, csm_host *h)
 {
     sla_ctx *c = vctx;
     (void)h;
-    return HASH_COUNT(c->sessions);
+    return c->sessions.n;
 }
 
 /* ---- output ---- */
@@ -189,7 +196,7 @@ static void cancel(csm_host *h, uint64_t *timer)
 static void maybe_evict(sla_ctx *c, sla_sess *s)
 {
     if ((s->flags & F_CLOSED) && !s->frt_timer && !s->rt_timer && !s->npu_timer) {
-        HASH_DEL(c->sessions, s);
+        csm_ptab_del(&c->sessions, s);
         sess_free(s);
     }
 }
@@ -204,9 +211,7 @@ static void open_round(sla_ctx *c, csm_host *h, sla_sess *s, csm_ts ts)
 
 static sla_sess *sess_find(sla_ctx *c, uint64_t id)
 {
-    sla_sess *s;
-    HASH_FIND(hh, c->sessions, &id, sizeof id, s);
-    return s;
+    return csm_ptab_find(&c->sessions, csm_hash_u64(id), match_id, &id);
 }
 
 /* The session's pending timer of kind @p tag, if it is @p id. */
@@ -246,24 +251,22 @@ static void sla_on_timer(void *vctx, csm_host *h, const csm_timer *t)
 
 /* ---- derived events ---- */
 
-static sla_sess *sess_add(sla_ctx *c, uint64_t id, const char *shop, char *customer)
+static sla_sess *sess_add(sla_ctx *c, uint64_t id, const char *shop, const char *customer)
 {
-    sla_sess *s = calloc(1, sizeof *s);
+    size_t len = strlen(customer);
+    sla_sess *s = calloc(1, sizeof *s + len + 1);
     if (!s)
         abort();
     s->id = id;
     s->shop = csm_intern(&c->strings, shop);
-    s->customer = customer;
-    HASH_ADD(hh, c->sessions, id, sizeof s->id, s);
+    memcpy(s->customer, customer, len + 1);
+    csm_ptab_add(&c->sessions, s);
     return s;
 }
 
 static sla_sess *sess_new(sla_ctx *c, const csm_session *v)
 {
-    char *customer = strdup(v->customer_id);
-    if (!customer)
-        abort();
-    sla_sess *s = sess_add(c, v->id, v->shop_id, customer);
+    sla_sess *s = sess_add(c, v->id, v->shop_id, v->customer_id);
     s->platform = v->platform;
     s->open_ts = v->open_ts;
     s->request_ts = s->assign_ts = s->round_ts = CSM_TS_NONE;
@@ -507,14 +510,13 @@ static int load_agents(sla_ctx *c, csm_reader *r, sla_sess *s)
 static int load_sess(sla_ctx *c, uint64_t key, csm_reader *r)
 {
     char *shop = NULL, *customer = NULL;
-    if (csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
-        sess_find(c, key)) {
-        free(shop);
-        free(customer);
-        return -1;
-    }
-    sla_sess *s = sess_add(c, key, shop, customer);
+    int bad = csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
+              sess_find(c, key);
+    sla_sess *s = bad ? NULL : sess_add(c, key, shop, customer);
     free(shop);
+    free(customer);
+    if (!s)
+        return -1;
     int64_t platform, flags;
     if (csm_get_interned(&c->strings, r, &s->agent) || csm_api->get_i64(r, &platform) ||
         csm_api->get_i64(r, &s->open_ts) || csm_api->get_i64(r, &s->request_ts) ||
