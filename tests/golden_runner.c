@@ -157,6 +157,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* CSM_GOLDEN_RESTART_EVERY=N: a checkpoint and a restart (csm_testkit_restart)
+     * after every N events; the expected figures stay the same. */
+    const char *every_env = getenv("CSM_GOLDEN_RESTART_EVERY");
+    long every = every_env ? atol(every_env) : 0, fed = 0;
     long verdicts[4] = {0};
     FILE *f = fopen(jsonl, "r");
     if (!f) {
@@ -178,6 +182,10 @@ int main(int argc, char **argv)
         verdicts[v]++;
         if (v != CSM_TK_ACCEPTED)
             printf("line %ld: %s\n", lineno, csm_testkit_last_reason(tk));
+        if (every > 0 && ++fed % every == 0 && csm_testkit_restart(tk, err, sizeof err)) {
+            fprintf(stderr, "FAIL: restart after line %ld: %s\n", lineno, err);
+            return 1;
+        }
     }
     free(line);
     fclose(f);

@@ -133,6 +133,7 @@ void csm_dedup_add(csm_dedup *d, uint64_t hash, csm_ts ts)
     }
     d->fifo[(d->head + d->n) % d->fifo_cap] = (csm_dedup_entry){hash, ts};
     insert_slot(d, hash);
+    d->added++;
 }
 
 void csm_dedup_expire(csm_dedup *d, csm_ts horizon)
@@ -140,5 +141,16 @@ void csm_dedup_expire(csm_dedup *d, csm_ts horizon)
     while (d->n && d->fifo[d->head].ts < horizon) {
         remove_slot(d, d->fifo[d->head].hash);
         d->head = (d->head + 1) % d->fifo_cap;
+        d->forgotten++;
     }
+}
+
+const csm_dedup_entry *csm_dedup_at_pos(const csm_dedup *d, uint64_t pos)
+{
+    return pos < d->forgotten ? NULL : csm_dedup_at(d, (size_t)(pos - d->forgotten));
+}
+
+void csm_dedup_set_base(csm_dedup *d, uint64_t forgotten)
+{
+    d->added = d->forgotten = forgotten;
 }

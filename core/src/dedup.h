@@ -21,6 +21,9 @@ typedef struct csm_dedup {
     size_t n_slots, n;
     csm_dedup_entry *fifo; /* ring in acceptance order */
     size_t head, fifo_cap;
+    /* Entries ever added and ever forgotten: the absolute position of the
+     * fifo's tail and head, by which checkpoints write it as a log. */
+    uint64_t added, forgotten;
 } csm_dedup;
 
 void csm_dedup_init(csm_dedup *d);
@@ -33,5 +36,11 @@ void csm_dedup_expire(csm_dedup *d, csm_ts horizon);
 size_t csm_dedup_count(const csm_dedup *d);
 /* The i-th entry in acceptance order (0 = oldest), for checkpoints. */
 const csm_dedup_entry *csm_dedup_at(const csm_dedup *d, size_t i);
+
+/* The entry at absolute position @p pos (forgotten <= pos < added), or NULL. */
+const csm_dedup_entry *csm_dedup_at_pos(const csm_dedup *d, uint64_t pos);
+/* Before restoring an empty memory from a log: the positions start at
+ * @p forgotten (entries added next take forgotten, forgotten + 1, …). */
+void csm_dedup_set_base(csm_dedup *d, uint64_t forgotten);
 
 #endif

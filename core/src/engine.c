@@ -28,6 +28,8 @@ csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_sh
     csm_reorder_init(&e->buffer);
     csm_timers_init(&e->timers);
     e->deltas = csm_deltas_new();
+    /* A fresh engine's first flush writes all of its own fields. */
+    e->ckst.core_dirty = e->ckst.meta_dirty = 1;
     for (size_t i = 0; i < chain->n; i++) {
         const csm_chain_link *l = &chain->links[i];
         size_t size = l->plugin->ctx_size ? l->plugin->ctx_size : 1;
@@ -65,6 +67,7 @@ void csm_engine_free(csm_engine *e)
     csm_timers_free(&e->timers);
     csm_deltas_free(e->deltas);
     csm_alert_outbox_free(&e->alerts);
+    csm_engine_state_free(&e->ckst);
     free(e);
 }
 
@@ -109,6 +112,7 @@ void csm_engine_apply(csm_engine *e, const csm_event *ev)
     if (e->applied_max == CSM_TS_NONE || ev->ts > e->applied_max)
         e->applied_max = ev->ts;
     e->stats.applied[ev->stream]++;
+    csm_engine_state_applied(e);
     for (size_t i = 0; i < e->chain->n; i++) {
         const csm_plugin *p = e->chain->links[i].plugin;
         if ((p->subscribe & bit) && p->on_event)
@@ -122,6 +126,8 @@ static void fire_next_timer(csm_engine *e)
     csm_timers_pop(&e->timers, &f);
     e->now = f.deadline;
     e->stats.timers_fired++;
+    csm_engine_state_applied(e);
+    csm_engine_state_touch(e, f.plugin, f.key);
     if (f.plugin >= e->chain->n)
         return;
     const csm_plugin *p = e->chain->links[f.plugin].plugin;
@@ -171,7 +177,10 @@ static void forget_old_ids(csm_engine *e)
     int64_t keep = e->cfg->dedup_window_ms;
     if (keep < e->cfg->allowed_lateness_ms)
         keep = e->cfg->allowed_lateness_ms; /* older ids would be late anyway */
+    uint64_t before = e->dedup.forgotten;
     csm_dedup_expire(&e->dedup, csm_ts_sub(e->event_time, keep));
+    if (e->dedup.forgotten != before)
+        csm_engine_state_changed(e);
 }
 
 void csm_engine_set_wall_clock(csm_engine *e, const csm_time_bounds *b, csm_ts now)
@@ -214,6 +223,7 @@ csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, s
 {
     csm_stream s = ev->stream == CSM_STREAM_ORDER ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
     e->stats.offered[s]++;
+    csm_engine_state_changed(e);
     if (csm_engine_precheck(e, ev, reason, reason_len) != CSM_VERDICT_ACCEPTED) {
         e->stats.deadletter[s]++;
         return CSM_VERDICT_DEADLETTER;
@@ -256,6 +266,7 @@ void csm_engine_advance_to(csm_engine *e, csm_ts w)
     if (e->event_time != CSM_TS_NONE && w <= e->event_time)
         return;
     e->event_time = w;
+    csm_engine_state_clock(e);
     forget_old_ids(e);
     drain(e, frontier_of(e));
 }
@@ -289,6 +300,13 @@ const csm_engine_stats *csm_engine_stats_get(const csm_engine *e)
 csm_deltas *csm_engine_deltas(csm_engine *e)
 {
     return e->deltas;
+}
+
+void csm_engine_move_deltas(csm_engine *to, csm_engine *from)
+{
+    csm_deltas *d = to->deltas;
+    to->deltas = from->deltas;
+    from->deltas = d;
 }
 
 uint64_t csm_engine_state_entries(const csm_engine *e)

@@ -112,4 +112,27 @@ int csm_engine_snapshot(csm_engine *e, csm_writer *w);
  * or a chain that differs from the one that wrote it. */
 int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, size_t errlen);
 
+/* Incremental checkpoints (engine_state.c, engine_load.c; csm_ckpt_batch
+ * in ckpt_batch.h). Build writes into @p b what changed since the last
+ * committed flush (-1 + err when a plugin fails to save an entry); once
+ * that batch is known to be in the store, csm_engine_ckpt_committed()
+ * forgets those changes. Nothing changes the engine between the two. */
+struct csm_ckpt_batch;
+struct csm_ckpt_source;
+int csm_engine_ckpt_build(csm_engine *e, struct csm_ckpt_batch *b, char *err, size_t errlen);
+void csm_engine_ckpt_committed(csm_engine *e);
+/* Bumped by every change of state: equal epochs (and deltas versions) mean
+ * a batch built now would hold what the earlier one held. */
+uint64_t csm_engine_state_epoch(const csm_engine *e);
+/* Replay: no checkpoint is ever written, so nothing is tracked. */
+void csm_engine_ckpt_off(csm_engine *e);
+/* Into a fresh engine: 0 (restored, or nothing stored), -1 the store
+ * cannot be read (retry), -2 refused (err names why: a plugin's state
+ * version is newer than the plugin, an entry it cannot read, …). @p where
+ * says where a plugin new to the checkpoint starts, for its log line. */
+int csm_engine_ckpt_load(csm_engine *e, const struct csm_ckpt_source *src, const char *where,
+                         char *err, size_t errlen);
+/* The test kit's restart: @p to takes over @p from's pending writes. */
+void csm_engine_move_deltas(csm_engine *to, csm_engine *from);
+
 #endif

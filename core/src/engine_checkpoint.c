@@ -128,6 +128,34 @@ static int get_stats(csm_reader *r, csm_engine_stats *s)
     return 0;
 }
 
+static void put_buffer(csm_writer *w, const csm_reorder *buffer)
+{
+    size_t n = csm_reorder_count(buffer);
+    csm_writer_put_i64(w, (int64_t)n);
+    for (size_t i = 0; i < n; i++) {
+        const csm_reorder_item *it = csm_reorder_at(buffer, i);
+        csm_writer_put_i64(w, (int64_t)it->seq);
+        put_event(w, &it->slot.ev);
+    }
+}
+
+static int get_buffer(csm_reader *r, csm_reorder *buffer)
+{
+    int64_t n, v;
+    if (csm_reader_get_i64(r, &n) || n < 0)
+        return -1;
+    for (int64_t i = 0; i < n; i++) {
+        csm_reorder_item *it = csm_reorder_acquire(buffer);
+        if (csm_reader_get_i64(r, &v) || get_event(r, &it->slot)) {
+            csm_reorder_release(buffer, it);
+            return -1;
+        }
+        it->seq = (uint64_t)v;
+        csm_reorder_push(buffer, it);
+    }
+    return 0;
+}
+
 int csm_engine_snapshot(csm_engine *e, csm_writer *w)
 {
     csm_writer_put_i64(w, CHECKPOINT_MAGIC);
@@ -144,13 +172,7 @@ int csm_engine_snapshot(csm_engine *e, csm_writer *w)
         csm_writer_put_i64(w, d->ts);
     }
 
-    n = csm_reorder_count(&e->buffer);
-    csm_writer_put_i64(w, (int64_t)n);
-    for (size_t i = 0; i < n; i++) {
-        const csm_reorder_item *it = csm_reorder_at(&e->buffer, i);
-        csm_writer_put_i64(w, (int64_t)it->seq);
-        put_event(w, &it->slot.ev);
-    }
+    put_buffer(w, &e->buffer);
 
     csm_timers_snapshot(&e->timers, w);
     csm_alert_outbox_snapshot(&e->alerts, w);
@@ -177,7 +199,7 @@ int csm_engine_snapshot(csm_engine *e, csm_writer *w)
  * checkpoint is refused: what it covers cannot be trusted, and resetting
  * the clock would leave the plugins' state (open sessions, timers) at
  * that time. docs/running.md says how to repair it. */
-static int check_clocks(const csm_engine *e, char *err, size_t errlen)
+int csm_engine_check_clocks(const csm_engine *e, char *err, size_t errlen)
 {
     const csm_time_bounds *b = NULL;
     csm_time_bounds clock_bounds;
@@ -217,7 +239,7 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
         csm_reader_get_i64(&r, &v) || get_stats(&r, &e->stats))
         goto corrupt;
     e->arrival_seq = (uint64_t)v;
-    if (check_clocks(e, err, errlen))
+    if (csm_engine_check_clocks(e, err, errlen))
         return -1;
 
     int64_t n;
@@ -230,19 +252,8 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
         csm_dedup_add(&e->dedup, (uint64_t)hash, ts);
     }
 
-    if (csm_reader_get_i64(&r, &n) || n < 0)
-        goto corrupt;
-    for (int64_t i = 0; i < n; i++) {
-        csm_reorder_item *it = csm_reorder_acquire(&e->buffer);
-        if (csm_reader_get_i64(&r, &v) || get_event(&r, &it->slot)) {
-            csm_reorder_release(&e->buffer, it);
-            goto corrupt;
-        }
-        it->seq = (uint64_t)v;
-        csm_reorder_push(&e->buffer, it);
-    }
-
-    if (csm_timers_restore(&e->timers, &r) || csm_alert_outbox_restore(&e->alerts, &r))
+    if (get_buffer(&r, &e->buffer) || csm_timers_restore(&e->timers, &r) ||
+        csm_alert_outbox_restore(&e->alerts, &r))
         goto corrupt;
 
     if (csm_reader_get_i64(&r, &n) || n != (int64_t)e->chain->n) {
@@ -274,4 +285,42 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
 corrupt:
     snprintf(err, errlen, "checkpoint: truncated or corrupt");
     return -1;
+}
+
+/* The incremental checkpoint's "engine" field: the clocks but W (its own
+ * field, so an idle tick writes nothing else), stats, the timers'
+ * counters, where the dedup log stands, buffered events and the outbox. */
+void csm_engine_core_put(const csm_engine *e, uint64_t next_seg, csm_writer *w)
+{
+    uint64_t next_id, next_seq;
+    csm_timers_counters(&e->timers, &next_id, &next_seq);
+    csm_writer_put_i64(w, CSM_CKPT_ENGINE_MAGIC);
+    csm_writer_put_i64(w, e->applied_max);
+    csm_writer_put_i64(w, (int64_t)e->arrival_seq);
+    put_stats(w, &e->stats);
+    csm_writer_put_i64(w, (int64_t)next_id);
+    csm_writer_put_i64(w, (int64_t)next_seq);
+    csm_writer_put_i64(w, (int64_t)e->dedup.forgotten);
+    csm_writer_put_i64(w, (int64_t)next_seg);
+    put_buffer(w, &e->buffer);
+    csm_alert_outbox_snapshot(&e->alerts, w);
+}
+
+int csm_engine_core_get(csm_engine *e, csm_reader *r, uint64_t *next_seg, uint64_t *forgotten)
+{
+    int64_t v[6];
+    if (csm_reader_get_i64(r, &v[0]) || v[0] != CSM_CKPT_ENGINE_MAGIC ||
+        csm_reader_get_i64(r, &e->applied_max) || csm_reader_get_i64(r, &v[1]) ||
+        get_stats(r, &e->stats))
+        return -1;
+    for (int i = 2; i < 6; i++)
+        if (csm_reader_get_i64(r, &v[i]))
+            return -1;
+    e->arrival_seq = (uint64_t)v[1];
+    csm_timers_set_counters(&e->timers, (uint64_t)v[2], (uint64_t)v[3]);
+    *forgotten = (uint64_t)v[4];
+    *next_seg = (uint64_t)v[5];
+    if (get_buffer(r, &e->buffer) || csm_alert_outbox_restore(&e->alerts, r))
+        return -1;
+    return 0;
 }

@@ -42,14 +42,21 @@ static void host_publish(csm_host *h, const csm_derived *d)
     e->publish_depth--;
 }
 
+/* A timer is saved in the record of its (plugin, key): setting,
+ * cancelling or firing one changes that record. */
 static uint64_t host_timer_set(csm_host *h, csm_ts deadline, uint64_t key, uint32_t tag)
 {
+    csm_engine_state_touch(h->engine, h->index, key);
     return csm_timers_add(&h->engine->timers, deadline, h->index, key, tag);
 }
 
 static int host_timer_cancel(csm_host *h, uint64_t id)
 {
-    return csm_timers_cancel(&h->engine->timers, id, h->index);
+    uint64_t key;
+    if (csm_timers_cancel(&h->engine->timers, id, h->index, &key))
+        return -1;
+    csm_engine_state_touch(h->engine, h->index, key);
+    return 0;
 }
 
 static csm_ts host_now(csm_host *h)
@@ -221,12 +228,9 @@ static void host_stat_add(csm_host *h, const char *name, int64_t delta)
     s->value = delta;
 }
 
-/* Incremental checkpoints are being built (issue 10): until then the whole
- * snapshot is written at every flush and touches need no bookkeeping. */
 static void host_state_touch(csm_host *h, uint64_t key)
 {
-    (void)h;
-    (void)key;
+    csm_engine_state_touch(h->engine, h->index, key);
 }
 
 static int host_get_i64(csm_reader *r, int64_t *v)

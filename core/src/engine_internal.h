@@ -6,6 +6,7 @@
 #include "alert_outbox.h"
 #include "dedup.h"
 #include "engine.h"
+#include "engine_state.h"
 #include "reorder.h"
 #include "time_bounds.h"
 #include "timers.h"
@@ -53,6 +54,8 @@ struct csm_engine {
 
     csm_plugin_stat plugin_stats[CSM_MAX_PLUGIN_STATS];
     size_t n_plugin_stats;
+
+    csm_engine_state ckst; /* incremental checkpoints (engine_state.c) */
 };
 
 /* engine.c */

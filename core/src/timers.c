@@ -15,7 +15,22 @@ struct csm_timer_entry {
     size_t idx;
     UT_hash_handle hh;
     csm_timer_entry *next_spare;
+    /* The other pending timers of the same (plugin, key). */
+    csm_timer_entry *prev_of_key, *next_of_key;
 };
+
+/* The pending timers of one (plugin, key), so a checkpoint record can
+ * list them without scanning the heap. */
+typedef struct timer_group {
+    struct {
+        uint64_t key;
+        uint32_t plugin;
+        uint32_t pad; /* zeroed: part of the hash key */
+    } id;
+    csm_timer_entry *first;
+    UT_hash_handle hh;
+    struct timer_group *next_spare;
+} timer_group;
 
 void csm_timers_init(csm_timers *t)
 {
@@ -23,8 +38,24 @@ void csm_timers_init(csm_timers *t)
     t->next_id = 1;
 }
 
+static void free_groups(csm_timers *t)
+{
+    timer_group *g, *tmp;
+    HASH_ITER(hh, t->groups, g, tmp)
+    {
+        HASH_DEL(t->groups, g);
+        free(g);
+    }
+    while (t->spare_groups) {
+        g = t->spare_groups;
+        t->spare_groups = g->next_spare;
+        free(g);
+    }
+}
+
 void csm_timers_free(csm_timers *t)
 {
+    free_groups(t);
     csm_timer_entry *e, *tmp;
     HASH_ITER(hh, t->by_id, e, tmp)
     {
@@ -94,6 +125,49 @@ static void heap_remove(csm_timers *t, size_t i)
     sift_up(t, last->idx);
 }
 
+static timer_group *find_group(const csm_timers *t, uint32_t plugin, uint64_t key)
+{
+    timer_group probe = {.id = {key, plugin, 0}}, *g = NULL;
+    HASH_FIND(hh, t->groups, &probe.id, sizeof probe.id, g);
+    return g;
+}
+
+static void link_to_group(csm_timers *t, csm_timer_entry *e)
+{
+    timer_group *g = find_group(t, e->plugin, e->key);
+    if (!g) {
+        g = t->spare_groups;
+        if (g)
+            t->spare_groups = g->next_spare;
+        else if (!(g = malloc(sizeof *g)))
+            abort();
+        *g = (timer_group){.id = {e->key, e->plugin, 0}};
+        HASH_ADD(hh, t->groups, id, sizeof g->id, g);
+    }
+    e->prev_of_key = NULL;
+    e->next_of_key = g->first;
+    if (g->first)
+        g->first->prev_of_key = e;
+    g->first = e;
+}
+
+static void unlink_from_group(csm_timers *t, csm_timer_entry *e)
+{
+    if (e->next_of_key)
+        e->next_of_key->prev_of_key = e->prev_of_key;
+    if (e->prev_of_key) {
+        e->prev_of_key->next_of_key = e->next_of_key;
+        return;
+    }
+    timer_group *g = find_group(t, e->plugin, e->key);
+    g->first = e->next_of_key;
+    if (!g->first) {
+        HASH_DEL(t->groups, g);
+        g->next_spare = t->spare_groups;
+        t->spare_groups = g;
+    }
+}
+
 static csm_timer_entry *insert(csm_timers *t, uint64_t id, uint64_t seq, csm_ts deadline,
                                uint32_t plugin, uint64_t key, uint32_t tag)
 {
@@ -112,11 +186,13 @@ static csm_timer_entry *insert(csm_timers *t, uint64_t id, uint64_t seq, csm_ts 
     e->idx = t->n++;
     sift_up(t, e->idx);
     HASH_ADD(hh, t->by_id, id, sizeof e->id, e);
+    link_to_group(t, e);
     return e;
 }
 
 static void release(csm_timers *t, csm_timer_entry *e)
 {
+    unlink_from_group(t, e);
     HASH_DEL(t->by_id, e);
     e->next_spare = t->spare;
     t->spare = e;
@@ -129,12 +205,13 @@ uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_
     return id;
 }
 
-int csm_timers_cancel(csm_timers *t, uint64_t id, uint32_t plugin)
+int csm_timers_cancel(csm_timers *t, uint64_t id, uint32_t plugin, uint64_t *key)
 {
     csm_timer_entry *e = NULL;
     HASH_FIND(hh, t->by_id, &id, sizeof id, e);
     if (!e || e->plugin != plugin)
         return -1;
+    *key = e->key;
     heap_remove(t, e->idx);
     release(t, e);
     return 0;
@@ -195,4 +272,31 @@ int csm_timers_restore(csm_timers *t, csm_reader *r)
     t->next_id = (uint64_t)next_id;
     t->next_seq = (uint64_t)next_seq;
     return 0;
+}
+
+void csm_timers_foreach_of(const csm_timers *t, uint32_t plugin, uint64_t key,
+                           void (*fn)(void *arg, const csm_timer_saved *s), void *arg)
+{
+    const timer_group *g = find_group(t, plugin, key);
+    for (const csm_timer_entry *e = g ? g->first : NULL; e; e = e->next_of_key) {
+        csm_timer_saved s = {e->id, e->seq, e->deadline, e->tag};
+        fn(arg, &s);
+    }
+}
+
+void csm_timers_counters(const csm_timers *t, uint64_t *next_id, uint64_t *next_seq)
+{
+    *next_id = t->next_id;
+    *next_seq = t->next_seq;
+}
+
+void csm_timers_set_counters(csm_timers *t, uint64_t next_id, uint64_t next_seq)
+{
+    t->next_id = next_id;
+    t->next_seq = next_seq;
+}
+
+void csm_timers_restore_one(csm_timers *t, const csm_timer_saved *s, uint32_t plugin, uint64_t key)
+{
+    insert(t, s->id, s->seq, s->deadline, plugin, key, s->tag);
 }

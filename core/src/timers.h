@@ -13,8 +13,9 @@ typedef struct csm_timer_entry csm_timer_entry;
 typedef struct csm_timers {
     csm_timer_entry **heap;
     size_t n, cap;
-    csm_timer_entry *by_id; /* uthash */
-    csm_timer_entry *spare; /* freed entries, reused */
+    csm_timer_entry *by_id;                    /* uthash */
+    csm_timer_entry *spare;                    /* freed entries, reused */
+    struct timer_group *groups, *spare_groups; /* by (plugin, key) */
     uint64_t next_id, next_seq;
 } csm_timers;
 
@@ -30,8 +31,9 @@ void csm_timers_init(csm_timers *t);
 void csm_timers_free(csm_timers *t);
 uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_t key,
                         uint32_t tag);
-/* 0 if a pending timer of that plugin was cancelled, -1 otherwise. */
-int csm_timers_cancel(csm_timers *t, uint64_t id, uint32_t plugin);
+/* 0 if a pending timer of that plugin was cancelled (*key = its key), -1
+ * otherwise. */
+int csm_timers_cancel(csm_timers *t, uint64_t id, uint32_t plugin, uint64_t *key);
 /* Earliest deadline; 0 when there is none. */
 int csm_timers_peek(const csm_timers *t, csm_ts *deadline);
 void csm_timers_pop(csm_timers *t, csm_timer_fired *out);
@@ -42,5 +44,19 @@ struct csm_writer;
 struct csm_reader;
 void csm_timers_snapshot(const csm_timers *t, struct csm_writer *w);
 int csm_timers_restore(csm_timers *t, struct csm_reader *r);
+
+/* Incremental checkpoints: a timer as saved beside its (plugin, key). */
+typedef struct csm_timer_saved {
+    uint64_t id, seq;
+    csm_ts deadline;
+    uint32_t tag;
+} csm_timer_saved;
+/* Every pending timer of (plugin, key), in no particular order. */
+void csm_timers_foreach_of(const csm_timers *t, uint32_t plugin, uint64_t key,
+                           void (*fn)(void *arg, const csm_timer_saved *s), void *arg);
+void csm_timers_counters(const csm_timers *t, uint64_t *next_id, uint64_t *next_seq);
+void csm_timers_set_counters(csm_timers *t, uint64_t next_id, uint64_t next_seq);
+/* Re-inserts a saved timer with its id and creation order. */
+void csm_timers_restore_one(csm_timers *t, const csm_timer_saved *s, uint32_t plugin, uint64_t key);
 
 #endif

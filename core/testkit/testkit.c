@@ -8,6 +8,8 @@
 
 #include "bytebuf.h"
 #include "chain.h"
+#include "ckpt_batch.h"
+#include "ckpt_mem.h"
 #include "codec.h"
 #include "config.h"
 #include "engine.h"
@@ -25,6 +27,9 @@ struct csm_testkit {
     /* Alerts in emission order, as XADD field/value lists. */
     csm_delta_op *alerts; /* copies; their strings are the deltas' */
     size_t n_alerts, cap_alerts;
+    /* csm_testkit_restart(): the checkpoint so far, as Redis would hold it. */
+    csm_ckpt_mem *store;
+    csm_ckpt_batch batch;
 };
 
 csm_testkit *csm_testkit_new(const char *config_yaml, char *err, size_t errlen)
@@ -54,6 +59,8 @@ void csm_testkit_free(csm_testkit *tk)
     csm_chain_free(tk->chain);
     csm_config_free(&tk->cfg);
     free(tk->alerts);
+    csm_ckpt_mem_free(tk->store);
+    csm_ckpt_batch_free(&tk->batch);
     free(tk);
 }
 
@@ -291,6 +298,36 @@ size_t csm_testkit_snapshot_bytes(csm_testkit *tk)
     size_t n = csm_engine_snapshot(tk->engine, &w) == 0 ? w.len : 0;
     csm_writer_free(&w);
     return n;
+}
+
+/* As a flush of `run`: what changed since the last one, committed. */
+static int checkpoint(csm_testkit *tk, char *err, size_t errlen)
+{
+    if (!tk->store)
+        tk->store = csm_ckpt_mem_new();
+    if (csm_engine_ckpt_build(tk->engine, &tk->batch, err, errlen))
+        return -1;
+    csm_ckpt_mem_apply(tk->store, &tk->batch);
+    csm_engine_ckpt_committed(tk->engine);
+    return 0;
+}
+
+int csm_testkit_restart(csm_testkit *tk, char *err, size_t errlen)
+{
+    if (checkpoint(tk, err, errlen))
+        return -1;
+    csm_engine *e = csm_engine_new(&tk->cfg, tk->chain, tk->st, 0, err, errlen);
+    if (!e)
+        return -1;
+    csm_ckpt_source src = csm_ckpt_mem_source(tk->store);
+    if (csm_engine_ckpt_load(e, &src, "the restart", err, errlen)) {
+        csm_engine_free(e);
+        return -1;
+    }
+    csm_engine_move_deltas(e, tk->engine);
+    csm_engine_free(tk->engine);
+    tk->engine = e;
+    return 0;
 }
 
 void csm_testkit_discard_writes(csm_testkit *tk)

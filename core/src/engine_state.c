@@ -1,0 +1,313 @@
+/* Incremental checkpoints, the writing side: the engine remembers which
+ * entries of which plugin changed since the last committed flush, and
+ * turns exactly those into records (docs/architecture.md, "Checkpoints").
+ * A record is the plugin's save_entry() bytes plus the pending timers of
+ * that (plugin, key), so timers never need a record of their own. */
+#include "engine_state.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytebuf.h"
+#include "ckpt_batch.h"
+#include "engine_internal.h"
+
+void csm_engine_state_free(csm_engine_state *s)
+{
+    for (size_t i = 0; i < CSM_MAX_PLUGINS; i++)
+        csm_keyset_free(&s->dirty[i]);
+    free(s->segs);
+    free(s->drop);
+    memset(s, 0, sizeof *s);
+}
+
+void csm_engine_state_touch(csm_engine *e, uint32_t plugin, uint64_t key)
+{
+    csm_engine_state *s = &e->ckst;
+    if (s->off || s->loading || plugin >= CSM_MAX_PLUGINS)
+        return;
+    csm_keyset_add(&s->dirty[plugin], key);
+    s->epoch++;
+}
+
+void csm_engine_state_changed(csm_engine *e)
+{
+    e->ckst.core_dirty = 1;
+    e->ckst.epoch++;
+}
+
+void csm_engine_state_applied(csm_engine *e)
+{
+    e->ckst.applied = 1;
+    csm_engine_state_changed(e);
+}
+
+void csm_engine_state_clock(csm_engine *e)
+{
+    e->ckst.epoch++;
+}
+
+void csm_engine_ckpt_off(csm_engine *e)
+{
+    e->ckst.off = 1;
+}
+
+uint64_t csm_engine_state_epoch(const csm_engine *e)
+{
+    return e->ckst.epoch;
+}
+
+int csm_plugin_has_entries(const csm_plugin *p)
+{
+    return p->struct_size >= offsetof(csm_plugin, load_entry) + sizeof p->load_entry &&
+           p->save_entry && p->load_entry;
+}
+
+uint32_t csm_plugin_state_version(const csm_plugin *p)
+{
+    if (p->struct_size < offsetof(csm_plugin, state_version) + sizeof p->state_version)
+        return 0;
+    return p->state_version;
+}
+
+static void outbox_sig(const csm_alert_outbox *o, uint64_t sig[3])
+{
+    const csm_alert_rec *first = csm_alert_outbox_at(o, 0);
+    sig[0] = csm_alert_outbox_count(o);
+    sig[1] = first ? first->seq : 0;
+    sig[2] = o->last_seq;
+}
+
+/* ---- the dedup log ---- */
+
+/* The entries accepted since the last segment, as a new segment: its
+ * first absolute position, then (hash, ts) pairs in acceptance order. */
+static void build_dedup(csm_engine *e, csm_ckpt_batch *b)
+{
+    csm_engine_state *s = &e->ckst;
+    const csm_dedup *d = &e->dedup;
+    uint16_t sec = csm_ckpt_batch_section(b, "dedup");
+    char field[CSM_CKPT_FIELD_MAX];
+    uint64_t from = s->dedup_written > d->forgotten ? s->dedup_written : d->forgotten;
+    s->pending = (csm_dedup_seg){0, 0};
+    if (d->added > from) {
+        size_t at = b->bytes.len;
+        csm_writer_put_i64(&b->bytes, (int64_t)from);
+        for (uint64_t pos = from; pos < d->added; pos++) {
+            const csm_dedup_entry *x = csm_dedup_at_pos(d, pos);
+            csm_writer_put_i64(&b->bytes, (int64_t)x->hash);
+            csm_writer_put_i64(&b->bytes, x->ts);
+        }
+        snprintf(field, sizeof field, "%" PRIu64, s->next_seg);
+        csm_ckpt_batch_hset_from(b, sec, field, at);
+        s->pending = (csm_dedup_seg){s->next_seg, d->added};
+    }
+    /* A segment goes once every entry in it is forgotten. */
+    for (size_t i = 0; i < s->n_segs && s->segs[i].end <= d->forgotten; i++) {
+        snprintf(field, sizeof field, "%" PRIu64, s->segs[i].no);
+        csm_ckpt_batch_hdel(b, sec, field);
+    }
+}
+
+void csm_engine_state_push_seg(csm_engine_state *s, csm_dedup_seg seg)
+{
+    if (s->n_segs == s->cap_segs) {
+        s->cap_segs = s->cap_segs ? s->cap_segs * 2 : 64;
+        s->segs = realloc(s->segs, s->cap_segs * sizeof *s->segs);
+        if (!s->segs)
+            abort();
+    }
+    s->segs[s->n_segs++] = seg;
+}
+
+static void commit_dedup(csm_engine *e)
+{
+    csm_engine_state *s = &e->ckst;
+    size_t gone = 0;
+    while (gone < s->n_segs && s->segs[gone].end <= e->dedup.forgotten)
+        gone++;
+    memmove(s->segs, s->segs + gone, (s->n_segs - gone) * sizeof *s->segs);
+    s->n_segs -= gone;
+    if (s->pending.end) {
+        csm_engine_state_push_seg(s, s->pending);
+        s->next_seg = s->pending.no + 1;
+        s->dedup_written = s->pending.end;
+        s->pending = (csm_dedup_seg){0, 0};
+    }
+}
+
+/* ---- the engine's own fields ---- */
+
+static void build_plugins_field(const csm_engine *e, csm_ckpt_batch *b, uint16_t sec)
+{
+    size_t at = b->bytes.len;
+    char item[160];
+    for (size_t i = 0; i < e->chain->n; i++) {
+        const csm_plugin *p = e->chain->links[i].plugin;
+        int n = snprintf(item, sizeof item, "%s%s=%" PRIu32, i ? "," : "", p->name,
+                         csm_plugin_state_version(p));
+        csm_writer_put_bytes(&b->bytes, item, (size_t)n);
+    }
+    csm_ckpt_batch_hset_from(b, sec, "plugins", at);
+}
+
+/* An idle tick that only moved the clock writes event_time alone. */
+static void build_core(csm_engine *e, csm_ckpt_batch *b)
+{
+    csm_engine_state *s = &e->ckst;
+    uint16_t sec = csm_ckpt_batch_section(b, "");
+    uint64_t sig[3];
+    outbox_sig(&e->alerts, sig);
+    if (s->core_dirty || memcmp(sig, s->outbox_sig, sizeof sig)) {
+        size_t at = b->bytes.len;
+        uint64_t next_seg = s->pending.end ? s->pending.no + 1 : s->next_seg;
+        csm_engine_core_put(e, next_seg, &b->bytes);
+        csm_ckpt_batch_hset_from(b, sec, "engine", at);
+    }
+    if (!s->event_time_written || s->written_event_time != e->event_time) {
+        char v[24] = "";
+        if (e->event_time != CSM_TS_NONE)
+            snprintf(v, sizeof v, "%" PRId64, e->event_time);
+        csm_ckpt_batch_hset(b, sec, "event_time", v, strlen(v));
+    }
+    if (s->meta_dirty)
+        build_plugins_field(e, b, sec);
+}
+
+/* ---- plugin records ---- */
+
+typedef struct record_ctx {
+    csm_engine *e;
+    csm_ckpt_batch *b;
+    uint32_t plugin;
+    uint16_t sec;
+    int64_t n_timers;
+    char *err;
+    size_t errlen;
+} record_ctx;
+
+static void put_timer(void *arg, const csm_timer_saved *t)
+{
+    record_ctx *c = arg;
+    csm_writer *w = &c->b->bytes;
+    csm_writer_put_i64(w, (int64_t)t->id);
+    csm_writer_put_i64(w, (int64_t)t->seq);
+    csm_writer_put_i64(w, t->deadline);
+    csm_writer_put_i64(w, t->tag);
+    c->n_timers++;
+}
+
+/* The entry's bytes, length-prefixed; -1 alone when there is none.
+ * Returns 1 written, 0 none, -1 the plugin failed. */
+static int put_entry(record_ctx *c, uint64_t key)
+{
+    csm_writer *w = &c->b->bytes;
+    const csm_plugin *p = c->e->chain->links[c->plugin].plugin;
+    size_t len_at = w->len;
+    csm_writer_put_i64(w, -1);
+    if (!csm_plugin_has_entries(p))
+        return 0;
+    int rc = p->save_entry(c->e->ctx[c->plugin], &c->e->hosts[c->plugin], key, w);
+    if (rc < 0) {
+        snprintf(c->err, c->errlen, "plugin '%s' failed to save its entry %" PRIu64, p->name, key);
+        return -1;
+    }
+    if (rc == 1) {
+        w->len = len_at + 8;
+        return 0;
+    }
+    csm_writer_patch_i64(w, len_at, (int64_t)(w->len - len_at - 8));
+    return 1;
+}
+
+/* Record layout: i64 entry length (-1: none) + entry bytes, i64 number of
+ * timers, then (id, creation seq, deadline, tag) per timer. */
+static int save_record(void *arg, uint64_t key)
+{
+    record_ctx *c = arg;
+    csm_writer *w = &c->b->bytes;
+    size_t from = w->len;
+    int has = put_entry(c, key);
+    if (has < 0)
+        return -1;
+    size_t n_at = w->len;
+    csm_writer_put_i64(w, 0);
+    c->n_timers = 0;
+    csm_timers_foreach_of(&c->e->timers, c->plugin, key, put_timer, c);
+    csm_writer_patch_i64(w, n_at, c->n_timers);
+    char field[CSM_CKPT_FIELD_MAX];
+    snprintf(field, sizeof field, "%" PRIu64, key);
+    if (!has && !c->n_timers) {
+        w->len = from;
+        csm_ckpt_batch_hdel(c->b, c->sec, field);
+    } else {
+        csm_ckpt_batch_hset_from(c->b, c->sec, field, from);
+    }
+    return 0;
+}
+
+/* A plugin without entries: its snapshot() whole, once anything ran. */
+static int save_whole(record_ctx *c)
+{
+    const csm_plugin *p = c->e->chain->links[c->plugin].plugin;
+    if (!c->e->ckst.applied || !p->snapshot)
+        return 0;
+    size_t at = c->b->bytes.len;
+    if (p->snapshot(c->e->ctx[c->plugin], &c->e->hosts[c->plugin], &c->b->bytes) != 0) {
+        snprintf(c->err, c->errlen, "plugin '%s': snapshot failed", p->name);
+        return -1;
+    }
+    csm_ckpt_batch_hset_from(c->b, c->sec, "snapshot", at);
+    return 0;
+}
+
+static int build_plugin(csm_engine *e, csm_ckpt_batch *b, uint32_t i, char *err, size_t errlen)
+{
+    const csm_plugin *p = e->chain->links[i].plugin;
+    char name[CSM_CKPT_SECTION_MAX];
+    snprintf(name, sizeof name, "state:%s", p->name);
+    record_ctx c = {e, b, i, csm_ckpt_batch_section(b, name), 0, err, errlen};
+    if (!csm_plugin_has_entries(p) && save_whole(&c))
+        return -1;
+    return csm_keyset_foreach(&e->ckst.dirty[i], save_record, &c) ? -1 : 0;
+}
+
+int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t errlen)
+{
+    csm_ckpt_batch_reset(b);
+    build_dedup(e, b);
+    build_core(e, b);
+    for (uint32_t i = 0; i < e->chain->n; i++)
+        if (build_plugin(e, b, i, err, errlen))
+            return -1;
+    char name[CSM_CKPT_SECTION_MAX];
+    for (size_t i = 0; i < e->ckst.n_drop; i++) {
+        snprintf(name, sizeof name, "state:%s", e->ckst.drop[i]);
+        csm_ckpt_batch_drop(b, csm_ckpt_batch_section(b, name));
+    }
+    return 0;
+}
+
+void csm_engine_ckpt_committed(csm_engine *e)
+{
+    csm_engine_state *s = &e->ckst;
+    commit_dedup(e);
+    for (size_t i = 0; i < e->chain->n; i++)
+        csm_keyset_clear(&s->dirty[i]);
+    outbox_sig(&e->alerts, s->outbox_sig);
+    s->core_dirty = s->applied = s->meta_dirty = 0;
+    s->event_time_written = 1;
+    s->written_event_time = e->event_time;
+    s->n_drop = 0;
+}
+
+void csm_engine_state_loaded(csm_engine *e)
+{
+    csm_engine_state *s = &e->ckst;
+    s->core_dirty = s->applied = 0;
+    s->event_time_written = 1;
+    s->written_event_time = e->event_time;
+    outbox_sig(&e->alerts, s->outbox_sig);
+}
