@@ -53,12 +53,12 @@ static uint64_t session_state_entries(void *vctx, csm_host *h)
 
 /* ---- output helpers ---- */
 
-static void count_shop(csm_host *h, const sess *s, const char *name, csm_ts anchor, int64_t delta,
-                       uint32_t flags)
+static void count_shop(csm_host *h, const rec *r, const sess *s, const char *name, csm_ts anchor,
+                       int64_t delta, uint32_t flags)
 {
     csm_count k = {.struct_size = sizeof k,
-                   .shop_id = s->v.shop_id,
-                   .platform = s->v.platform,
+                   .shop_id = rec_shop(r),
+                   .platform = (csm_platform)s->platform,
                    .anchor_ts = anchor,
                    .scope = CSM_SCOPE_SHOP,
                    .name = name,
@@ -67,12 +67,12 @@ static void count_shop(csm_host *h, const sess *s, const char *name, csm_ts anch
     csm_emit_count(h, &k);
 }
 
-static void count_agent(csm_host *h, const sess *s, const char *agent, const char *name,
-                        csm_ts anchor)
+static void count_agent(csm_host *h, const rec *r, const sess *s, const char *agent,
+                        const char *name, csm_ts anchor)
 {
     csm_count k = {.struct_size = sizeof k,
-                   .shop_id = s->v.shop_id,
-                   .platform = s->v.platform,
+                   .shop_id = rec_shop(r),
+                   .platform = (csm_platform)s->platform,
                    .anchor_ts = anchor,
                    .scope = CSM_SCOPE_AGENT,
                    .subject = agent,
@@ -81,20 +81,50 @@ static void count_agent(csm_host *h, const sess *s, const char *agent, const cha
     csm_emit_count(h, &k);
 }
 
-static void publish(csm_host *h, int type, const char *name, csm_ts ts, const sess *s,
-                    const csm_event *cause, const char *agent, const char *from_agent,
-                    const char *reason, int32_t stars)
+/* What later plugins see of a session (plugins/session/README.md). */
+static csm_session view_of(const rec *r, const sess *s)
 {
+    return (csm_session){.struct_size = sizeof(csm_session),
+                         .id = s->id,
+                         .shop_id = rec_shop(r),
+                         .customer_id = rec_customer(r),
+                         .platform = (csm_platform)s->platform,
+                         .open_ts = s->open_ts,
+                         .merchant_initiated = s->merchant_initiated,
+                         .aftersale = s->aftersale,
+                         .request_ts = s->request_ts,
+                         .assign_ts = s->assign_ts,
+                         .agent_id = s->agent_id,
+                         .intent = s->intent,
+                         .last_customer_ts = s->last_customer_ts,
+                         .first_human_reply_ts = s->first_human_reply_ts,
+                         .offline = s->offline,
+                         .close_ts = s->close_ts};
+}
+
+/* The fields of a derived event other than its session and time. */
+typedef struct about {
+    const csm_event *cause;
+    const char *agent;
+    const char *from_agent;
+    const char *reason;
+    int32_t stars;
+} about;
+
+static void publish(csm_host *h, int type, const char *name, csm_ts ts, const rec *r, const sess *s,
+                    about a)
+{
+    csm_session v = view_of(r, s);
     csm_derived d = {.struct_size = sizeof d,
                      .type = type,
                      .name = name,
                      .ts = ts,
-                     .session = &s->v,
-                     .cause = cause,
-                     .agent_id = agent,
-                     .from_agent_id = from_agent,
-                     .reason = reason,
-                     .stars = stars};
+                     .session = &v,
+                     .cause = a.cause,
+                     .agent_id = a.agent,
+                     .from_agent_id = a.from_agent,
+                     .reason = a.reason,
+                     .stars = a.stars};
     csm_publish(h, &d);
 }
 
@@ -102,7 +132,7 @@ static void publish(csm_host *h, int type, const char *name, csm_ts ts, const se
 
 static int is_assigned(const sess *s)
 {
-    return s->v.assign_ts != CSM_TS_NONE;
+    return s->assign_ts != CSM_TS_NONE;
 }
 
 /* The no-auto-close rule: a human-served session whose last customer
@@ -149,7 +179,7 @@ static void arm_sweep(session_ctx *c, csm_host *h)
  * (unless the idle close is held) and its max_open deadline. */
 static void arm_close(session_ctx *c, csm_host *h, const rec *r, sess *s, csm_ts idle_due)
 {
-    csm_ts due = s->v.open_ts + c->max_open_ms;
+    csm_ts due = s->open_ts + c->max_open_ms;
     if (!s->idle_held && idle_due < due)
         due = idle_due;
     if (s->timer)
@@ -160,21 +190,21 @@ static void arm_close(session_ctx *c, csm_host *h, const rec *r, sess *s, csm_ts
 static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *ev)
 {
     const csm_chat_fields *f = &ev->chat;
-    sess *s = sess_new(r);
-    s->v.id = ++c->last_id;
+    sess *s = sess_new();
+    s->id = ++c->last_id;
     csm_state_touch(h, 0);
-    s->v.platform = ev->platform;
-    s->v.open_ts = ev->ts;
-    s->v.merchant_initiated = f->entry == CSM_ENTRY_MERCHANT_INITIATED ||
-                              (f->type == CSM_CHAT_MESSAGE && f->sender == CSM_SENDER_AGENT);
-    s->v.aftersale = paid_in_lookback(c, r, csm_local_day(h, ev->shop_id, ev->ts));
+    s->platform = ev->platform;
+    s->open_ts = ev->ts;
+    s->merchant_initiated = f->entry == CSM_ENTRY_MERCHANT_INITIATED ||
+                            (f->type == CSM_CHAT_MESSAGE && f->sender == CSM_SENDER_AGENT);
+    s->aftersale = paid_in_lookback(c, r, csm_local_day(h, ev->shop_id, ev->ts));
     /* The idle clock starts at the opening even when the merchant spoke
      * first: "the customer has sent nothing for idle_close". */
-    s->v.last_customer_ts = ev->ts;
+    s->last_customer_ts = ev->ts;
     arm_close(c, h, r, s, ev->ts + c->idle_close_ms);
     r->open = s;
-    if (!s->v.merchant_initiated)
-        count_shop(h, s, "sessions_started", s->v.open_ts, 1, CSM_COUNT_HOURLY);
+    if (!s->merchant_initiated)
+        count_shop(h, r, s, "sessions_started", s->open_ts, 1, CSM_COUNT_HOURLY);
     return s;
 }
 
@@ -185,25 +215,26 @@ static void close_session(csm_host *h, rec *r, sess *s, csm_ts ts, const char *r
         csm_timer_cancel(h, s->timer);
     s->timer = 0;
     s->idle_held = 0;
-    s->v.close_ts = ts;
+    s->close_ts = ts;
     s->last_touch = ts;
     r->open = NULL;
     sess_free(r->closed);
     r->closed = s;
-    publish(h, CSM_SESSION_CLOSED, "closed", ts, s, cause, s->v.agent_id, NULL, reason, 0);
+    publish(h, CSM_SESSION_CLOSED, "closed", ts, r, s,
+            (about){.cause = cause, .agent = s->agent_id, .reason = reason});
 }
 
 static void set_agent(session_ctx *c, sess *s, const char *agent)
 {
     if (agent)
-        s->v.agent_id = csm_intern(&c->strings, agent);
+        s->agent_id = csm_intern(&c->strings, agent);
 }
 
 static int set_intent(session_ctx *c, sess *s, const char *intent)
 {
-    if (s->v.intent || !intent)
+    if (s->intent || !intent)
         return 0;
-    s->v.intent = csm_intern(&c->strings, intent);
+    s->intent = csm_intern(&c->strings, intent);
     return 1;
 }
 
@@ -222,17 +253,17 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
     switch (f->type) {
     case CSM_CHAT_MESSAGE:
         if (f->sender == CSM_SENDER_CUSTOMER) {
-            s->v.last_customer_ts = ts;
+            s->last_customer_ts = ts;
             s->unanswered = 1;
             type = CSM_SESSION_CUSTOMER_MESSAGE, name = "customer_message";
         } else if (is_human_reply(f)) {
-            if (s->v.first_human_reply_ts == CSM_TS_NONE)
-                s->v.first_human_reply_ts = ts;
+            if (s->first_human_reply_ts == CSM_TS_NONE)
+                s->first_human_reply_ts = ts;
             s->unanswered = 0;
             /* A held idle close restarts when the block lifts: close at
              * max(last customer event + idle, now). */
             if (s->idle_held) {
-                csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
+                csm_ts due = s->last_customer_ts + c->idle_close_ms;
                 s->idle_held = 0;
                 arm_close(c, h, r, s, due > ts ? due : ts);
             }
@@ -242,23 +273,22 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
         }
         break;
     case CSM_CHAT_HUMAN_REQUESTED:
-        s->v.last_customer_ts = ts;
-        if (s->v.request_ts == CSM_TS_NONE) {
-            s->v.request_ts = ts;
-            count_shop(h, s, "human_requested", ts, 1, CSM_COUNT_HOURLY);
+        s->last_customer_ts = ts;
+        if (s->request_ts == CSM_TS_NONE) {
+            s->request_ts = ts;
+            count_shop(h, r, s, "human_requested", ts, 1, CSM_COUNT_HOURLY);
         }
         type = CSM_SESSION_HUMAN_REQUESTED, name = "human_requested";
         break;
     case CSM_CHAT_ASSIGNED:
         set_agent(c, s, f->agent_id);
         if (f->agent_id)
-            count_agent(h, s, f->agent_id, "assigned", ts);
-        if (s->v.request_ts != CSM_TS_NONE && s->v.assign_ts == CSM_TS_NONE) {
-            s->v.assign_ts = ts;
-            if (csm_local_day(h, s->v.shop_id, s->v.request_ts) ==
-                csm_local_day(h, s->v.shop_id, ts)) {
-                count_shop(h, s, "assigned", s->v.request_ts, 1, 0);
-                count_shop(h, s, "queue_ms_sum", s->v.request_ts, ts - s->v.request_ts, 0);
+            count_agent(h, r, s, f->agent_id, "assigned", ts);
+        if (s->request_ts != CSM_TS_NONE && s->assign_ts == CSM_TS_NONE) {
+            s->assign_ts = ts;
+            if (csm_local_day(h, rec_shop(r), s->request_ts) == csm_local_day(h, rec_shop(r), ts)) {
+                count_shop(h, r, s, "assigned", s->request_ts, 1, 0);
+                count_shop(h, r, s, "queue_ms_sum", s->request_ts, ts - s->request_ts, 0);
             }
         }
         type = CSM_SESSION_ASSIGNED, name = "assigned";
@@ -266,11 +296,11 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
     case CSM_CHAT_TRANSFERRED:
         set_agent(c, s, f->agent_id);
         if (f->agent_id)
-            count_agent(h, s, f->agent_id, "assigned", ts);
+            count_agent(h, r, s, f->agent_id, "assigned", ts);
         type = CSM_SESSION_TRANSFERRED, name = "transferred";
         break;
     case CSM_CHAT_OFFLINE_MESSAGE:
-        s->v.offline = 1;
+        s->offline = 1;
         type = CSM_SESSION_OFFLINE_MESSAGE, name = "offline_message";
         break;
     case CSM_CHAT_RATING_INVITED:
@@ -284,33 +314,38 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
     }
 
     if (opened)
-        publish(h, CSM_SESSION_OPENED, "opened", s->v.open_ts, s, ev, s->v.agent_id, NULL, NULL, 0);
+        publish(h, CSM_SESSION_OPENED, "opened", s->open_ts, r, s,
+                (about){.cause = ev, .agent = s->agent_id});
     if (intent_set)
-        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ts, s, ev, NULL, NULL, NULL, 0);
+        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ts, r, s, (about){.cause = ev});
     if (f->type == CSM_CHAT_SESSION_CLOSED) {
         close_session(h, r, s, ts, f->reason, ev);
         return;
     }
     if (type)
-        publish(h, type, name, ts, s, ev, f->agent_id,
-                f->type == CSM_CHAT_TRANSFERRED ? f->from_agent_id : NULL, f->reason,
-                f->type == CSM_CHAT_RATED ? f->stars : 0);
+        publish(h, type, name, ts, r, s,
+                (about){.cause = ev,
+                        .agent = f->agent_id,
+                        .from_agent = f->type == CSM_CHAT_TRANSFERRED ? f->from_agent_id : NULL,
+                        .reason = f->reason,
+                        .stars = f->type == CSM_CHAT_RATED ? f->stars : 0});
 }
 
 /* Invitations and ratings after the close go to the customer's most
  * recent session while it is kept. */
-static void apply_closed(session_ctx *c, csm_host *h, sess *s, const csm_event *ev)
+static void apply_closed(session_ctx *c, csm_host *h, const rec *r, sess *s, const csm_event *ev)
 {
     const csm_chat_fields *f = &ev->chat;
     s->last_touch = ev->ts;
     if (set_intent(c, s, f->intent))
-        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ev->ts, s, ev, NULL, NULL, NULL, 0);
-    if (f->type == CSM_CHAT_RATED)
-        publish(h, CSM_SESSION_RATED, "rated", ev->ts, s, ev, f->agent_id, NULL, f->reason,
-                f->stars);
-    else
-        publish(h, CSM_SESSION_RATING_INVITED, "rating_invited", ev->ts, s, ev, f->agent_id, NULL,
-                f->reason, 0);
+        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ev->ts, r, s, (about){.cause = ev});
+    about a = {.cause = ev, .agent = f->agent_id, .reason = f->reason};
+    if (f->type == CSM_CHAT_RATED) {
+        a.stars = f->stars;
+        publish(h, CSM_SESSION_RATED, "rated", ev->ts, r, s, a);
+    } else {
+        publish(h, CSM_SESSION_RATING_INVITED, "rating_invited", ev->ts, r, s, a);
+    }
 }
 
 static void on_paid(session_ctx *c, csm_host *h, const csm_event *ev)
@@ -355,7 +390,7 @@ static void session_on_event(void *vctx, csm_host *h, const csm_event *ev)
     if ((f->type == CSM_CHAT_RATED || f->type == CSM_CHAT_RATING_INVITED) && r && r->closed &&
         ev->ts <= r->closed->last_touch + CLOSED_KEEP_MS) {
         csm_state_touch(h, r->id);
-        apply_closed(c, h, r->closed, ev);
+        apply_closed(c, h, r, r->closed, ev);
         return;
     }
     csm_stat_add(h, "ignored_no_session", 1);
@@ -383,7 +418,7 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     csm_state_touch(h, r->id);
     s->timer = 0;
     /* At an equal deadline max_open wins. */
-    if (t->deadline >= s->v.open_ts + c->max_open_ms) {
+    if (t->deadline >= s->open_ts + c->max_open_ms) {
         close_session(h, r, s, t->deadline, "MAX_OPEN", NULL);
         return;
     }
@@ -393,7 +428,7 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
         arm_close(c, h, r, s, CSM_TS_NONE);
         return;
     }
-    csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
+    csm_ts due = s->last_customer_ts + c->idle_close_ms;
     if (t->deadline < due) {
         /* The clock moved since this timer was set: re-arm lazily rather
          * than on every customer event. */

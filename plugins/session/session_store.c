@@ -126,16 +126,13 @@ void sess_free(sess *s)
     free(s);
 }
 
-sess *sess_new(const rec *r)
+sess *sess_new(void)
 {
     sess *s = calloc(1, sizeof *s);
     if (!s)
         abort();
-    s->v.struct_size = sizeof s->v;
-    s->v.shop_id = rec_shop(r);
-    s->v.customer_id = rec_customer(r);
-    s->v.request_ts = s->v.assign_ts = s->v.first_human_reply_ts = CSM_TS_NONE;
-    s->v.close_ts = s->last_touch = CSM_TS_NONE;
+    s->request_ts = s->assign_ts = s->first_human_reply_ts = CSM_TS_NONE;
+    s->close_ts = s->last_touch = CSM_TS_NONE;
     return s;
 }
 
@@ -213,20 +210,19 @@ void session_sweep(session_ctx *c, csm_host *h)
 
 static void put_sess(csm_writer *w, const sess *s)
 {
-    const csm_session *v = &s->v;
-    csm_api->put_i64(w, (int64_t)v->id);
-    csm_api->put_i64(w, v->platform);
-    csm_api->put_i64(w, v->open_ts);
-    csm_api->put_i64(w, v->merchant_initiated);
-    csm_api->put_i64(w, v->aftersale);
-    csm_api->put_i64(w, v->request_ts);
-    csm_api->put_i64(w, v->assign_ts);
-    csm_api->put_str(w, v->agent_id);
-    csm_api->put_str(w, v->intent);
-    csm_api->put_i64(w, v->last_customer_ts);
-    csm_api->put_i64(w, v->first_human_reply_ts);
-    csm_api->put_i64(w, v->offline);
-    csm_api->put_i64(w, v->close_ts);
+    csm_api->put_i64(w, (int64_t)s->id);
+    csm_api->put_i64(w, s->platform);
+    csm_api->put_i64(w, s->open_ts);
+    csm_api->put_i64(w, s->merchant_initiated);
+    csm_api->put_i64(w, s->aftersale);
+    csm_api->put_i64(w, s->request_ts);
+    csm_api->put_i64(w, s->assign_ts);
+    csm_api->put_str(w, s->agent_id);
+    csm_api->put_str(w, s->intent);
+    csm_api->put_i64(w, s->last_customer_ts);
+    csm_api->put_i64(w, s->first_human_reply_ts);
+    csm_api->put_i64(w, s->offline);
+    csm_api->put_i64(w, s->close_ts);
     csm_api->put_i64(w, s->unanswered);
     csm_api->put_i64(w, s->idle_held);
     csm_api->put_i64(w, (int64_t)s->timer);
@@ -275,26 +271,39 @@ static int get_int(csm_reader *rd, int *v)
     return 0;
 }
 
-static int get_sess(session_ctx *c, csm_reader *rd, const rec *r, sess **out)
+/* A 0/1 flag of the entry. */
+static int get_flag(csm_reader *rd, unsigned *v)
 {
-    sess *s = sess_new(r);
-    csm_session *v = &s->v;
-    int64_t id, timer;
-    int platform;
+    int64_t x;
+    if (get_i64(rd, &x) || (x != 0 && x != 1))
+        return -1;
+    *v = (unsigned)x;
+    return 0;
+}
+
+static int get_sess(session_ctx *c, csm_reader *rd, sess **out)
+{
+    sess *s = sess_new();
+    int64_t id, platform, timer;
+    unsigned merchant, aftersale, offline, unanswered, held;
     *out = s;
-    if (get_i64(rd, &id) || get_int(rd, &platform) || get_i64(rd, &v->open_ts) ||
-        get_int(rd, &v->merchant_initiated) || get_int(rd, &v->aftersale) ||
-        get_i64(rd, &v->request_ts) || get_i64(rd, &v->assign_ts) ||
-        csm_get_interned(&c->strings, rd, &v->agent_id) ||
-        csm_get_interned(&c->strings, rd, &v->intent) || get_i64(rd, &v->last_customer_ts) ||
-        get_i64(rd, &v->first_human_reply_ts) || get_int(rd, &v->offline) ||
-        get_i64(rd, &v->close_ts) || get_int(rd, &s->unanswered) || get_int(rd, &s->idle_held) ||
+    if (get_i64(rd, &id) || get_i64(rd, &platform) || get_i64(rd, &s->open_ts) ||
+        get_flag(rd, &merchant) || get_flag(rd, &aftersale) || get_i64(rd, &s->request_ts) ||
+        get_i64(rd, &s->assign_ts) || csm_get_interned(&c->strings, rd, &s->agent_id) ||
+        csm_get_interned(&c->strings, rd, &s->intent) || get_i64(rd, &s->last_customer_ts) ||
+        get_i64(rd, &s->first_human_reply_ts) || get_flag(rd, &offline) ||
+        get_i64(rd, &s->close_ts) || get_flag(rd, &unanswered) || get_flag(rd, &held) ||
         get_i64(rd, &timer) || get_i64(rd, &s->last_touch))
         return -1;
     if (platform < 0 || platform >= CSM_PLATFORM_COUNT || id <= 0)
         return -1;
-    v->id = (uint64_t)id;
-    v->platform = (csm_platform)platform;
+    s->id = (uint64_t)id;
+    s->platform = (uint8_t)platform;
+    s->merchant_initiated = merchant;
+    s->aftersale = aftersale;
+    s->offline = offline;
+    s->unanswered = unanswered;
+    s->idle_held = held;
     s->timer = (uint64_t)timer;
     return 0;
 }
@@ -315,9 +324,9 @@ static int load_sessions(session_ctx *c, csm_reader *rd, rec *r)
     int64_t flags;
     if (get_i64(rd, &flags) || flags < 0 || flags > 3)
         return -1;
-    if ((flags & 1) && (get_sess(c, rd, r, &r->open) || r->open->v.close_ts != CSM_TS_NONE))
+    if ((flags & 1) && (get_sess(c, rd, &r->open) || r->open->close_ts != CSM_TS_NONE))
         return -1;
-    if ((flags & 2) && (get_sess(c, rd, r, &r->closed) || r->closed->v.close_ts == CSM_TS_NONE))
+    if ((flags & 2) && (get_sess(c, rd, &r->closed) || r->closed->close_ts == CSM_TS_NONE))
         return -1;
     return 0;
 }
@@ -370,7 +379,7 @@ int session_load_done(void *vctx, csm_host *h)
         if (!r)
             continue;
         const sess *newest = r->open ? r->open : r->closed;
-        if (r->id > c->last_rec_id || (newest && newest->v.id > c->last_id)) {
+        if (r->id > c->last_rec_id || (newest && newest->id > c->last_id)) {
             csm_log(h, 0, "state: record %llu is newer than the id counters",
                     (unsigned long long)r->id);
             return -1;
