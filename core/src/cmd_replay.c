@@ -220,6 +220,7 @@ int csm_cmd_replay(int argc, char **argv)
      * before 2000 or beyond the wall clock + max_clock_skew. */
     csm_time_bounds bounds = csm_time_bounds_replay(&cfg);
     csm_engine_set_wall_clock(r.engine, &bounds, csm_wall_clock_ms());
+    csm_engine_ckpt_off(r.engine); /* replay writes no checkpoint */
     if (!print_only && !(redis = csm_redis_store_open(&cfg.redis, err, sizeof err))) {
         fprintf(stderr, "csmetrics replay: %s\n", err);
         goto out;

@@ -95,7 +95,7 @@ void csm_pset_remove(csm_pset *ps, int32_t partition)
     csm_engine_free(s->engine);
     for (int t = 0; t < 2; t++)
         csm_msgq_free(&s->tp[t].q);
-    csm_writer_free(&s->snap);
+    csm_ckpt_batch_free(&s->batch);
     free(s);
     ps->by_part[partition] = NULL;
     ps->n--;

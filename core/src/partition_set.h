@@ -17,6 +17,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "bytebuf.h"
+#include "ckpt_batch.h"
+#include "ckpt_store.h"
 #include "codec.h"
 #include "engine.h"
 #include "event_slot.h"
@@ -60,12 +62,13 @@ typedef struct csm_pslot {
     int64_t last_idle_ms;  /* last idle advance (monotonic ms) */
     int64_t wait_since_ms; /* merge waiting for the other topic since; 0 not */
     int wait_logged;       /* that wait was reported (cmd_run.c) */
-    csm_writer snap;       /* snapshot buffer, reused across flushes */
+    csm_ckpt_batch batch;  /* what the next flush writes of the state; reused */
     /* Alerts topic (run_alerts.c): highest alert seq written to Redis,
      * highest handed to the producer, and a pause after a failure. */
     uint64_t alerts_committed, alerts_sent;
     int64_t alerts_hold_until_ms;
     char ckpt_key[256];
+    csm_ckpt_keys ckpt_keys; /* the checkpoint's other keys */
 } csm_pslot;
 
 typedef struct csm_pset {

@@ -24,4 +24,8 @@ struct redisContext *csm_redis_store_context(csm_redis_store *s, char *err, size
 /* Drops the connection after a transport error on it. */
 void csm_redis_store_broken(csm_redis_store *s);
 
+/* Queues one command in the store's pipeline (counted in the flush's
+ * commands); 0, or -1 when it cannot be queued. */
+int csm_redis_store_append(csm_redis_store *s, int argc, const char **argv, const size_t *lens);
+
 #endif

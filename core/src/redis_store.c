@@ -4,6 +4,7 @@
  * Redis that lost data) can never apply deltas twice. Commands are
  * pipelined: a flush costs two round trips whatever its size. */
 #include "redis_store.h"
+#include "ckpt_store.h"
 #include "redis_conn.h"
 
 #include <errno.h>
@@ -255,6 +256,11 @@ static int append(csm_redis_store *s, int argc, const char **argv, const size_t 
     return redisAppendCommandArgv(s->c, argc, argv, lens) == REDIS_OK ? 0 : -1;
 }
 
+int csm_redis_store_append(csm_redis_store *s, int argc, const char **argv, const size_t *lens)
+{
+    return append(s, argc, argv, lens);
+}
+
 static int parse_i64(const redisReply *r, int64_t *v)
 {
     if (!r || r->type != REDIS_REPLY_STRING)
@@ -287,9 +293,9 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
     memset(out, 0, sizeof *out);
     if (ensure(s, err, errlen))
         return -1;
-    const char *argv[] = {"HMGET", ckpt_key, "chat_offset", "order_offset", "seq", "state"};
+    const char *argv[] = {"HMGET", ckpt_key, "chat_offset", "order_offset", "seq"};
     s->commands = 1;
-    redisReply *r = redisCommandArgv(s->c, 6, argv, NULL);
+    redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
     if (!r)
         return io_error(s, "HMGET checkpoint", err, errlen);
     s->healthy = 1;
@@ -297,7 +303,7 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
     if (r->type == REDIS_REPLY_ERROR) {
         snprintf(err, errlen, "redis: HMGET %s: %s", ckpt_key, r->str);
         rc = -1;
-    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
         snprintf(err, errlen, "redis: HMGET %s: unexpected reply", ckpt_key);
         rc = -1;
     } else if (r->element[2]->type != REDIS_REPLY_NIL) {
@@ -308,16 +314,6 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
             rc = -1;
         } else {
             out->found = 1;
-            if (e[3]->type == REDIS_REPLY_STRING) {
-                out->state = malloc(e[3]->len ? e[3]->len : 1);
-                if (!out->state) {
-                    snprintf(err, errlen, "out of memory");
-                    rc = -1;
-                } else {
-                    memcpy(out->state, e[3]->str, e[3]->len);
-                    out->state_len = e[3]->len;
-                }
-            }
         }
     }
     freeReplyObject(r);
@@ -406,11 +402,13 @@ static int drain(csm_redis_store *s, size_t n, int *had_error, char *err, size_t
     return 0;
 }
 
-/* What a flush writes into the checkpoint's "writer" field: this process
- * and the state of the deltas it sends. */
+/* What a flush writes into the checkpoint's "writer" field: this process,
+ * the state of the deltas it sends and the engine's state epoch (a change
+ * of state without deltas — a timer, an entry — must tell too). */
 static void writer_of(const csm_redis_store *s, const csm_flush_part *p, char *out, size_t len)
 {
-    snprintf(out, len, "%s/%" PRIu64, s->instance, p->deltas ? csm_deltas_version(p->deltas) : 0);
+    snprintf(out, len, "%s/%" PRIu64 ".%" PRIu64, s->instance,
+             p->deltas ? csm_deltas_version(p->deltas) : 0, p->state_epoch);
 }
 
 /* Classifies a checkpoint that is not at expected_seq. Our own earlier
@@ -533,19 +531,14 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
             clock[0] = 0;
         else
             snprintf(clock, sizeof clock, "%" PRId64, p->clock);
-        const char *argv[14] = {"HSET",         p->ckpt_key,
-                                "chat_offset",  chat,
-                                "order_offset", order,
-                                "seq",          seq,
-                                "clock",        clock,
-                                "writer",       writer,
-                                "state",        p->state ? p->state : ""};
-        size_t lens[14];
-        for (int k = 0; k < 13; k++)
-            lens[k] = strlen(argv[k]);
-        lens[13] = p->state ? p->state_len : 0;
-        pc.failed = append(s, 14, argv, lens);
+        const char *argv[12] = {"HSET", p->ckpt_key, "chat_offset", chat,  "order_offset", order,
+                                "seq",  seq,         "clock",       clock, "writer",       writer};
+        pc.failed = append(s, 12, argv, NULL);
         queued++;
+        long cmds =
+            p->batch && p->keys && !pc.failed ? csm_ckpt_store_append(s, p->keys, p->batch) : 0;
+        pc.failed = pc.failed || cmds < 0;
+        queued += cmds > 0 ? (size_t)cmds : 0;
     }
     const char *exec[1] = {"EXEC"};
     if (pc.failed || append(s, 1, exec, NULL))

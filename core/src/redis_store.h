@@ -36,11 +36,10 @@ typedef struct csm_checkpoint {
     int64_t chat_offset; /* next offset to consume of each topic */
     int64_t order_offset;
     uint64_t seq; /* number of flushes written so far */
-    void *state;  /* malloc'd engine snapshot; caller frees */
-    size_t state_len;
 } csm_checkpoint;
 
-/* 0 (found or not), -1 on a connection error (err set). */
+/* The offsets and seq; the engine's state is read with ckpt_store.h.
+ * 0 (found or not), -1 on a connection error (err set). */
 int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
                               char *err, size_t errlen);
 
@@ -49,8 +48,12 @@ typedef struct csm_flush_part {
     uint64_t expected_seq; /* seq read at load / written at last flush */
     int64_t chat_offset, order_offset;
     int64_t clock; /* the engine's applied event time (INT64_MIN: none) */
-    const void *state;
-    size_t state_len;
+    /* What changed in the engine's state (ckpt_batch.h), and its epoch
+     * (csm_engine_state_epoch), part of the writer like the deltas'
+     * version: a lost reply counts as landed only if neither moved. */
+    const struct csm_ckpt_batch *batch;
+    const struct csm_ckpt_keys *keys; /* where the batch goes (ckpt_store.h) */
+    uint64_t state_epoch;
     const csm_deltas *deltas;
     /* out, when the checkpoint is not at expected_seq: */
     int conflict;        /* 1: reload it (someone else wrote, or we did and changed since) */
@@ -61,7 +64,8 @@ typedef struct csm_flush_part {
 
 /* Writes every part in one MULTI/EXEC guarded by WATCH on the checkpoint
  * keys: the deltas, then each checkpoint hash with seq = expected_seq + 1
- * and writer = this store's instance id / the deltas' version. If a
+ * and writer = this store's instance id / the deltas' version . the state
+ * epoch, and the batch's records. If a
  * checkpoint's stored seq differs from expected_seq, nothing is written
  * and the part is flagged: landed if it holds our own earlier attempt at
  * expected_seq with these very deltas (an EXEC whose reply was lost: the

@@ -44,17 +44,19 @@ static void drop_conflicting(csm_run *r, csm_pslot *s, const csm_flush_part *p, 
         r->reload_at_ms = 0;
 }
 
-/* The slot's deltas and alerts are in Redis with checkpoint seq + 1. */
+/* The slot's deltas, alerts and state changes are in Redis with
+ * checkpoint seq + 1. */
 static void mark_written(csm_pslot *s)
 {
     csm_deltas_clear(csm_engine_deltas(s->engine));
+    csm_engine_ckpt_committed(s->engine);
     csm_run_alerts_committed(s);
     s->seq++;
 }
 
 /* Our previous attempt's EXEC applied but its reply was lost: what it
- * wrote is what this attempt would have written. The slot stays dirty so
- * the checkpoint catches up with anything that changed without deltas. */
+ * wrote is what this attempt would have written (same deltas version and
+ * state epoch). The slot stays dirty: the retry writes the new seq. */
 static void adopt_landed(csm_pslot *s)
 {
     csm_logf(CSM_LOG_INFO, "run",
@@ -93,10 +95,9 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
     {
         if (!s->engine || !s->dirty)
             continue;
-        csm_writer_reset(&s->snap);
-        if (csm_engine_snapshot(s->engine, &s->snap)) {
-            csm_logf(CSM_LOG_ERROR, "run", "partition %d: engine snapshot failed",
-                     (int)s->partition);
+        char why[256];
+        if (csm_engine_ckpt_build(s->engine, &s->batch, why, sizeof why)) {
+            csm_logf(CSM_LOG_ERROR, "run", "partition %d: checkpoint: %s", (int)s->partition, why);
             r->fatal = 1;
             continue;
         }
@@ -106,8 +107,9 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
                                       .chat_offset = s->tp[CSM_STREAM_CHAT].next,
                                       .order_offset = s->tp[CSM_STREAM_ORDER].next,
                                       .clock = csm_engine_clock(s->engine),
-                                      .state = s->snap.data,
-                                      .state_len = s->snap.len,
+                                      .batch = &s->batch,
+                                      .keys = &s->ckpt_keys,
+                                      .state_epoch = csm_engine_state_epoch(s->engine),
                                       .deltas = csm_engine_deltas(s->engine)};
     }
     int64_t t0 = csm_monotonic_ms();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt_store.h"
 #include "keys.h"
 #include "log.h"
 #include "run_internal.h"
@@ -19,6 +20,46 @@ static void fmt_offset(char *buf, size_t n, int64_t off)
         snprintf(buf, n, "%" PRId64, off);
 }
 
+/* Where a plugin new to the checkpoint starts counting, for its log line. */
+static void describe_start(const csm_run *r, const csm_checkpoint *ck, char *out, size_t n)
+{
+    char c[24], o[24];
+    fmt_offset(c, sizeof c, ck->found ? ck->chat_offset : -1);
+    fmt_offset(o, sizeof o, ck->found ? ck->order_offset : -1);
+    snprintf(out, n, "offsets %s %s, %s %s", r->topics[0], c, r->topics[1], o);
+}
+
+/* A fresh engine with the checkpoint's state: 0, -1 Redis unreachable
+ * (retry), -2 refused (fatal: starting over would count twice). */
+static int restore_engine(csm_run *r, csm_pslot *s, const csm_checkpoint *ck, csm_engine **out)
+{
+    char err[512], where[128];
+    csm_engine *e = csm_engine_new(&r->cfg, r->chain, r->st, s->partition, err, sizeof err);
+    if (!e) {
+        csm_logf(CSM_LOG_ERROR, "run", "partition %d: %s", (int)s->partition, err);
+        return -2;
+    }
+    /* Before the restore, so a checkpoint's clock is held to the bounds. */
+    csm_engine_set_wall_clock(e, &r->bounds, csm_wall_clock_ms());
+    describe_start(r, ck, where, sizeof where);
+    csm_ckpt_redis rs = {r->redis, &s->ckpt_keys};
+    csm_ckpt_source src = csm_ckpt_store_source(&rs);
+    int rc = ck->found ? csm_engine_ckpt_load(e, &src, where, err, sizeof err) : 0;
+    if (rc == -1)
+        csm_logf(CSM_LOG_WARN, "run", "partition %d: cannot load checkpoint: %s; will retry",
+                 (int)s->partition, err);
+    else if (rc)
+        csm_logf(CSM_LOG_ERROR, "run",
+                 "partition %d: checkpoint %s cannot be restored: %s (delete it only together "
+                 "with the figures it covers)",
+                 (int)s->partition, s->ckpt_key, err);
+    if (rc)
+        csm_engine_free(e);
+    else
+        *out = e;
+    return rc;
+}
+
 int csm_run_load_slot(csm_run *r, csm_pslot *s)
 {
     char err[512];
@@ -28,27 +69,13 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
                  (int)s->partition, err);
         return -1;
     }
-    csm_engine *e = csm_engine_new(&r->cfg, r->chain, r->st, s->partition, err, sizeof err);
-    if (!e) {
-        csm_logf(CSM_LOG_ERROR, "run", "partition %d: %s", (int)s->partition, err);
-        r->fatal = 1;
-        free(ck.state);
+    csm_engine *e = NULL;
+    int rc = restore_engine(r, s, &ck, &e);
+    if (rc) {
+        if (rc == -2)
+            r->fatal = 1;
         return -1;
     }
-    /* Before the restore, so a checkpoint's clock is held to the bounds. */
-    csm_engine_set_wall_clock(e, &r->bounds, csm_wall_clock_ms());
-    if (ck.found && csm_engine_restore(e, ck.state, ck.state_len, err, sizeof err)) {
-        /* Starting over would count the partition twice. */
-        csm_logf(CSM_LOG_ERROR, "run",
-                 "partition %d: checkpoint %s cannot be restored: %s (delete it only together "
-                 "with the figures it covers)",
-                 (int)s->partition, s->ckpt_key, err);
-        csm_engine_free(e);
-        r->fatal = 1;
-        free(ck.state);
-        return -1;
-    }
-    free(ck.state);
     s->engine = e;
     if (csm_run_alerts_adopt(r, s, err, sizeof err)) {
         csm_logf(r->fatal ? CSM_LOG_ERROR : CSM_LOG_WARN, "run", "partition %d: %s%s",
@@ -175,7 +202,8 @@ static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
         if (!s) {
             s = csm_pset_add(&r->ps, p->partition);
             if (csm_key_checkpoint(s->ckpt_key, sizeof s->ckpt_key, r->cfg.prefix, r->cfg.group_id,
-                                   p->partition) < 0) {
+                                   p->partition) < 0 ||
+                csm_ckpt_keys_init(&s->ckpt_keys, r->cfg.prefix, s->ckpt_key) < 0) {
                 csm_logf(CSM_LOG_ERROR, "run", "checkpoint key too long for group %s",
                          r->cfg.group_id);
                 r->fatal = 1;

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "ckpt_store.h"
 #include "redis_store.h"
 
 static pid_t server_pid = -1;
@@ -190,8 +191,6 @@ static void test_flush_writes_atomically(void **state)
                         .expected_seq = 0,
                         .chat_offset = 41,
                         .order_offset = 7,
-                        .state = state_bytes,
-                        .state_len = sizeof state_bytes,
                         .deltas = d};
     char err[256] = "";
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
@@ -228,6 +227,20 @@ static void test_flush_writes_atomically(void **state)
     csm_redis_store_close(s);
 }
 
+/* Collects a section's fields as "field=value" lines, sorted. */
+typedef struct seen {
+    char lines[8][64];
+    int n;
+} seen;
+
+static int collect(void *arg, const char *f, size_t flen, const void *v, size_t vlen)
+{
+    seen *s = arg;
+    if (s->n < 8)
+        snprintf(s->lines[s->n++], 64, "%.*s=%zu", (int)flen, f, vlen);
+    return 0;
+}
+
 static void test_checkpoint_roundtrip(void **state)
 {
     (void)state;
@@ -236,19 +249,27 @@ static void test_checkpoint_roundtrip(void **state)
     csm_checkpoint ck;
     assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:3", &ck, err, sizeof err), 0);
     assert_int_equal(ck.found, 0);
-    assert_null(ck.state);
 
+    csm_ckpt_batch b = {0};
+    uint16_t core = csm_ckpt_batch_section(&b, ""), rec = csm_ckpt_batch_section(&b, "state:p");
+    csm_ckpt_batch_hset(&b, core, "engine", state_bytes, sizeof state_bytes);
+    csm_ckpt_batch_hset(&b, rec, "7", state_bytes, sizeof state_bytes);
+    csm_ckpt_batch_hdel(&b, rec, "8");
+    csm_ckpt_keys keys;
+    assert_int_equal(csm_ckpt_keys_init(&keys, "t", "t:ckpt:g:3"), 0);
     csm_deltas *d = csm_deltas_new();
     csm_flush_part parts[2] = {
         {.ckpt_key = "t:ckpt:g:3",
          .chat_offset = 1234567890123,
          .order_offset = -1,
-         .state = state_bytes,
-         .state_len = sizeof state_bytes,
+         .batch = &b,
+         .keys = &keys,
+         .state_epoch = 5,
          .deltas = d},
         {.ckpt_key = "t:ckpt:g:4", .chat_offset = 5, .order_offset = 6, .deltas = d},
     };
     csm_deltas_hincr(d, "t:{s2}:allday:2026-11-22", "sessions_started", 1, 0);
+    freeReplyObject(cmd("HSET t:{t:ckpt:g:3}:state:p 8 gone"));
     assert_int_equal(csm_redis_flush(s, parts, 2, err, sizeof err), 0);
     /* The same deltas object in two parts is written twice. */
     assert_hget("t:{s2}:allday:2026-11-22", "sessions_started", "2");
@@ -258,17 +279,29 @@ static void test_checkpoint_roundtrip(void **state)
     assert_int_equal(ck.chat_offset, 1234567890123);
     assert_int_equal(ck.order_offset, -1);
     assert_int_equal(ck.seq, 1);
-    assert_int_equal(ck.state_len, sizeof state_bytes);
-    assert_memory_equal(ck.state, state_bytes, sizeof state_bytes);
-    free(ck.state);
+    /* The records sit in a hash tagged with the checkpoint key; binary
+     * values survive; the deleted field is gone. */
+    csm_ckpt_redis rs = {s, &keys};
+    csm_ckpt_source src = csm_ckpt_store_source(&rs);
+    seen got = {0};
+    assert_int_equal(src.scan(src.arg, "state:p", collect, &got, err, sizeof err), 0);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.lines[0], "7=6");
+    redisReply *r = cmd("HGET t:{t:ckpt:g:3}:state:p 7");
+    assert_int_equal(r->len, sizeof state_bytes);
+    assert_memory_equal(r->str, state_bytes, sizeof state_bytes);
+    freeReplyObject(r);
+    r = cmd("HGET t:ckpt:g:3 engine");
+    assert_int_equal(r->len, sizeof state_bytes);
+    freeReplyObject(r);
 
-    /* Empty state is found, with no bytes. */
+    /* No batch: the checkpoint holds offsets and seq only. */
     assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:4", &ck, err, sizeof err), 0);
     assert_int_equal(ck.found, 1);
     assert_int_equal(ck.seq, 1);
-    assert_int_equal(ck.state_len, 0);
-    free(ck.state);
+    assert_int_equal(cmd_int("HEXISTS t:ckpt:g:4 engine"), 0);
 
+    csm_ckpt_batch_free(&b);
     csm_deltas_free(d);
     csm_redis_store_close(s);
 }
@@ -342,7 +375,6 @@ static void test_connection_error_then_recovery(void **state)
     assert_hget("t:{s1}:board:2026-11-22", "rated", "1");
     assert_int_equal(csm_redis_load_checkpoint(s, "t:ckpt:g:0", &ck, err, sizeof err), 0);
     assert_int_equal(ck.seq, 1);
-    free(ck.state);
 
     /* Opening against a dead server fails with a message. */
     stop_server();

@@ -1,0 +1,144 @@
+#include "ckpt_store.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "redis_conn.h"
+
+static int fits(int len, size_t n)
+{
+    return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+int csm_ckpt_keys_init(csm_ckpt_keys *k, const char *prefix, const char *ckpt_key)
+{
+    if (fits(snprintf(k->ckpt, sizeof k->ckpt, "%s", ckpt_key), sizeof k->ckpt) < 0)
+        return -1;
+    return fits(snprintf(k->base, sizeof k->base, "%s:{%s}", prefix, ckpt_key), sizeof k->base);
+}
+
+int csm_ckpt_section_key(char *out, size_t n, const csm_ckpt_keys *k, const char *section)
+{
+    if (!*section)
+        return fits(snprintf(out, n, "%s", k->ckpt), n);
+    return fits(snprintf(out, n, "%s:%s", k->base, section), n);
+}
+
+/* One command's arguments: the verb, the key, then fields (and values). */
+typedef struct cmd_args {
+    const char *argv[2 + 2 * CSM_CKPT_FIELDS_PER_CMD];
+    size_t lens[2 + 2 * CSM_CKPT_FIELDS_PER_CMD];
+    int argc;
+} cmd_args;
+
+static void start(cmd_args *a, const char *verb, const char *key)
+{
+    a->argc = 0;
+    a->argv[a->argc] = verb;
+    a->lens[a->argc++] = strlen(verb);
+    a->argv[a->argc] = key;
+    a->lens[a->argc++] = strlen(key);
+}
+
+static void arg(cmd_args *a, const void *p, size_t len)
+{
+    a->argv[a->argc] = p;
+    a->lens[a->argc++] = len;
+}
+
+/* The ops of one kind in [from, to), chunked; returns commands or -1. */
+static long append_kind(csm_redis_store *s, const csm_ckpt_batch *b, size_t from, size_t to,
+                        csm_ckpt_op_kind kind, const char *key)
+{
+    static const char *const verbs[] = {"HSET", "HDEL", "DEL"};
+    cmd_args a;
+    long cmds = 0;
+    start(&a, verbs[kind], key);
+    for (size_t i = from; i < to; i++) {
+        const csm_ckpt_op *op = &b->ops[i];
+        if (op->kind != kind)
+            continue;
+        if (kind == CSM_CKPT_DROP) {
+            cmds++;
+            if (csm_redis_store_append(s, a.argc, a.argv, a.lens))
+                return -1;
+            continue;
+        }
+        arg(&a, op->field, strlen(op->field));
+        if (kind == CSM_CKPT_HSET)
+            arg(&a, csm_ckpt_op_value(b, op), op->value_len);
+        if (a.argc >= 2 + (kind == CSM_CKPT_HSET ? 2 : 1) * CSM_CKPT_FIELDS_PER_CMD) {
+            cmds++;
+            if (csm_redis_store_append(s, a.argc, a.argv, a.lens))
+                return -1;
+            start(&a, verbs[kind], key);
+        }
+    }
+    if (kind != CSM_CKPT_DROP && a.argc > 2) {
+        cmds++;
+        if (csm_redis_store_append(s, a.argc, a.argv, a.lens))
+            return -1;
+    }
+    return cmds;
+}
+
+long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm_ckpt_batch *b)
+{
+    long total = 0;
+    char key[512];
+    for (size_t from = 0, to; from < b->n; from = to) {
+        uint16_t sec = b->ops[from].section;
+        for (to = from; to < b->n && b->ops[to].section == sec; to++)
+            ;
+        if (csm_ckpt_section_key(key, sizeof key, k, b->sections[sec]) < 0)
+            return -1;
+        for (int kind = CSM_CKPT_HSET; kind <= CSM_CKPT_DROP; kind++) {
+            long n = append_kind(s, b, from, to, (csm_ckpt_op_kind)kind, key);
+            if (n < 0)
+                return -1;
+            total += n;
+        }
+    }
+    return total;
+}
+
+/* HGETALL, not HSCAN: HSCAN may return a field twice, and a record loaded
+ * twice would restore its timers twice. */
+static int scan(void *arg, const char *section, csm_ckpt_visit_fn fn, void *fn_arg, char *err,
+                size_t errlen)
+{
+    csm_ckpt_redis *src = arg;
+    char key[512];
+    if (csm_ckpt_section_key(key, sizeof key, src->keys, section) < 0) {
+        snprintf(err, errlen, "checkpoint key too long");
+        return -1;
+    }
+    struct redisContext *c = csm_redis_store_context(src->s, err, errlen);
+    if (!c)
+        return -1;
+    const char *argv[2] = {"HGETALL", key};
+    redisReply *r = redisCommandArgv(c, 2, argv, NULL);
+    if (!r) {
+        snprintf(err, errlen, "redis: HGETALL %s: %s", key,
+                 c->errstr[0] ? c->errstr : "connection lost");
+        csm_redis_store_broken(src->s);
+        return -1;
+    }
+    int rc = 0;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "redis: HGETALL %s: %s", key,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        rc = -1;
+    }
+    for (size_t i = 0; !rc && i + 1 < r->elements; i += 2)
+        rc = fn(fn_arg, r->element[i]->str, r->element[i]->len, r->element[i + 1]->str,
+                r->element[i + 1]->len);
+    freeReplyObject(r);
+    return rc;
+}
+
+csm_ckpt_source csm_ckpt_store_source(csm_ckpt_redis *src)
+{
+    return (csm_ckpt_source){src, scan};
+}
