@@ -40,6 +40,15 @@ static int find_plugin(const csm_config *cfg, const char *name, char *out, size_
     return -1;
 }
 
+/* Incremental state (ABI 1.2) needs both halves: saved entries that
+ * cannot be loaded would be lost at the first restart. */
+static int half_state(const csm_plugin *p)
+{
+    if (p->struct_size < offsetof(csm_plugin, load_entry) + sizeof p->load_entry)
+        return 0;
+    return !p->save_entry != !p->load_entry;
+}
+
 static int load_link(const csm_config *cfg, const csm_plugin_spec *spec, csm_chain_link *link,
                      char *err, size_t errlen)
 {
@@ -76,6 +85,14 @@ static int load_link(const csm_config *cfg, const csm_plugin_spec *spec, csm_cha
                  "rebuild it against this version's plugin.h",
                  spec->name, path, p->abi_major, p->abi_minor, CSM_PLUGIN_ABI_MAJOR,
                  CSM_PLUGIN_ABI_MINOR);
+        return -1;
+    }
+    if (half_state(p)) {
+        snprintf(err, errlen,
+                 "plugin '%s' (%s): has %s but not %s: its state could not be restored after a "
+                 "restart",
+                 spec->name, path, p->save_entry ? "save_entry" : "load_entry",
+                 p->save_entry ? "load_entry" : "save_entry");
         return -1;
     }
     link->plugin = p;

@@ -60,7 +60,8 @@ void csm_ckpt_batch_hset(csm_ckpt_batch *b, uint16_t section, const char *field,
                          size_t len)
 {
     size_t from = b->bytes.len;
-    csm_writer_put_bytes(&b->bytes, v, len);
+    if (len)
+        csm_writer_put_bytes(&b->bytes, v, len);
     csm_ckpt_batch_hset_from(b, section, field, from);
 }
 

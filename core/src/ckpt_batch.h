@@ -49,7 +49,8 @@ void csm_ckpt_batch_hdel(csm_ckpt_batch *b, uint16_t section, const char *field)
 void csm_ckpt_batch_drop(csm_ckpt_batch *b, uint16_t section);
 static inline const uint8_t *csm_ckpt_op_value(const csm_ckpt_batch *b, const csm_ckpt_op *op)
 {
-    return b->bytes.data + op->value;
+    /* No bytes written yet: an empty value, not NULL + 0. */
+    return op->value_len ? b->bytes.data + op->value : (const uint8_t *)"";
 }
 
 /* Reading a checkpoint back: scan() calls fn for every field of a

@@ -15,7 +15,9 @@ int csm_ckpt_keys_init(csm_ckpt_keys *k, const char *prefix, const char *ckpt_ke
 {
     if (fits(snprintf(k->ckpt, sizeof k->ckpt, "%s", ckpt_key), sizeof k->ckpt) < 0)
         return -1;
-    return fits(snprintf(k->base, sizeof k->base, "%s:{%s}", prefix, ckpt_key), sizeof k->base);
+    return fits(snprintf(k->base, sizeof k->base, "%s:{%s}", prefix, ckpt_key), sizeof k->base) < 0
+               ? -1
+               : 0;
 }
 
 int csm_ckpt_section_key(char *out, size_t n, const csm_ckpt_keys *k, const char *section)
@@ -83,6 +85,20 @@ static long append_kind(csm_redis_store *s, const csm_ckpt_batch *b, size_t from
     return cmds;
 }
 
+void csm_ckpt_store_core_args(const csm_ckpt_batch *b, const char **argv, size_t *lens, int *argc,
+                              int max)
+{
+    for (size_t i = 0; i < b->n && *argc + 2 <= max; i++) {
+        const csm_ckpt_op *op = &b->ops[i];
+        if (op->kind != CSM_CKPT_HSET || *b->sections[op->section])
+            continue;
+        argv[*argc] = op->field;
+        lens[(*argc)++] = strlen(op->field);
+        argv[*argc] = (const char *)csm_ckpt_op_value(b, op);
+        lens[(*argc)++] = op->value_len;
+    }
+}
+
 long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm_ckpt_batch *b)
 {
     long total = 0;
@@ -93,7 +109,9 @@ long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm
             ;
         if (csm_ckpt_section_key(key, sizeof key, k, b->sections[sec]) < 0)
             return -1;
-        for (int kind = CSM_CKPT_HSET; kind <= CSM_CKPT_DROP; kind++) {
+        /* The checkpoint hash's fields go with the flush's own HSET. */
+        int first = *b->sections[sec] ? CSM_CKPT_HSET : CSM_CKPT_HDEL;
+        for (int kind = first; kind <= CSM_CKPT_DROP; kind++) {
             long n = append_kind(s, b, from, to, (csm_ckpt_op_kind)kind, key);
             if (n < 0)
                 return -1;

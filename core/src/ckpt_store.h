@@ -21,12 +21,19 @@ typedef struct csm_ckpt_keys {
     char ckpt[256];
     char base[300];
 } csm_ckpt_keys;
-/* From the prefix and the checkpoint key; -1 when they do not fit. */
+/* From the prefix and the checkpoint key; 0, or -1 when they do not fit. */
 int csm_ckpt_keys_init(csm_ckpt_keys *k, const char *prefix, const char *ckpt_key);
 /* The Redis key of @p section; -1 when it does not fit. */
 int csm_ckpt_section_key(char *out, size_t n, const csm_ckpt_keys *k, const char *section);
 
-/* Queues the batch's commands; returns how many, or -1 (connection). */
+/* The fields @p b sets in the checkpoint hash itself (section ""),
+ * appended to argv/lens from *argc, at most @p max in all: the flush sends
+ * them in its one HSET of the checkpoint (so an idle tick is one HSET). */
+void csm_ckpt_store_core_args(const csm_ckpt_batch *b, const char **argv, size_t *lens, int *argc,
+                              int max);
+
+/* Queues the batch's other commands (not the checkpoint hash's fields);
+ * returns how many, or -1 (connection). */
 long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm_ckpt_batch *b);
 
 /* Reads a checkpoint through @p s; @p src must outlive the source. */

@@ -10,7 +10,7 @@ void csm_dedup_init(csm_dedup *d)
 
 void csm_dedup_free(csm_dedup *d)
 {
-    free(d->slots);
+    csm_keyset_free(&d->ids);
     free(d->fifo);
     memset(d, 0, sizeof *d);
 }
@@ -31,69 +31,9 @@ uint64_t csm_dedup_hash(csm_stream stream, const char *event_id)
     return h ? h : 1;
 }
 
-static size_t home(const csm_dedup *d, uint64_t hash)
-{
-    return (size_t)hash & (d->n_slots - 1);
-}
-
 int csm_dedup_contains(const csm_dedup *d, uint64_t hash)
 {
-    if (!d->n_slots)
-        return 0;
-    for (size_t i = home(d, hash);; i = (i + 1) & (d->n_slots - 1)) {
-        if (d->slots[i] == hash)
-            return 1;
-        if (d->slots[i] == 0)
-            return 0;
-    }
-}
-
-static void insert_slot(csm_dedup *d, uint64_t hash)
-{
-    size_t i = home(d, hash);
-    while (d->slots[i] && d->slots[i] != hash)
-        i = (i + 1) & (d->n_slots - 1);
-    if (!d->slots[i]) {
-        d->slots[i] = hash;
-        d->n++;
-    }
-}
-
-static void grow_slots(csm_dedup *d)
-{
-    uint64_t *old = d->slots;
-    size_t old_n = d->n_slots;
-    d->n_slots = old_n ? old_n * 2 : 1024;
-    d->slots = calloc(d->n_slots, sizeof *d->slots);
-    if (!d->slots)
-        abort();
-    d->n = 0;
-    for (size_t i = 0; i < old_n; i++)
-        if (old[i])
-            insert_slot(d, old[i]);
-    free(old);
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void remove_slot(csm_dedup *d, uint64_t hash)
-{
-    size_t mask = d->n_slots - 1, i = home(d, hash);
-    while (d->slots[i] != hash) {
-        if (!d->slots[i])
-            return;
-        i = (i + 1) & mask;
-    }
-    d->n--;
-    for (size_t j = (i + 1) & mask; d->slots[j]; j = (j + 1) & mask) {
-        size_t h = home(d, d->slots[j]);
-        /* Move j into the hole at i if its home does not lie in (i, j]. */
-        int in_between = (i <= j) ? (h > i && h <= j) : (h > i || h <= j);
-        if (!in_between) {
-            d->slots[i] = d->slots[j];
-            i = j;
-        }
-    }
-    d->slots[i] = 0;
+    return csm_keyset_contains(&d->ids, hash);
 }
 
 size_t csm_dedup_count(const csm_dedup *d)
@@ -117,8 +57,6 @@ void csm_dedup_add(csm_dedup *d, uint64_t hash, csm_ts ts)
 {
     if (csm_dedup_contains(d, hash))
         return;
-    if ((d->n + 1) * 4 > d->n_slots * 3)
-        grow_slots(d);
     if (d->n + 1 > d->fifo_cap) {
         size_t cap = d->fifo_cap ? d->fifo_cap * 2 : 1024;
         csm_dedup_entry *f = malloc(cap * sizeof *f);
@@ -132,14 +70,16 @@ void csm_dedup_add(csm_dedup *d, uint64_t hash, csm_ts ts)
         d->head = 0;
     }
     d->fifo[(d->head + d->n) % d->fifo_cap] = (csm_dedup_entry){hash, ts};
-    insert_slot(d, hash);
+    csm_keyset_add(&d->ids, hash);
+    d->n++;
     d->added++;
 }
 
 void csm_dedup_expire(csm_dedup *d, csm_ts horizon)
 {
     while (d->n && d->fifo[d->head].ts < horizon) {
-        remove_slot(d, d->fifo[d->head].hash);
+        csm_keyset_remove(&d->ids, d->fifo[d->head].hash);
+        d->n--;
         d->head = (d->head + 1) % d->fifo_cap;
         d->forgotten++;
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "csmetrics/plugin.h"
+#include "keyset.h"
 
 typedef struct csm_dedup_entry {
     uint64_t hash;
@@ -17,8 +18,8 @@ typedef struct csm_dedup_entry {
 } csm_dedup_entry;
 
 typedef struct csm_dedup {
-    uint64_t *slots; /* 0 = empty; hashes are never 0 */
-    size_t n_slots, n;
+    csm_keyset ids;        /* the hashes (never 0) */
+    size_t n;              /* entries, in the set and in the fifo */
     csm_dedup_entry *fifo; /* ring in acceptance order */
     size_t head, fifo_cap;
     /* Entries ever added and ever forgotten: the absolute position of the

@@ -141,6 +141,7 @@ static void apply_next_event(csm_engine *e)
 {
     csm_reorder_item *it = csm_reorder_pop(&e->buffer);
     csm_engine_apply(e, &it->slot.ev);
+    csm_engine_state_unbuffered(e, it->seq);
     csm_reorder_release(&e->buffer, it);
 }
 

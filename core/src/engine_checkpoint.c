@@ -12,7 +12,7 @@
  * newer checkpoint instead of misreading it. */
 #define CHECKPOINT_MAGIC 0x43534d454e470002LL /* "CSMENG" + version 2 */
 
-static void put_event(csm_writer *w, const csm_event *ev)
+void csm_engine_event_put(csm_writer *w, const csm_event *ev)
 {
     csm_writer_put_i64(w, ev->stream);
     csm_writer_put_str(w, ev->event_id);
@@ -73,7 +73,7 @@ static const char *get_str(cursor *c)
     return copy;
 }
 
-static int get_event(csm_reader *r, csm_event_slot *slot)
+int csm_engine_event_get(csm_reader *r, csm_event_slot *slot)
 {
     cursor c = {r, slot, 0};
     int64_t stream = get_i64(&c);
@@ -135,7 +135,7 @@ static void put_buffer(csm_writer *w, const csm_reorder *buffer)
     for (size_t i = 0; i < n; i++) {
         const csm_reorder_item *it = csm_reorder_at(buffer, i);
         csm_writer_put_i64(w, (int64_t)it->seq);
-        put_event(w, &it->slot.ev);
+        csm_engine_event_put(w, &it->slot.ev);
     }
 }
 
@@ -146,7 +146,7 @@ static int get_buffer(csm_reader *r, csm_reorder *buffer)
         return -1;
     for (int64_t i = 0; i < n; i++) {
         csm_reorder_item *it = csm_reorder_acquire(buffer);
-        if (csm_reader_get_i64(r, &v) || get_event(r, &it->slot)) {
+        if (csm_reader_get_i64(r, &v) || csm_engine_event_get(r, &it->slot)) {
             csm_reorder_release(buffer, it);
             return -1;
         }
@@ -289,7 +289,8 @@ corrupt:
 
 /* The incremental checkpoint's "engine" field: the clocks but W (its own
  * field, so an idle tick writes nothing else), stats, the timers'
- * counters, where the dedup log stands, buffered events and the outbox. */
+ * counters, where the dedup log stands and the outbox. Buffered events
+ * are records of their own (engine_state.c). */
 void csm_engine_core_put(const csm_engine *e, uint64_t next_seg, csm_writer *w)
 {
     uint64_t next_id, next_seq;
@@ -302,7 +303,6 @@ void csm_engine_core_put(const csm_engine *e, uint64_t next_seg, csm_writer *w)
     csm_writer_put_i64(w, (int64_t)next_seq);
     csm_writer_put_i64(w, (int64_t)e->dedup.forgotten);
     csm_writer_put_i64(w, (int64_t)next_seg);
-    put_buffer(w, &e->buffer);
     csm_alert_outbox_snapshot(&e->alerts, w);
 }
 
@@ -320,7 +320,5 @@ int csm_engine_core_get(csm_engine *e, csm_reader *r, uint64_t *next_seg, uint64
     csm_timers_set_counters(&e->timers, (uint64_t)v[2], (uint64_t)v[3]);
     *forgotten = (uint64_t)v[4];
     *next_seg = (uint64_t)v[5];
-    if (get_buffer(r, &e->buffer) || csm_alert_outbox_restore(&e->alerts, r))
-        return -1;
-    return 0;
+    return csm_alert_outbox_restore(&e->alerts, r);
 }

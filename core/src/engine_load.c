@@ -246,6 +246,24 @@ static int visit_record(void *arg, const char *f, size_t flen, const void *v, si
     return load_timers(c, &r, key) ? bad_record(c, f, flen, "corrupt timers") : 0;
 }
 
+/* ---- the reorder buffer ---- */
+
+static int visit_buffered(void *arg, const char *f, size_t flen, const void *v, size_t vlen)
+{
+    load_ctx *c = arg;
+    uint64_t seq;
+    csm_reader r;
+    csm_reader_init(&r, v, vlen);
+    csm_reorder_item *it = csm_reorder_acquire(&c->e->buffer);
+    if (parse_key(f, flen, &seq) || csm_engine_event_get(&r, &it->slot) || r.pos != r.len) {
+        csm_reorder_release(&c->e->buffer, it);
+        return refuse(c, "corrupt buffered event");
+    }
+    it->seq = seq;
+    csm_reorder_push(&c->e->buffer, it);
+    return 0;
+}
+
 /* ---- the dedup log ---- */
 
 static int visit_seg(void *arg, const char *f, size_t flen, const void *v, size_t vlen)
@@ -349,6 +367,8 @@ static int load_stored(load_ctx *c, const csm_ckpt_source *src, const core_field
         rc = match_plugins(c, f->plugins);
     if (!rc)
         rc = load_plugins(c, src);
+    if (!rc)
+        rc = src->scan(src->arg, "buffer", visit_buffered, c, c->err, c->errlen);
     if (!rc)
         rc = src->scan(src->arg, "dedup", visit_seg, c, c->err, c->errlen);
     if (!rc)

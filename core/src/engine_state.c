@@ -13,12 +13,14 @@
 #include "bytebuf.h"
 #include "ckpt_batch.h"
 #include "engine_internal.h"
+#include "reorder.h"
 
 void csm_engine_state_free(csm_engine_state *s)
 {
     for (size_t i = 0; i < CSM_MAX_PLUGINS; i++)
         csm_keyset_free(&s->dirty[i]);
     free(s->segs);
+    free(s->unbuffered);
     free(s->drop);
     memset(s, 0, sizeof *s);
 }
@@ -42,6 +44,20 @@ void csm_engine_state_applied(csm_engine *e)
 {
     e->ckst.applied = 1;
     csm_engine_state_changed(e);
+}
+
+void csm_engine_state_unbuffered(csm_engine *e, uint64_t seq)
+{
+    csm_engine_state *s = &e->ckst;
+    if (s->off || seq >= s->buffer_upto)
+        return; /* never stored */
+    if (s->n_unbuffered == s->cap_unbuffered) {
+        s->cap_unbuffered = s->cap_unbuffered ? s->cap_unbuffered * 2 : 256;
+        s->unbuffered = realloc(s->unbuffered, s->cap_unbuffered * sizeof *s->unbuffered);
+        if (!s->unbuffered)
+            abort();
+    }
+    s->unbuffered[s->n_unbuffered++] = seq;
 }
 
 void csm_engine_state_clock(csm_engine *e)
@@ -128,13 +144,39 @@ static void commit_dedup(csm_engine *e)
     size_t gone = 0;
     while (gone < s->n_segs && s->segs[gone].end <= e->dedup.forgotten)
         gone++;
-    memmove(s->segs, s->segs + gone, (s->n_segs - gone) * sizeof *s->segs);
-    s->n_segs -= gone;
+    if (gone) {
+        memmove(s->segs, s->segs + gone, (s->n_segs - gone) * sizeof *s->segs);
+        s->n_segs -= gone;
+    }
     if (s->pending.end) {
         csm_engine_state_push_seg(s, s->pending);
         s->next_seg = s->pending.no + 1;
         s->dedup_written = s->pending.end;
         s->pending = (csm_dedup_seg){0, 0};
+    }
+}
+
+/* ---- the reorder buffer ---- */
+
+/* Events still waiting that arrived since the last flush are written once
+ * each; those applied since, that an earlier flush wrote, are deleted. */
+static void build_buffer(csm_engine *e, csm_ckpt_batch *b)
+{
+    csm_engine_state *s = &e->ckst;
+    uint16_t sec = csm_ckpt_batch_section(b, "buffer");
+    char field[CSM_CKPT_FIELD_MAX];
+    for (size_t i = 0, n = csm_reorder_count(&e->buffer); i < n; i++) {
+        const csm_reorder_item *it = csm_reorder_at(&e->buffer, i);
+        if (it->seq < s->buffer_upto)
+            continue;
+        size_t at = b->bytes.len;
+        csm_engine_event_put(&b->bytes, &it->slot.ev);
+        snprintf(field, sizeof field, "%" PRIu64, it->seq);
+        csm_ckpt_batch_hset_from(b, sec, field, at);
+    }
+    for (size_t i = 0; i < s->n_unbuffered; i++) {
+        snprintf(field, sizeof field, "%" PRIu64, s->unbuffered[i]);
+        csm_ckpt_batch_hdel(b, sec, field);
     }
 }
 
@@ -278,6 +320,7 @@ int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t er
 {
     csm_ckpt_batch_reset(b);
     build_dedup(e, b);
+    build_buffer(e, b);
     build_core(e, b);
     for (uint32_t i = 0; i < e->chain->n; i++)
         if (build_plugin(e, b, i, err, errlen))
@@ -294,6 +337,8 @@ void csm_engine_ckpt_committed(csm_engine *e)
 {
     csm_engine_state *s = &e->ckst;
     commit_dedup(e);
+    s->buffer_upto = e->arrival_seq;
+    s->n_unbuffered = 0;
     for (size_t i = 0; i < e->chain->n; i++)
         csm_keyset_clear(&s->dirty[i]);
     outbox_sig(&e->alerts, s->outbox_sig);
@@ -307,6 +352,7 @@ void csm_engine_state_loaded(csm_engine *e)
 {
     csm_engine_state *s = &e->ckst;
     s->core_dirty = s->applied = 0;
+    s->buffer_upto = e->arrival_seq;
     s->event_time_written = 1;
     s->written_event_time = e->event_time;
     outbox_sig(&e->alerts, s->outbox_sig);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "event_slot.h"
 #include "csmetrics/plugin.h"
 #include "keyset.h"
 
@@ -37,6 +38,13 @@ typedef struct csm_engine_state {
     uint64_t next_seg;
     csm_dedup_seg pending; /* the segment of the batch being written; end 0: none */
 
+    /* The reorder buffer as records by arrival seq: events that arrived
+     * from buffer_upto on are not stored yet; applied events below it are
+     * (until the flush deletes them). */
+    uint64_t buffer_upto;
+    uint64_t *unbuffered;
+    size_t n_unbuffered, cap_unbuffered;
+
     /* Plugins the checkpoint holds that are no longer in the chain. */
     char (*drop)[64];
     size_t n_drop;
@@ -51,6 +59,8 @@ void csm_engine_state_changed(struct csm_engine *e);
 /* An event or timer was applied to the chain. */
 void csm_engine_state_applied(struct csm_engine *e);
 
+/* The buffered event of arrival @p seq was applied. */
+void csm_engine_state_unbuffered(struct csm_engine *e, uint64_t seq);
 /* Event time moved (nothing else needs writing for that alone). */
 void csm_engine_state_clock(struct csm_engine *e);
 /* After a load: what is in memory is what the checkpoint holds. */
@@ -70,6 +80,9 @@ void csm_engine_core_put(const struct csm_engine *e, uint64_t next_seg, csm_writ
 /* Into a fresh engine; *next_seg and *forgotten as written. 0 or -1. */
 int csm_engine_core_get(struct csm_engine *e, csm_reader *r, uint64_t *next_seg,
                         uint64_t *forgotten);
+/* One buffered event's record (engine_checkpoint.c). */
+void csm_engine_event_put(csm_writer *w, const csm_event *ev);
+int csm_engine_event_get(csm_reader *r, csm_event_slot *slot);
 /* The checkpoint's clocks held to the wall-clock bounds (0 or -1 + err). */
 int csm_engine_check_clocks(const struct csm_engine *e, char *err, size_t errlen);
 

@@ -1,6 +1,8 @@
 /* A set of 64-bit keys (open addressing, linear probing): the entries of
- * one plugin touched since the last checkpoint. Clearing keeps the table,
- * so a steady flow of touches allocates nothing once it has grown. */
+ * one plugin touched since the last checkpoint, the ids of the dedup
+ * memory. Clearing keeps the table
+ * (unless a burst left it mostly empty), so a steady flow of touches
+ * allocates nothing once it has grown. */
 #ifndef CSM_KEYSET_H
 #define CSM_KEYSET_H
 
@@ -15,7 +17,9 @@ typedef struct csm_keyset {
 
 void csm_keyset_free(csm_keyset *s);
 void csm_keyset_add(csm_keyset *s, uint64_t key);
-/* Empties the set, keeping its memory. */
+int csm_keyset_contains(const csm_keyset *s, uint64_t key);
+void csm_keyset_remove(csm_keyset *s, uint64_t key);
+/* Empties the set, keeping its memory unless it is mostly unused. */
 void csm_keyset_clear(csm_keyset *s);
 static inline size_t csm_keyset_count(const csm_keyset *s)
 {

@@ -531,9 +531,17 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
             clock[0] = 0;
         else
             snprintf(clock, sizeof clock, "%" PRId64, p->clock);
-        const char *argv[12] = {"HSET", p->ckpt_key, "chat_offset", chat,  "order_offset", order,
-                                "seq",  seq,         "clock",       clock, "writer",       writer};
-        pc.failed = append(s, 12, argv, NULL);
+        enum { FIXED = 12, MAX_ARGS = FIXED + 2 * 8 };
+        const char *argv[MAX_ARGS] = {"HSET",         p->ckpt_key, "chat_offset", chat,
+                                      "order_offset", order,       "seq",         seq,
+                                      "clock",        clock,       "writer",      writer};
+        size_t lens[MAX_ARGS];
+        int argc = FIXED;
+        for (int k = 0; k < FIXED; k++)
+            lens[k] = strlen(argv[k]);
+        if (p->batch)
+            csm_ckpt_store_core_args(p->batch, argv, lens, &argc, MAX_ARGS);
+        pc.failed = append(s, argc, argv, lens);
         queued++;
         long cmds =
             p->batch && p->keys && !pc.failed ? csm_ckpt_store_append(s, p->keys, p->batch) : 0;

@@ -70,14 +70,16 @@ if len(rows) != 6 or got != want:
     sys.exit("dead letters %r, want %r" % (got, want))
 PY
 
-# Every key is the shop S1's, the shop list or a checkpoint.
+# Every key is the shop S1's, the shop list or a checkpoint (its hash, and
+# its plugins' records and dedup log tagged with it).
 rcli "$REDIS_PORT" --scan >"$CSM_TMP/keys.txt"
 log "redis keys:"
 cat -v "$CSM_TMP/keys.txt" >&2
 python3 - "$CSM_TMP/keys.txt" <<'PY'
 import re, sys
 keys = open(sys.argv[1], encoding="latin-1").read().splitlines()
-ok = re.compile(r"^csm:(\{S1\}:[0-9A-Za-z:._-]+|shops|ckpt:csm-it:[0-3])$")
+ok = re.compile(r"^csm:(\{S1\}:[0-9A-Za-z:._-]+|shops|ckpt:csm-it:[0-3]"
+                r"|\{csm:ckpt:csm-it:[0-3]\}:(state:[a-z_]+|dedup|buffer))$")
 bad = [k for k in keys if not ok.match(k)]
 if bad or not any(k.startswith("csm:{S1}:board:") for k in keys):
     sys.exit("unexpected keys: %r" % bad)

@@ -218,6 +218,45 @@ static void flush_writes_only_what_changed(void **state)
     world_close(&w);
 }
 
+static void buffered_events_are_records(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, "plugins: [tally]\n");
+    csm_engine *e = engine_of(&w);
+    csm_ckpt_batch b = {0};
+    csm_ckpt_mem *m = csm_ckpt_mem_new();
+    char err[256];
+    /* Both wait for event time to pass them by the allowed lateness (5 s). */
+    offer(e, "a", "c1", T0);
+    offer(e, "b", "c2", T0 + S);
+    flush_to(e, &b, m);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HSET), 2);
+    /* "a" is applied (its record goes), "c" arrives (its record comes),
+     * "b" was written already. */
+    offer(e, "c", "c3", T0 + 5 * S + 500);
+    assert_int_equal(csm_engine_buffered(e), 2);
+    flush_to(e, &b, m);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HSET), 1);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HDEL), 1);
+    assert_int_equal(csm_ckpt_mem_count(m, "buffer"), 2);
+
+    csm_engine *again = load_from(&w, m, 0, err, sizeof err);
+    assert_int_equal(csm_engine_buffered(again), 2);
+    assert_int_equal(csm_engine_state_entries(again), 1);
+    csm_engine_advance_to(again, T0 + MIN);
+    assert_int_equal(csm_engine_state_entries(again), 3);
+    /* Applied after the restore: deleted at the next flush. */
+    flush_to(again, &b, m);
+    assert_int_equal(ops_in(&b, "buffer", CSM_CKPT_HDEL), 2);
+    assert_int_equal(csm_ckpt_mem_count(m, "buffer"), 0);
+    csm_engine_free(again);
+    csm_engine_free(e);
+    csm_ckpt_batch_free(&b);
+    csm_ckpt_mem_free(m);
+    world_close(&w);
+}
+
 static void plugins_are_matched_by_name(void **state)
 {
     (void)state;
@@ -290,13 +329,47 @@ static void newer_state_version_is_refused(void **state)
     world_close(&older);
 }
 
+/* A record a plugin cannot read, or a truncated one, refuses the load and
+ * names the plugin and the entry. */
+static void corrupt_record_is_refused(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, "plugins: [tally]\n");
+    csm_ckpt_batch b = {0};
+    csm_ckpt_mem *m = csm_ckpt_mem_new();
+    csm_engine *e = engine_of(&w);
+    offer(e, "a", "c1", T0);
+    csm_engine_advance_to(e, T0 + MIN);
+    flush_to(e, &b, m);
+    csm_engine_free(e);
+
+    static const char *const bad[] = {"", "\x05\0\0\0\0\0\0\0ab",
+                                      "\xff\xff\xff\xff\xff\xff\xff\xff"};
+    static const size_t len[] = {0, 10, 8};
+    for (size_t i = 0; i < 3; i++) {
+        csm_ckpt_batch_reset(&b);
+        csm_ckpt_batch_hset(&b, csm_ckpt_batch_section(&b, "state:tally"), "42", bad[i], len[i]);
+        csm_ckpt_mem_apply(m, &b);
+        char err[512];
+        e = load_from(&w, m, -2, err, sizeof err);
+        assert_non_null(strstr(err, "plugin 'tally' record '42'"));
+        csm_engine_free(e);
+    }
+    csm_ckpt_batch_free(&b);
+    csm_ckpt_mem_free(m);
+    world_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(restarts_equal_uninterrupted),
         cmocka_unit_test(flush_writes_only_what_changed),
+        cmocka_unit_test(buffered_events_are_records),
         cmocka_unit_test(plugins_are_matched_by_name),
         cmocka_unit_test(newer_state_version_is_refused),
+        cmocka_unit_test(corrupt_record_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,6 +143,9 @@ static void chain_needs(void **state)
     assert_refused("plugins:\n  - sla\n", "plugin 'sla' needs 'session' before it in the chain");
     assert_refused("plugins:\n  - fcr\n  - session\n",
                    "plugin 'fcr' needs 'session' before it in the chain");
+    assert_refused("plugins:\n  - half_state\n",
+                   "has save_entry but not load_entry: its state could not be restored after a "
+                   "restart");
     /* A 1.0 descriptor ends before `needs`: what lies there is not read
      * (old_abi puts an impossible need there). */
     if (check("plugins:\n  - old_abi\n"))

@@ -513,6 +513,14 @@ static void test_own_lost_reply_is_recognised(void **state)
     assert_hget("t:{s1}:board:2026-11-22", "rated", "5");
     assert_hget("t:ckpt:g:0", "seq", "1");
 
+    /* Same lost reply, but the partition's state changed since without a
+     * delta (a timer, an entry): the state epoch tells. */
+    p.state_epoch = 1;
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 1);
+    assert_int_equal(p.landed, 0);
+    assert_int_equal(p.conflict, 1);
+    p.state_epoch = 0;
+
     /* Same lost reply, but the partition emitted more since. */
     csm_deltas_hincr(d, "t:{s1}:board:2026-11-22", "rated", 1, 0);
     assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 1);

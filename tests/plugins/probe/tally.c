@@ -14,8 +14,6 @@
 
 #include "csmetrics/plugin.h"
 
-#define TALLY_MAX 4096
-
 typedef struct entry {
     uint64_t key; /* 0: free slot */
     char *shop, *customer;
@@ -23,9 +21,12 @@ typedef struct entry {
     int64_t timer; /* pending idle timer id, 0 none */
 } entry;
 
+/* Open addressing with linear probing, grown at 3/4: enough entries for
+ * tests/tools/ckpt_bench (hundreds of thousands of customers). */
 typedef struct tally {
     int64_t idle_ms; /* config */
-    entry *e;        /* TALLY_MAX slots */
+    entry *e;
+    size_t cap;
     uint64_t live;
 } tally;
 
@@ -45,45 +46,72 @@ static uint64_t key_of(const char *shop, const char *customer)
     return h ? h : 1;
 }
 
-static entry *find(tally *t, uint64_t key, int create)
+static size_t slot_of(const tally *t, uint64_t key)
 {
-    entry *free_slot = NULL;
-    for (size_t i = 0; i < TALLY_MAX; i++) {
-        if (t->e[i].key == key)
-            return &t->e[i];
-        if (!t->e[i].key && !free_slot)
-            free_slot = &t->e[i];
-    }
-    if (!create || !free_slot)
-        return NULL;
-    free_slot->key = key;
-    t->live++;
-    return free_slot;
+    size_t i = (size_t)(key * 0x9e3779b97f4a7c15ULL) & (t->cap - 1);
+    while (t->e[i].key && t->e[i].key != key)
+        i = (i + 1) & (t->cap - 1);
+    return i;
 }
 
+static void grow(tally *t)
+{
+    entry *old = t->e;
+    size_t old_cap = t->cap;
+    t->cap = old_cap ? old_cap * 2 : 1024;
+    t->e = calloc(t->cap, sizeof *t->e);
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].key)
+            t->e[slot_of(t, old[i].key)] = old[i];
+    free(old);
+}
+
+static entry *find(tally *t, uint64_t key, int create)
+{
+    if (create && (t->live + 1) * 4 > t->cap * 3)
+        grow(t);
+    entry *x = &t->e[slot_of(t, key)];
+    if (x->key || !create)
+        return x->key ? x : NULL;
+    x->key = key;
+    t->live++;
+    return x;
+}
+
+/* Backward-shift deletion keeps probe chains whole without tombstones. */
 static void forget(tally *t, entry *x)
 {
     free(x->shop);
     free(x->customer);
+    size_t mask = t->cap - 1, i = (size_t)(x - t->e);
     memset(x, 0, sizeof *x);
     t->live--;
+    for (size_t j = (i + 1) & mask; t->e[j].key; j = (j + 1) & mask) {
+        size_t h = (size_t)(t->e[j].key * 0x9e3779b97f4a7c15ULL) & mask;
+        int in_between = (i <= j) ? (h > i && h <= j) : (h > i || h <= j);
+        if (!in_between) {
+            t->e[i] = t->e[j];
+            memset(&t->e[j], 0, sizeof t->e[j]);
+            i = j;
+        }
+    }
 }
 
 static int tally_init(void *ctx, csm_host *h)
 {
     (void)h;
-    tally *t = ctx;
-    t->e = calloc(TALLY_MAX, sizeof *t->e);
-    return t->e ? 0 : -1;
+    grow(ctx);
+    return ((tally *)ctx)->e ? 0 : -1;
 }
 
 static void tally_destroy(void *ctx, csm_host *h)
 {
     (void)h;
     tally *t = ctx;
-    for (size_t i = 0; i < TALLY_MAX; i++)
-        if (t->e[i].key)
-            forget(t, &t->e[i]);
+    for (size_t i = 0; i < t->cap; i++) {
+        free(t->e[i].shop);
+        free(t->e[i].customer);
+    }
     free(t->e);
 }
 
