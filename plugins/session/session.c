@@ -34,36 +34,31 @@ static int session_init(void *vctx, csm_host *h)
                 (long long)c->aftersale_days);
         return -1;
     }
+    session_tables_init(c);
     return 0;
 }
 
 static void session_destroy(void *vctx, csm_host *h)
 {
     session_ctx *c = vctx;
-    rec *r, *tmp;
-    /* Open sessions are owned by their record; the id index only borrows. */
-    HASH_CLEAR(hh, c->open_by_id);
-    HASH_ITER(hh, c->recs, r, tmp)
-    {
-        HASH_DEL(c->recs, r);
-        rec_free(r);
-    }
+    session_tables_free(c);
+    csm_intern_free(&c->strings);
 }
 
 static uint64_t session_state_entries(void *vctx, csm_host *h)
 {
     session_ctx *c = vctx;
-    return HASH_COUNT(c->recs);
+    return c->recs.n;
 }
 
 /* ---- output helpers ---- */
 
-static void count_shop(csm_host *h, const sess *s, const char *name, csm_ts anchor, int64_t delta,
-                       uint32_t flags)
+static void count_shop(csm_host *h, const rec *r, const sess *s, const char *name, csm_ts anchor,
+                       int64_t delta, uint32_t flags)
 {
     csm_count k = {.struct_size = sizeof k,
-                   .shop_id = s->v.shop_id,
-                   .platform = s->v.platform,
+                   .shop_id = rec_shop(r),
+                   .platform = (csm_platform)s->platform,
                    .anchor_ts = anchor,
                    .scope = CSM_SCOPE_SHOP,
                    .name = name,
@@ -72,12 +67,12 @@ static void count_shop(csm_host *h, const sess *s, const char *name, csm_ts anch
     csm_emit_count(h, &k);
 }
 
-static void count_agent(csm_host *h, const sess *s, const char *agent, const char *name,
-                        csm_ts anchor)
+static void count_agent(csm_host *h, const rec *r, const sess *s, const char *agent,
+                        const char *name, csm_ts anchor)
 {
     csm_count k = {.struct_size = sizeof k,
-                   .shop_id = s->v.shop_id,
-                   .platform = s->v.platform,
+                   .shop_id = rec_shop(r),
+                   .platform = (csm_platform)s->platform,
                    .anchor_ts = anchor,
                    .scope = CSM_SCOPE_AGENT,
                    .subject = agent,
@@ -86,20 +81,50 @@ static void count_agent(csm_host *h, const sess *s, const char *agent, const cha
     csm_emit_count(h, &k);
 }
 
-static void publish(csm_host *h, int type, const char *name, csm_ts ts, const sess *s,
-                    const csm_event *cause, const char *agent, const char *from_agent,
-                    const char *reason, int32_t stars)
+/* What later plugins see of a session (plugins/session/README.md). */
+static csm_session view_of(const rec *r, const sess *s)
 {
+    return (csm_session){.struct_size = sizeof(csm_session),
+                         .id = s->id,
+                         .shop_id = rec_shop(r),
+                         .customer_id = rec_customer(r),
+                         .platform = (csm_platform)s->platform,
+                         .open_ts = s->open_ts,
+                         .merchant_initiated = s->merchant_initiated,
+                         .aftersale = s->aftersale,
+                         .request_ts = s->request_ts,
+                         .assign_ts = s->assign_ts,
+                         .agent_id = s->agent_id,
+                         .intent = s->intent,
+                         .last_customer_ts = s->last_customer_ts,
+                         .first_human_reply_ts = s->first_human_reply_ts,
+                         .offline = s->offline,
+                         .close_ts = s->close_ts};
+}
+
+/* The fields of a derived event other than its session and time. */
+typedef struct about {
+    const csm_event *cause;
+    const char *agent;
+    const char *from_agent;
+    const char *reason;
+    int32_t stars;
+} about;
+
+static void publish(csm_host *h, int type, const char *name, csm_ts ts, const rec *r, const sess *s,
+                    about a)
+{
+    csm_session v = view_of(r, s);
     csm_derived d = {.struct_size = sizeof d,
                      .type = type,
                      .name = name,
                      .ts = ts,
-                     .session = &s->v,
-                     .cause = cause,
-                     .agent_id = agent,
-                     .from_agent_id = from_agent,
-                     .reason = reason,
-                     .stars = stars};
+                     .session = &v,
+                     .cause = a.cause,
+                     .agent_id = a.agent,
+                     .from_agent_id = a.from_agent,
+                     .reason = a.reason,
+                     .stars = a.stars};
     csm_publish(h, &d);
 }
 
@@ -107,7 +132,7 @@ static void publish(csm_host *h, int type, const char *name, csm_ts ts, const se
 
 static int is_assigned(const sess *s)
 {
-    return s->v.assign_ts != CSM_TS_NONE;
+    return s->assign_ts != CSM_TS_NONE;
 }
 
 /* The no-auto-close rule: a human-served session whose last customer
@@ -144,69 +169,72 @@ static int paid_in_lookback(const session_ctx *c, const rec *r, int32_t open_day
 
 static void arm_sweep(session_ctx *c, csm_host *h)
 {
-    if (!c->sweep_timer)
-        c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+    if (c->sweep_timer)
+        return;
+    c->sweep_timer = csm_timer_set(h, csm_now(h) + SWEEP_EVERY_MS, 0, TAG_SWEEP);
+    csm_state_touch(h, 0);
+}
+
+/* (Re-)arms the session's close timer at the earlier of @p idle_due
+ * (unless the idle close is held) and its max_open deadline. */
+static void arm_close(session_ctx *c, csm_host *h, const rec *r, sess *s, csm_ts idle_due)
+{
+    csm_ts due = s->open_ts + c->max_open_ms;
+    if (!s->idle_held && idle_due < due)
+        due = idle_due;
+    if (s->timer)
+        csm_timer_cancel(h, s->timer);
+    s->timer = csm_timer_set(h, due, r->id, TAG_CLOSE);
 }
 
 static sess *open_session(session_ctx *c, csm_host *h, rec *r, const csm_event *ev)
 {
     const csm_chat_fields *f = &ev->chat;
-    sess *s = sess_new(r);
-    s->v.id = ++c->last_id;
-    s->v.platform = ev->platform;
-    s->v.open_ts = ev->ts;
-    s->v.merchant_initiated = f->entry == CSM_ENTRY_MERCHANT_INITIATED ||
-                              (f->type == CSM_CHAT_MESSAGE && f->sender == CSM_SENDER_AGENT);
-    s->v.aftersale = paid_in_lookback(c, r, csm_local_day(h, ev->shop_id, ev->ts));
+    sess *s = sess_new();
+    s->id = ++c->last_id;
+    csm_state_touch(h, 0);
+    s->platform = ev->platform;
+    s->open_ts = ev->ts;
+    s->merchant_initiated = f->entry == CSM_ENTRY_MERCHANT_INITIATED ||
+                            (f->type == CSM_CHAT_MESSAGE && f->sender == CSM_SENDER_AGENT);
+    s->aftersale = paid_in_lookback(c, r, csm_local_day(h, ev->shop_id, ev->ts));
     /* The idle clock starts at the opening even when the merchant spoke
      * first: "the customer has sent nothing for idle_close". */
-    s->v.last_customer_ts = ev->ts;
-    /* max_open first, so that at an equal deadline it fires first; the
-     * idle handler gives MAX_OPEN then too. */
-    s->max_timer = csm_timer_set(h, ev->ts + c->max_open_ms, s->v.id, TAG_MAX_OPEN);
-    s->idle_timer = csm_timer_set(h, ev->ts + c->idle_close_ms, s->v.id, TAG_IDLE);
+    s->last_customer_ts = ev->ts;
+    arm_close(c, h, r, s, ev->ts + c->idle_close_ms);
     r->open = s;
-    HASH_ADD(hh, c->open_by_id, v.id, sizeof s->v.id, s);
-    if (!s->v.merchant_initiated)
-        count_shop(h, s, "sessions_started", s->v.open_ts, 1, CSM_COUNT_HOURLY);
+    if (!s->merchant_initiated)
+        count_shop(h, r, s, "sessions_started", s->open_ts, 1, CSM_COUNT_HOURLY);
     return s;
 }
 
-static void close_session(session_ctx *c, csm_host *h, rec *r, sess *s, csm_ts ts,
-                          const char *reason, const csm_event *cause)
+static void close_session(csm_host *h, rec *r, sess *s, csm_ts ts, const char *reason,
+                          const csm_event *cause)
 {
-    if (s->idle_timer)
-        csm_timer_cancel(h, s->idle_timer);
-    if (s->max_timer)
-        csm_timer_cancel(h, s->max_timer);
-    s->idle_timer = s->max_timer = 0;
-    s->v.close_ts = ts;
+    if (s->timer)
+        csm_timer_cancel(h, s->timer);
+    s->timer = 0;
+    s->idle_held = 0;
+    s->close_ts = ts;
     s->last_touch = ts;
-    HASH_DELETE(hh, c->open_by_id, s);
     r->open = NULL;
     sess_free(r->closed);
     r->closed = s;
-    publish(h, CSM_SESSION_CLOSED, "closed", ts, s, cause, s->v.agent_id, NULL, reason, 0);
+    publish(h, CSM_SESSION_CLOSED, "closed", ts, r, s,
+            (about){.cause = cause, .agent = s->agent_id, .reason = reason});
 }
 
-static void set_agent(sess *s, const char *agent)
+static void set_agent(session_ctx *c, sess *s, const char *agent)
 {
-    if (!agent || (s->agent && !strcmp(s->agent, agent)))
-        return;
-    char *copy = strdup(agent);
-    if (!copy)
-        abort();
-    free(s->agent);
-    s->v.agent_id = s->agent = copy;
+    if (agent)
+        s->agent_id = csm_intern(&c->strings, agent);
 }
 
-static int set_intent(sess *s, const char *intent)
+static int set_intent(session_ctx *c, sess *s, const char *intent)
 {
     if (s->intent || !intent)
         return 0;
-    if (!(s->intent = strdup(intent)))
-        abort();
-    s->v.intent = s->intent;
+    s->intent = csm_intern(&c->strings, intent);
     return 1;
 }
 
@@ -218,25 +246,26 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
 {
     const csm_chat_fields *f = &ev->chat;
     csm_ts ts = ev->ts;
-    int intent_set = set_intent(s, f->intent);
+    int intent_set = set_intent(c, s, f->intent);
     int type = 0;
     const char *name = NULL;
 
     switch (f->type) {
     case CSM_CHAT_MESSAGE:
         if (f->sender == CSM_SENDER_CUSTOMER) {
-            s->v.last_customer_ts = ts;
+            s->last_customer_ts = ts;
             s->unanswered = 1;
             type = CSM_SESSION_CUSTOMER_MESSAGE, name = "customer_message";
         } else if (is_human_reply(f)) {
-            if (s->v.first_human_reply_ts == CSM_TS_NONE)
-                s->v.first_human_reply_ts = ts;
+            if (s->first_human_reply_ts == CSM_TS_NONE)
+                s->first_human_reply_ts = ts;
             s->unanswered = 0;
-            /* A held idle timer restarts when the block lifts: close at
+            /* A held idle close restarts when the block lifts: close at
              * max(last customer event + idle, now). */
-            if (!s->idle_timer) {
-                csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
-                s->idle_timer = csm_timer_set(h, due > ts ? due : ts, s->v.id, TAG_IDLE);
+            if (s->idle_held) {
+                csm_ts due = s->last_customer_ts + c->idle_close_ms;
+                s->idle_held = 0;
+                arm_close(c, h, r, s, due > ts ? due : ts);
             }
             type = CSM_SESSION_HUMAN_REPLY, name = "human_reply";
         } else if (f->sender == CSM_SENDER_AGENT) {
@@ -244,35 +273,34 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
         }
         break;
     case CSM_CHAT_HUMAN_REQUESTED:
-        s->v.last_customer_ts = ts;
-        if (s->v.request_ts == CSM_TS_NONE) {
-            s->v.request_ts = ts;
-            count_shop(h, s, "human_requested", ts, 1, CSM_COUNT_HOURLY);
+        s->last_customer_ts = ts;
+        if (s->request_ts == CSM_TS_NONE) {
+            s->request_ts = ts;
+            count_shop(h, r, s, "human_requested", ts, 1, CSM_COUNT_HOURLY);
         }
         type = CSM_SESSION_HUMAN_REQUESTED, name = "human_requested";
         break;
     case CSM_CHAT_ASSIGNED:
-        set_agent(s, f->agent_id);
+        set_agent(c, s, f->agent_id);
         if (f->agent_id)
-            count_agent(h, s, f->agent_id, "assigned", ts);
-        if (s->v.request_ts != CSM_TS_NONE && s->v.assign_ts == CSM_TS_NONE) {
-            s->v.assign_ts = ts;
-            if (csm_local_day(h, s->v.shop_id, s->v.request_ts) ==
-                csm_local_day(h, s->v.shop_id, ts)) {
-                count_shop(h, s, "assigned", s->v.request_ts, 1, 0);
-                count_shop(h, s, "queue_ms_sum", s->v.request_ts, ts - s->v.request_ts, 0);
+            count_agent(h, r, s, f->agent_id, "assigned", ts);
+        if (s->request_ts != CSM_TS_NONE && s->assign_ts == CSM_TS_NONE) {
+            s->assign_ts = ts;
+            if (csm_local_day(h, rec_shop(r), s->request_ts) == csm_local_day(h, rec_shop(r), ts)) {
+                count_shop(h, r, s, "assigned", s->request_ts, 1, 0);
+                count_shop(h, r, s, "queue_ms_sum", s->request_ts, ts - s->request_ts, 0);
             }
         }
         type = CSM_SESSION_ASSIGNED, name = "assigned";
         break;
     case CSM_CHAT_TRANSFERRED:
-        set_agent(s, f->agent_id);
+        set_agent(c, s, f->agent_id);
         if (f->agent_id)
-            count_agent(h, s, f->agent_id, "assigned", ts);
+            count_agent(h, r, s, f->agent_id, "assigned", ts);
         type = CSM_SESSION_TRANSFERRED, name = "transferred";
         break;
     case CSM_CHAT_OFFLINE_MESSAGE:
-        s->v.offline = 1;
+        s->offline = 1;
         type = CSM_SESSION_OFFLINE_MESSAGE, name = "offline_message";
         break;
     case CSM_CHAT_RATING_INVITED:
@@ -286,33 +314,38 @@ static void apply_open(session_ctx *c, csm_host *h, rec *r, sess *s, const csm_e
     }
 
     if (opened)
-        publish(h, CSM_SESSION_OPENED, "opened", s->v.open_ts, s, ev, s->v.agent_id, NULL, NULL, 0);
+        publish(h, CSM_SESSION_OPENED, "opened", s->open_ts, r, s,
+                (about){.cause = ev, .agent = s->agent_id});
     if (intent_set)
-        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ts, s, ev, NULL, NULL, NULL, 0);
+        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ts, r, s, (about){.cause = ev});
     if (f->type == CSM_CHAT_SESSION_CLOSED) {
-        close_session(c, h, r, s, ts, f->reason, ev);
+        close_session(h, r, s, ts, f->reason, ev);
         return;
     }
     if (type)
-        publish(h, type, name, ts, s, ev, f->agent_id,
-                f->type == CSM_CHAT_TRANSFERRED ? f->from_agent_id : NULL, f->reason,
-                f->type == CSM_CHAT_RATED ? f->stars : 0);
+        publish(h, type, name, ts, r, s,
+                (about){.cause = ev,
+                        .agent = f->agent_id,
+                        .from_agent = f->type == CSM_CHAT_TRANSFERRED ? f->from_agent_id : NULL,
+                        .reason = f->reason,
+                        .stars = f->type == CSM_CHAT_RATED ? f->stars : 0});
 }
 
 /* Invitations and ratings after the close go to the customer's most
  * recent session while it is kept. */
-static void apply_closed(csm_host *h, sess *s, const csm_event *ev)
+static void apply_closed(session_ctx *c, csm_host *h, const rec *r, sess *s, const csm_event *ev)
 {
     const csm_chat_fields *f = &ev->chat;
     s->last_touch = ev->ts;
-    if (set_intent(s, f->intent))
-        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ev->ts, s, ev, NULL, NULL, NULL, 0);
-    if (f->type == CSM_CHAT_RATED)
-        publish(h, CSM_SESSION_RATED, "rated", ev->ts, s, ev, f->agent_id, NULL, f->reason,
-                f->stars);
-    else
-        publish(h, CSM_SESSION_RATING_INVITED, "rating_invited", ev->ts, s, ev, f->agent_id, NULL,
-                f->reason, 0);
+    if (set_intent(c, s, f->intent))
+        publish(h, CSM_SESSION_INTENT_SET, "intent_set", ev->ts, r, s, (about){.cause = ev});
+    about a = {.cause = ev, .agent = f->agent_id, .reason = f->reason};
+    if (f->type == CSM_CHAT_RATED) {
+        a.stars = f->stars;
+        publish(h, CSM_SESSION_RATED, "rated", ev->ts, r, s, a);
+    } else {
+        publish(h, CSM_SESSION_RATING_INVITED, "rating_invited", ev->ts, r, s, a);
+    }
 }
 
 static void on_paid(session_ctx *c, csm_host *h, const csm_event *ev)
@@ -321,6 +354,7 @@ static void on_paid(session_ctx *c, csm_host *h, const csm_event *ev)
     if (!r)
         r = rec_create(c, h, ev->shop_id, ev->customer_id);
     rec_add_paid_day(r, csm_local_day(h, ev->shop_id, ev->ts));
+    csm_state_touch(h, r->id);
     arm_sweep(c, h);
 }
 
@@ -341,19 +375,22 @@ static void session_on_event(void *vctx, csm_host *h, const csm_event *ev)
     }
     rec *r = rec_find(c, ev->shop_id, ev->customer_id);
     if (r && r->open) {
+        csm_state_touch(h, r->id);
         apply_open(c, h, r, r->open, ev, 0);
         return;
     }
     if (opens_session(f)) {
         if (!r)
             r = rec_create(c, h, ev->shop_id, ev->customer_id);
+        csm_state_touch(h, r->id);
         arm_sweep(c, h);
         apply_open(c, h, r, open_session(c, h, r, ev), ev, 1);
         return;
     }
     if ((f->type == CSM_CHAT_RATED || f->type == CSM_CHAT_RATING_INVITED) && r && r->closed &&
         ev->ts <= r->closed->last_touch + CLOSED_KEEP_MS) {
-        apply_closed(h, r->closed, ev);
+        csm_state_touch(h, r->id);
+        apply_closed(c, h, r, r->closed, ev);
         return;
     }
     csm_stat_add(h, "ignored_no_session", 1);
@@ -365,35 +402,40 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     if (t->tag == TAG_SWEEP) {
         if (t->id == c->sweep_timer) {
             c->sweep_timer = 0;
+            csm_state_touch(h, 0);
             session_sweep(c, h);
-            if (c->recs)
+            if (c->recs.n)
                 arm_sweep(c, h);
         }
         return;
     }
-    sess *s;
-    uint64_t id = t->key;
-    HASH_FIND(hh, c->open_by_id, &id, sizeof id, s);
+    rec *r = rec_by_id(c, t->key);
+    sess *s = r ? r->open : NULL;
     if (!s)
         return;
-    rec *r = rec_find(c, s->v.shop_id, s->v.customer_id);
-    if (t->tag == TAG_MAX_OPEN && t->id == s->max_timer) {
-        s->max_timer = 0;
-        close_session(c, h, r, s, t->deadline, "MAX_OPEN", NULL);
-    } else if (t->tag == TAG_IDLE && t->id == s->idle_timer) {
-        s->idle_timer = 0;
-        if (is_blocked(s))
-            return; /* held until a human reply (apply_open re-arms) */
-        csm_ts due = s->v.last_customer_ts + c->idle_close_ms;
-        if (t->deadline < due) {
-            /* The clock moved since this timer was set: re-arm lazily
-             * rather than on every customer event. */
-            s->idle_timer = csm_timer_set(h, due, s->v.id, TAG_IDLE);
-            return;
-        }
-        const char *why = t->deadline >= s->v.open_ts + c->max_open_ms ? "MAX_OPEN" : "IDLE";
-        close_session(c, h, r, s, t->deadline, why, NULL);
+    if (t->tag != TAG_CLOSE || t->id != s->timer)
+        return;
+    csm_state_touch(h, r->id);
+    s->timer = 0;
+    /* At an equal deadline max_open wins. */
+    if (t->deadline >= s->open_ts + c->max_open_ms) {
+        close_session(h, r, s, t->deadline, "MAX_OPEN", NULL);
+        return;
     }
+    if (is_blocked(s)) {
+        /* Held until a human reply (apply_open re-arms); max_open stays. */
+        s->idle_held = 1;
+        arm_close(c, h, r, s, CSM_TS_NONE);
+        return;
+    }
+    csm_ts due = s->last_customer_ts + c->idle_close_ms;
+    if (t->deadline < due) {
+        /* The clock moved since this timer was set: re-arm lazily rather
+         * than on every customer event. */
+        arm_close(c, h, r, s, due);
+        return;
+    }
+    close_session(h, r, s, t->deadline, "IDLE", NULL);
 }
 
 static const csm_plugin descriptor = {
@@ -410,9 +452,11 @@ static const csm_plugin descriptor = {
     .destroy = session_destroy,
     .on_event = session_on_event,
     .on_timer = session_on_timer,
-    .snapshot = session_snapshot,
-    .restore = session_restore,
     .state_entries = session_state_entries,
+    .state_version = SESSION_STATE_VERSION,
+    .save_entry = session_save_entry,
+    .load_entry = session_load_entry,
+    .load_done = session_load_done,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

@@ -3,11 +3,13 @@
  * "Reply rounds", "Per-agent figures", "Alerts", "Settled details"),
  * computed from the session builder's derived events
  * (plugins/session/README.md). One record per session, keyed by the
- * session id; see README.md for the readings chosen. */
+ * session id, which is also its checkpoint entry's key and the key of its
+ * timers; see README.md for the readings chosen. */
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "../session/intern.h"
+#include "../session/ptab.h"
 #include "csmetrics/plugin.h"
 
 /* Fixed figure thresholds (metrics.md: configuration changes only alerts). */
@@ -16,7 +18,8 @@
 #define RESP_60S_MS 60000LL
 #define RESP_3M_MS 180000LL
 
-#define SNAPSHOT_VERSION 1
+/* Version of the entries save_entry() writes (README.md "State"). */
+#define SLA_STATE_VERSION 1
 
 /* Timer tags; the key is the session id. */
 enum { TAG_FIRST_RESPONSE = 1, TAG_RESPONSE = 2, TAG_NOT_PICKED_UP = 3 };
@@ -35,29 +38,29 @@ enum {
     F_CLOSED = 1 << 9,     /* the session closed */
 };
 
+/* Agent and shop ids point into the context's interned strings. */
 typedef struct agent_first {
-    char *agent;
+    const char *agent;
     csm_ts assign_ts; /* the agent's first assignment to the session */
     int done;         /* its first human reply was counted */
 } agent_first;
 
 typedef struct sla_sess {
     uint64_t id;
-    char *shop;
-    char *customer;
-    char *agent; /* the session's agent (latest assigned/transferred) */
+    const char *shop;
+    const char *agent; /* the session's agent (latest assigned/transferred) */
     csm_platform platform;
+    uint32_t flags;
     csm_ts open_ts;
     csm_ts request_ts;
     csm_ts assign_ts;
-    csm_ts round_ts; /* open round's open time */
-    uint32_t flags;
+    csm_ts round_ts;    /* open round's open time */
     uint64_t frt_timer; /* pending timers, 0 = none */
     uint64_t rt_timer;
     uint64_t npu_timer;
     agent_first *agents;
     uint32_t n_agents, cap_agents;
-    UT_hash_handle hh;
+    char customer[];
 } sla_sess;
 
 typedef struct sla_ctx {
@@ -65,7 +68,8 @@ typedef struct sla_ctx {
     int64_t first_response_timeout_ms;
     int64_t response_timeout_ms;
     /* state */
-    sla_sess *sessions;
+    csm_ptab sessions; /* by id; owns them */
+    csm_istr *strings; /* shop and agent ids */
 } sla_ctx;
 
 #define OFF(m) offsetof(sla_ctx, m)
@@ -77,20 +81,20 @@ static const csm_config_entry config_map[] = {
      "RESPONSE_TIMEOUT when a reply round stays open this long (once per session)"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
 
-static char *dup_str(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static void sess_free(sla_sess *s)
 {
-    for (uint32_t i = 0; i < s->n_agents; i++)
-        free(s->agents[i].agent);
     free(s->agents);
-    free(s->shop);
-    free(s->customer);
-    free(s->agent);
     free(s);
+}
+
+static uint64_t hash_id(const void *e)
+{
+    return csm_hash_u64(((const sla_sess *)e)->id);
+}
+
+static int match_id(const void *e, const void *k)
+{
+    return ((const sla_sess *)e)->id == *(const uint64_t *)k;
 }
 
 static int sla_init(void *vctx, csm_host *h)
@@ -100,26 +104,26 @@ static int sla_init(void *vctx, csm_host *h)
         csm_log(h, 0, "first_response_timeout and response_timeout must be positive");
         return -1;
     }
+    csm_ptab_init(&c->sessions, hash_id);
     return 0;
 }
 
 static void sla_destroy(void *vctx, csm_host *h)
 {
     sla_ctx *c = vctx;
-    sla_sess *s, *tmp;
     (void)h;
-    HASH_ITER(hh, c->sessions, s, tmp)
-    {
-        HASH_DEL(c->sessions, s);
-        sess_free(s);
-    }
+    for (size_t i = 0; i < csm_ptab_slots(&c->sessions); i++)
+        if (c->sessions.slot[i])
+            sess_free(c->sessions.slot[i]);
+    csm_ptab_free(&c->sessions);
+    csm_intern_free(&c->strings);
 }
 
 static uint64_t sla_state_entries(void *vctx, csm_host *h)
 {
     sla_ctx *c = vctx;
     (void)h;
-    return HASH_COUNT(c->sessions);
+    return c->sessions.n;
 }
 
 /* ---- output ---- */
@@ -192,7 +196,7 @@ static void cancel(csm_host *h, uint64_t *timer)
 static void maybe_evict(sla_ctx *c, sla_sess *s)
 {
     if ((s->flags & F_CLOSED) && !s->frt_timer && !s->rt_timer && !s->npu_timer) {
-        HASH_DEL(c->sessions, s);
+        csm_ptab_del(&c->sessions, s);
         sess_free(s);
     }
 }
@@ -205,88 +209,101 @@ static void open_round(sla_ctx *c, csm_host *h, sla_sess *s, csm_ts ts)
         s->rt_timer = csm_timer_set(h, ts + c->response_timeout_ms, s->id, TAG_RESPONSE);
 }
 
+static sla_sess *sess_find(sla_ctx *c, uint64_t id)
+{
+    return csm_ptab_find(&c->sessions, csm_hash_u64(id), match_id, &id);
+}
+
+/* The session's pending timer of kind @p tag, if it is @p id. */
+static uint64_t *current_timer(sla_sess *s, uint32_t tag, uint64_t id)
+{
+    uint64_t *slot = tag == TAG_FIRST_RESPONSE  ? &s->frt_timer
+                     : tag == TAG_RESPONSE      ? &s->rt_timer
+                     : tag == TAG_NOT_PICKED_UP ? &s->npu_timer
+                                                : NULL;
+    return slot && *slot == id ? slot : NULL;
+}
+
 static void sla_on_timer(void *vctx, csm_host *h, const csm_timer *t)
 {
     sla_ctx *c = vctx;
-    sla_sess *s;
-    uint64_t key = t->key;
-    HASH_FIND(hh, c->sessions, &key, sizeof key, s);
-    if (!s)
+    sla_sess *s = sess_find(c, t->key);
+    uint64_t *slot = s ? current_timer(s, t->tag, t->id) : NULL;
+    if (!slot)
         return;
+    *slot = 0;
+    csm_state_touch(h, s->id);
     switch (t->tag) {
     case TAG_FIRST_RESPONSE:
-        if (s->frt_timer != t->id)
-            return;
-        s->frt_timer = 0;
         alert(h, s, "FIRST_RESPONSE_TIMEOUT", s->request_ts);
         break;
     case TAG_RESPONSE:
-        if (s->rt_timer != t->id)
-            return;
-        s->rt_timer = 0;
         s->flags |= F_RT_RAISED;
         alert(h, s, "RESPONSE_TIMEOUT", s->round_ts);
         break;
-    case TAG_NOT_PICKED_UP:
-        if (s->npu_timer != t->id)
-            return;
-        s->npu_timer = 0;
+    default:
         s->flags |= F_NPU_DONE;
         alert(h, s, "NOT_PICKED_UP", s->request_ts);
         break;
-    default:
-        return;
     }
     maybe_evict(c, s);
 }
 
 /* ---- derived events ---- */
 
-static sla_sess *sess_get(sla_ctx *c, const csm_session *v)
+static sla_sess *sess_add(sla_ctx *c, uint64_t id, const char *shop, const char *customer)
 {
-    sla_sess *s;
-    uint64_t id = v->id;
-    HASH_FIND(hh, c->sessions, &id, sizeof id, s);
-    if (s)
-        return s;
-    s = calloc(1, sizeof *s);
+    size_t len = strlen(customer);
+    sla_sess *s = calloc(1, sizeof *s + len + 1);
     if (!s)
-        return NULL;
+        abort();
     s->id = id;
-    s->shop = dup_str(v->shop_id);
-    s->customer = dup_str(v->customer_id);
-    s->platform = v->platform;
-    s->open_ts = v->open_ts;
-    s->request_ts = s->assign_ts = s->round_ts = CSM_TS_NONE;
-    HASH_ADD(hh, c->sessions, id, sizeof s->id, s);
+    s->shop = csm_intern(&c->strings, shop);
+    memcpy(s->customer, customer, len + 1);
+    csm_ptab_add(&c->sessions, s);
     return s;
 }
 
-static void set_agent(sla_sess *s, const char *agent)
+static sla_sess *sess_new(sla_ctx *c, const csm_session *v)
 {
-    if (!agent || (s->agent && !strcmp(s->agent, agent)))
-        return;
-    free(s->agent);
-    s->agent = strdup(agent);
+    sla_sess *s = sess_add(c, v->id, v->shop_id, v->customer_id);
+    s->platform = v->platform;
+    s->open_ts = v->open_ts;
+    s->request_ts = s->assign_ts = s->round_ts = CSM_TS_NONE;
+    return s;
+}
+
+static void set_agent(sla_ctx *c, sla_sess *s, const char *agent)
+{
+    if (agent)
+        s->agent = csm_intern(&c->strings, agent);
+}
+
+/* Appends an agent's first assignment (interned id); most sessions see
+ * one agent, so the array starts with one slot. */
+static void add_agent_first(sla_ctx *c, sla_sess *s, const char *agent, csm_ts ts, int done)
+{
+    if (s->n_agents == s->cap_agents) {
+        uint32_t cap = s->cap_agents ? s->cap_agents * 2 : 1;
+        agent_first *a = realloc(s->agents, cap * sizeof *a);
+        if (!a)
+            abort();
+        s->agents = a;
+        s->cap_agents = cap;
+    }
+    s->agents[s->n_agents++] =
+        (agent_first){.agent = csm_intern(&c->strings, agent), .assign_ts = ts, .done = done};
 }
 
 /* The agent's first assignment to this session starts its first response. */
-static void note_agent_assignment(sla_sess *s, const char *agent, csm_ts ts)
+static void note_agent_assignment(sla_ctx *c, sla_sess *s, const char *agent, csm_ts ts)
 {
     if (!agent)
         return;
     for (uint32_t i = 0; i < s->n_agents; i++)
         if (!strcmp(s->agents[i].agent, agent))
             return;
-    if (s->n_agents == s->cap_agents) {
-        uint32_t cap = s->cap_agents ? s->cap_agents * 2 : 2;
-        agent_first *a = realloc(s->agents, cap * sizeof *a);
-        if (!a)
-            return;
-        s->agents = a;
-        s->cap_agents = cap;
-    }
-    s->agents[s->n_agents++] = (agent_first){.agent = strdup(agent), .assign_ts = ts};
+    add_agent_first(c, s, agent, ts, 0);
 }
 
 static void on_request(sla_ctx *c, csm_host *h, sla_sess *s, const csm_derived *d)
@@ -303,7 +320,7 @@ static void on_request(sla_ctx *c, csm_host *h, sla_sess *s, const csm_derived *
 
 static void on_assigned(sla_ctx *c, csm_host *h, sla_sess *s, const csm_derived *d)
 {
-    note_agent_assignment(s, d->agent_id, d->ts);
+    note_agent_assignment(c, s, d->agent_id, d->ts);
     if ((s->flags & F_ASSIGNED) || !(s->flags & F_REQUESTED) ||
         d->session->assign_ts == CSM_TS_NONE)
         return;
@@ -399,17 +416,17 @@ static void sla_on_derived(void *vctx, csm_host *h, const csm_derived *d)
     default:
         return; /* auto messages, ratings, intents: nothing for the SLA */
     }
-    uint64_t id = v->id;
-    sla_sess *s;
-    HASH_FIND(hh, c->sessions, &id, sizeof id, s);
+    sla_sess *s = sess_find(c, v->id);
     if (!s) {
         /* Only an open session gets a record (a closed one was evicted). */
-        if (v->close_ts != CSM_TS_NONE || !(s = sess_get(c, v)))
+        if (v->close_ts != CSM_TS_NONE)
             return;
+        s = sess_new(c, v);
     }
     if (s->flags & F_CLOSED)
         return;
-    set_agent(s, v->agent_id);
+    csm_state_touch(h, s->id);
+    set_agent(c, s, v->agent_id);
     if (v->request_ts != CSM_TS_NONE)
         on_request(c, h, s, d);
     switch (d->type) {
@@ -417,7 +434,7 @@ static void sla_on_derived(void *vctx, csm_host *h, const csm_derived *d)
         on_assigned(c, h, s, d);
         break;
     case CSM_SESSION_TRANSFERRED:
-        note_agent_assignment(s, d->agent_id, d->ts);
+        note_agent_assignment(c, s, d->agent_id, d->ts);
         break;
     case CSM_SESSION_CUSTOMER_MESSAGE:
         on_customer_message(c, h, s, d);
@@ -436,36 +453,31 @@ static void sla_on_derived(void *vctx, csm_host *h, const csm_derived *d)
     }
 }
 
-/* ---- snapshot / restore ---- */
+/* ---- checkpoint entries: one per session, key = session id ---- */
 
-static int sla_snapshot(void *vctx, csm_host *h, csm_writer *w)
+static int sla_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
-    sla_ctx *c = vctx;
-    sla_sess *s, *tmp;
+    sla_sess *s = sess_find(vctx, key);
     (void)h;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->sessions));
-    HASH_ITER(hh, c->sessions, s, tmp)
-    {
-        csm_api->put_i64(w, (int64_t)s->id);
-        csm_api->put_str(w, s->shop);
-        csm_api->put_str(w, s->customer);
-        csm_api->put_str(w, s->agent);
-        csm_api->put_i64(w, s->platform);
-        csm_api->put_i64(w, s->open_ts);
-        csm_api->put_i64(w, s->request_ts);
-        csm_api->put_i64(w, s->assign_ts);
-        csm_api->put_i64(w, s->round_ts);
-        csm_api->put_i64(w, s->flags);
-        csm_api->put_i64(w, (int64_t)s->frt_timer);
-        csm_api->put_i64(w, (int64_t)s->rt_timer);
-        csm_api->put_i64(w, (int64_t)s->npu_timer);
-        csm_api->put_i64(w, s->n_agents);
-        for (uint32_t i = 0; i < s->n_agents; i++) {
-            csm_api->put_str(w, s->agents[i].agent);
-            csm_api->put_i64(w, s->agents[i].assign_ts);
-            csm_api->put_i64(w, s->agents[i].done);
-        }
+    if (!s)
+        return 1;
+    csm_api->put_str(w, s->shop);
+    csm_api->put_str(w, s->customer);
+    csm_api->put_str(w, s->agent);
+    csm_api->put_i64(w, s->platform);
+    csm_api->put_i64(w, s->open_ts);
+    csm_api->put_i64(w, s->request_ts);
+    csm_api->put_i64(w, s->assign_ts);
+    csm_api->put_i64(w, s->round_ts);
+    csm_api->put_i64(w, s->flags);
+    csm_api->put_i64(w, (int64_t)s->frt_timer);
+    csm_api->put_i64(w, (int64_t)s->rt_timer);
+    csm_api->put_i64(w, (int64_t)s->npu_timer);
+    csm_api->put_i64(w, s->n_agents);
+    for (uint32_t i = 0; i < s->n_agents; i++) {
+        csm_api->put_str(w, s->agents[i].agent);
+        csm_api->put_i64(w, s->agents[i].assign_ts);
+        csm_api->put_i64(w, s->agents[i].done);
     }
     return 0;
 }
@@ -479,64 +491,53 @@ static int get_u64(csm_reader *r, uint64_t *v)
     return 0;
 }
 
-static int restore_one(sla_ctx *c, csm_reader *r)
+static int load_agents(sla_ctx *c, csm_reader *r, sla_sess *s)
 {
-    sla_sess *s = calloc(1, sizeof *s);
+    int64_t n;
+    if (csm_api->get_i64(r, &n) || n < 0 || n > 1000000)
+        return -1;
+    for (int64_t i = 0; i < n; i++) {
+        const char *agent;
+        int64_t assign_ts, done;
+        if (csm_get_interned(&c->strings, r, &agent) || !agent || csm_api->get_i64(r, &assign_ts) ||
+            csm_api->get_i64(r, &done))
+            return -1;
+        add_agent_first(c, s, agent, assign_ts, done != 0);
+    }
+    return 0;
+}
+
+static int load_sess(sla_ctx *c, uint64_t key, csm_reader *r)
+{
+    char *shop = NULL, *customer = NULL;
+    int bad = csm_api->get_str(r, &shop) || csm_api->get_str(r, &customer) || !shop || !customer ||
+              sess_find(c, key);
+    sla_sess *s = bad ? NULL : sess_add(c, key, shop, customer);
+    free(shop);
+    free(customer);
     if (!s)
         return -1;
-    int64_t platform, flags, n_agents;
-    if (get_u64(r, &s->id) || csm_api->get_str(r, &s->shop) || csm_api->get_str(r, &s->customer) ||
-        csm_api->get_str(r, &s->agent) || csm_api->get_i64(r, &platform) ||
+    int64_t platform, flags;
+    if (csm_get_interned(&c->strings, r, &s->agent) || csm_api->get_i64(r, &platform) ||
         csm_api->get_i64(r, &s->open_ts) || csm_api->get_i64(r, &s->request_ts) ||
         csm_api->get_i64(r, &s->assign_ts) || csm_api->get_i64(r, &s->round_ts) ||
         csm_api->get_i64(r, &flags) || get_u64(r, &s->frt_timer) || get_u64(r, &s->rt_timer) ||
-        get_u64(r, &s->npu_timer) || csm_api->get_i64(r, &n_agents) || !s->shop || platform < 0 ||
-        platform >= CSM_PLATFORM_COUNT || n_agents < 0 || n_agents > 1000000)
-        goto fail;
+        get_u64(r, &s->npu_timer) || platform < 0 || platform >= CSM_PLATFORM_COUNT)
+        return -1;
     s->platform = (csm_platform)platform;
     s->flags = (uint32_t)flags;
-    if (n_agents) {
-        s->agents = calloc((size_t)n_agents, sizeof *s->agents);
-        if (!s->agents)
-            goto fail;
-        s->cap_agents = (uint32_t)n_agents;
-    }
-    for (; s->n_agents < (uint32_t)n_agents; s->n_agents++) {
-        agent_first *a = &s->agents[s->n_agents];
-        int64_t done;
-        if (csm_api->get_str(r, &a->agent) || !a->agent || csm_api->get_i64(r, &a->assign_ts) ||
-            csm_api->get_i64(r, &done)) {
-            s->n_agents++; /* free what was read */
-            goto fail;
-        }
-        a->done = done != 0;
-    }
-    sla_sess *dup;
-    HASH_FIND(hh, c->sessions, &s->id, sizeof s->id, dup);
-    if (dup)
-        goto fail;
-    HASH_ADD(hh, c->sessions, id, sizeof s->id, s);
-    return 0;
-fail:
-    sess_free(s);
-    return -1;
+    return load_agents(c, r, s);
 }
 
-static int sla_restore(void *vctx, csm_host *h, csm_reader *r)
+static int sla_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r)
 {
-    sla_ctx *c = vctx;
-    int64_t version, n;
-    if (csm_api->get_i64(r, &version) || version != SNAPSHOT_VERSION || csm_api->get_i64(r, &n) ||
-        n < 0) {
-        csm_log(h, 0, "sla: unreadable snapshot");
+    if (version != SLA_STATE_VERSION) {
+        csm_log(h, 0, "sla: state version %u is not %u", version, SLA_STATE_VERSION);
         return -1;
     }
-    for (int64_t i = 0; i < n; i++) {
-        if (restore_one(c, r)) {
-            csm_log(h, 0, "sla: corrupt snapshot at session %lld", (long long)i);
-            sla_destroy(c, h);
-            return -1;
-        }
+    if (load_sess(vctx, key, r)) {
+        csm_log(h, 0, "sla: state of session %llu is corrupt", (unsigned long long)key);
+        return -1;
     }
     return 0;
 }
@@ -558,9 +559,10 @@ static const csm_plugin descriptor = {
     .destroy = sla_destroy,
     .on_derived = sla_on_derived,
     .on_timer = sla_on_timer,
-    .snapshot = sla_snapshot,
-    .restore = sla_restore,
     .state_entries = sla_state_entries,
     .needs = needs,
+    .state_version = SLA_STATE_VERSION,
+    .save_entry = sla_save_entry,
+    .load_entry = sla_load_entry,
 };
 CSM_PLUGIN_DEFINE(descriptor)

@@ -14,10 +14,13 @@
 
 #include "csmetrics/plugin.h"
 
-#define SNAPSHOT_VERSION 1
+/* Version of the entries save_entry() writes (README.md "State"). */
+#define UNSERVED_STATE_VERSION 1
 
 /* An open session already counted in unserved_offline. Nothing else is
- * kept: every other input is on the session builder's view. */
+ * kept: every other input is on the session builder's view. Its
+ * checkpoint entry is keyed by the session id and empty: being there is
+ * the whole state. */
 typedef struct counted {
     uint64_t id;
     UT_hash_handle hh;
@@ -48,12 +51,13 @@ static int remember(unserved_ctx *c, uint64_t id)
     return 0;
 }
 
-static void forget(unserved_ctx *c, uint64_t id)
+static void forget(unserved_ctx *c, csm_host *h, uint64_t id)
 {
     counted *e = find(c, id);
     if (e) {
         HASH_DEL(c->offline, e);
         free(e);
+        csm_state_touch(h, id);
     }
 }
 
@@ -107,13 +111,14 @@ static void check_offline(unserved_ctx *c, csm_host *h, const csm_session *s)
                 (unsigned long long)s->id);
         return;
     }
+    csm_state_touch(h, s->id);
     count_shop(h, s, "unserved_offline");
 }
 
 static void on_closed(unserved_ctx *c, csm_host *h, const csm_session *s)
 {
     int offline_counted = find(c, s->id) != NULL;
-    forget(c, s->id);
+    forget(c, h, s->id);
     if (offline_counted || s->request_ts == CSM_TS_NONE || s->assign_ts == CSM_TS_NONE ||
         s->first_human_reply_ts != CSM_TS_NONE)
         return;
@@ -161,37 +166,22 @@ static void unserved_on_derived(void *vctx, csm_host *h, const csm_derived *d)
     }
 }
 
-static int unserved_snapshot(void *vctx, csm_host *h, csm_writer *w)
+static int unserved_save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
 {
     (void)h;
-    unserved_ctx *c = vctx;
-    csm_api->put_i64(w, SNAPSHOT_VERSION);
-    csm_api->put_i64(w, (int64_t)HASH_COUNT(c->offline));
-    counted *e, *tmp;
-    HASH_ITER(hh, c->offline, e, tmp)
-    {
-        csm_api->put_i64(w, (int64_t)e->id);
-    }
-    return 0;
+    (void)w;
+    return find(vctx, key) ? 0 : 1;
 }
 
-static int unserved_restore(void *vctx, csm_host *h, csm_reader *r)
+static int unserved_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version,
+                               csm_reader *r)
 {
-    unserved_ctx *c = vctx;
-    int64_t version, n, id;
-    if (csm_api->get_i64(r, &version) || version != SNAPSHOT_VERSION) {
-        csm_log(h, 0, "unserved: unknown snapshot version");
+    (void)r;
+    if (version != UNSERVED_STATE_VERSION) {
+        csm_log(h, 0, "unserved: state version %u is not %u", version, UNSERVED_STATE_VERSION);
         return -1;
     }
-    if (csm_api->get_i64(r, &n) || n < 0)
-        return -1;
-    for (int64_t i = 0; i < n; i++) {
-        if (csm_api->get_i64(r, &id) || remember(c, (uint64_t)id)) {
-            clear(c);
-            return -1;
-        }
-    }
-    return 0;
+    return remember(vctx, key);
 }
 
 /* Requests, offline messages and closes come from the session builder. */
@@ -209,10 +199,11 @@ static const csm_plugin descriptor = {
     .subscribe = CSM_SUBSCRIBE_DERIVED,
     .destroy = unserved_destroy,
     .on_derived = unserved_on_derived,
-    .snapshot = unserved_snapshot,
-    .restore = unserved_restore,
     .state_entries = unserved_state_entries,
     .needs = needs,
+    .state_version = UNSERVED_STATE_VERSION,
+    .save_entry = unserved_save_entry,
+    .load_entry = unserved_load_entry,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

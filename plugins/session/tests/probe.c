@@ -13,7 +13,9 @@
  *   first_reply_ms      Σ (first human reply − open) at the first reply
  *   max_id              the largest session id seen (as a running max)
  *   bad_view            derived events whose session view breaks the
- *                       README's guarantees (must stay 0) */
+ *                       README's guarantees (must stay 0)
+ * Its one piece of state, the running max, is checkpointed as entry 0, so
+ * that the tests can restart the chain anywhere. */
 #include <stdio.h>
 #include <string.h>
 
@@ -98,6 +100,7 @@ static void on_derived(void *vctx, csm_host *h, const csm_derived *d)
     if (s->id > c->max_id) {
         add(h, s, "max_id", (int64_t)(s->id - c->max_id));
         c->max_id = s->id;
+        csm_state_touch(h, 0);
     }
     switch (d->type) {
     case CSM_SESSION_OPENED:
@@ -132,6 +135,26 @@ static void on_derived(void *vctx, csm_host *h, const csm_derived *d)
     }
 }
 
+static int save_entry(void *vctx, csm_host *h, uint64_t key, csm_writer *w)
+{
+    const probe_ctx *c = vctx;
+    (void)h;
+    (void)key;
+    csm_api->put_i64(w, (int64_t)c->max_id);
+    return 0;
+}
+
+static int load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t version, csm_reader *r)
+{
+    probe_ctx *c = vctx;
+    int64_t max_id;
+    (void)h;
+    if (key != 0 || version != 1 || csm_api->get_i64(r, &max_id))
+        return -1;
+    c->max_id = (uint64_t)max_id;
+    return 0;
+}
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -142,6 +165,9 @@ static const csm_plugin descriptor = {
     .ctx_size = sizeof(probe_ctx),
     .subscribe = CSM_SUBSCRIBE_DERIVED,
     .on_derived = on_derived,
+    .state_version = 1,
+    .save_entry = save_entry,
+    .load_entry = load_entry,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

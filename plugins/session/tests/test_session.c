@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "csmetrics/testkit.h"
+#include "restart_mode.h"
 
 #define T0 1795104000000LL /* 2026-11-20T00:00:00+08:00 */
 #define D20 "2026-11-20"
@@ -49,7 +50,7 @@ static int feed_at(csm_testkit *tk, const char *shop, const char *cust, int64_t 
         "{\"stream\":\"chat\",\"event_id\":\"e%ld\",\"platform\":\"DOUYIN\",\"shop_id\":\"%s\","
         "\"customer_id\":\"%s\",\"ts\":%lld,%s}",
         ++next_id, shop, cust, (long long)ts, fields);
-    return csm_testkit_feed(tk, line);
+    return feed_line(tk, line);
 }
 
 static int feed_paid(csm_testkit *tk, const char *shop, const char *cust, int64_t ts)
@@ -61,7 +62,7 @@ static int feed_paid(csm_testkit *tk, const char *shop, const char *cust, int64_
         "{\"stream\":\"order\",\"event_id\":\"o%ld\",\"platform\":\"DOUYIN\",\"shop_id\":\"%s\","
         "\"customer_id\":\"%s\",\"ts\":%lld,\"order_id\":\"ord%ld\",\"type\":\"PAID\"}",
         id, shop, cust, (long long)ts, id);
-    return csm_testkit_feed(tk, line);
+    return feed_line(tk, line);
 }
 
 #define EV(cust, ts, fields) assert_int_equal(feed_at(tk, "s1", cust, ts, fields), CSM_TK_ACCEPTED)
@@ -599,8 +600,8 @@ static void test_duplicate_and_late(void **state)
     const char *msg = "{\"stream\":\"chat\",\"event_id\":\"dup\",\"platform\":\"DOUYIN\","
                       "\"shop_id\":\"s1\",\"customer_id\":\"c1\",\"ts\":1795140000000,"
                       "\"type\":\"MESSAGE\",\"sender\":\"CUSTOMER\",\"msg_kind\":\"TEXT\"}";
-    assert_int_equal(csm_testkit_feed(tk, msg), CSM_TK_ACCEPTED);
-    assert_int_equal(csm_testkit_feed(tk, msg), CSM_TK_DUPLICATE);
+    assert_int_equal(feed_line(tk, msg), CSM_TK_ACCEPTED);
+    assert_int_equal(feed_line(tk, msg), CSM_TK_DUPLICATE);
     EV("c2", AT(10, 0, 10), MSG_C);
     assert_int_equal(feed_at(tk, "s1", "c3", AT(10, 0, 5) - 1, MSG_C), CSM_TK_LATE);
     EV("c4", AT(10, 0, 5), MSG_C);
@@ -637,5 +638,5 @@ int main(void)
         cmocka_unit_test(test_reorder_within_lateness),
         cmocka_unit_test(test_duplicate_and_late),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return RUN_BOTH_WAYS(tests);
 }

@@ -1,10 +1,11 @@
-/* The session builder's snapshot/restore and eviction, driven through a
+/* The session builder's checkpoint entries and eviction, driven through a
  * small fake host (no engine): the plugin is dlopen'ed and fed events
  * directly, timers fire as the engine fires them (deadline < next event
  * ts; at the end in deadline order), and everything it publishes or
- * counts is written to a text log. A run cut at any event by
- * snapshot -> fresh instance -> restore must log exactly what the
- * uninterrupted run logs. Shop-local days are UTC+8 here. */
+ * counts is written to a text log. Touched entries are saved after every
+ * event (entry_store.h); a run restarted at any event (fresh instance
+ * loading the saved entries, the host's timers kept) must log exactly
+ * what the uninterrupted run logs. Shop-local days are UTC+8 here. */
 #include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@ struct csm_reader {
     const char *buf;
     size_t len, pos;
 };
+#include "entry_store.h"
 
 typedef struct fake_timer {
     uint64_t id;
@@ -219,6 +221,7 @@ static const csm_host_api api = {
     .get_str = h_get_str,
     .shop_setting = h_shop_setting,
     .stat_add = h_stat_add,
+    .state_touch = es_touch,
 };
 
 /* ---- the plugin ---- */
@@ -286,6 +289,7 @@ static void drop(void *ctx)
 
 static void reset_host(void)
 {
+    es_reset();
     F.n_timers = 0;
     F.next_timer = 0;
     F.now = CSM_TS_NONE;
@@ -417,6 +421,8 @@ static void make_event(const spec *s, long i, csm_event *ev, char *idbuf)
     ev->chat.reason = s->type == CSM_CHAT_SESSION_CLOSED ? "CUSTOMER" : NULL;
 }
 
+/* Feeds events [from, to), saving the touched entries after each as a
+ * flush would. */
 static void feed_range(void *ctx, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++) {
@@ -424,6 +430,7 @@ static void feed_range(void *ctx, size_t from, size_t to)
         char id[32];
         make_event(&scenario[i], (long)i, &ev, id);
         apply(ctx, &ev);
+        es_flush(P, ctx, &the_host);
     }
 }
 
@@ -438,75 +445,122 @@ static char *run_whole(void)
     return strdup(F.log);
 }
 
-/* Cut after @p cut events: snapshot, a fresh instance restores it (and
- * must snapshot to the same bytes), then the rest of the run. */
-static char *run_cut(size_t cut)
+/* Kill -9 after the last flush: a fresh instance loads what was saved.
+ * The host keeps each pending timer beside the entry its key names, so
+ * every such entry must exist. */
+static void *restart(void *ctx)
+{
+    uint64_t entries = P->state_entries(ctx, &the_host);
+    drop(ctx);
+    for (size_t i = 0; i < F.n_timers; i++)
+        if (F.timers[i].live && !es_has(F.timers[i].key))
+            fail_msg("timer %llu has key %llu, which has no entry",
+                     (unsigned long long)F.timers[i].id, (unsigned long long)F.timers[i].key);
+    ctx = instance();
+    es_load(P, ctx, &the_host);
+    assert_int_equal(P->state_entries(ctx, &the_host), entries);
+    return ctx;
+}
+
+/* Restarts after each event e with restart_at(e) true, then the rest. */
+static char *run_restarting(int (*restart_at)(size_t e, size_t arg), size_t arg)
 {
     reset_host();
     void *ctx = instance();
-    feed_range(ctx, 0, cut);
-    csm_writer w = {0};
-    assert_int_equal(P->snapshot(ctx, &the_host, &w), 0);
-    uint64_t entries = P->state_entries(ctx, &the_host);
-    drop(ctx);
-
-    ctx = instance();
-    csm_reader r = {w.buf, w.len, 0};
-    assert_int_equal(P->restore(ctx, &the_host, &r), 0);
-    assert_int_equal(r.pos, w.len);
-    assert_int_equal(P->state_entries(ctx, &the_host), entries);
-    csm_writer again = {0};
-    assert_int_equal(P->snapshot(ctx, &the_host, &again), 0);
-    assert_int_equal(again.len, w.len);
-    assert_memory_equal(again.buf, w.buf, w.len);
-    free(again.buf);
-    free(w.buf);
-
-    feed_range(ctx, cut, N_EVENTS);
+    for (size_t e = 0; e < N_EVENTS; e++) {
+        feed_range(ctx, e, e + 1);
+        if (restart_at(e, arg))
+            ctx = restart(ctx);
+    }
     finish(ctx, T0 + scenario[N_EVENTS - 1].at);
     drop(ctx);
     return strdup(F.log);
 }
 
-static void test_restore_continues_exactly(void **state)
+static int at_one(size_t e, size_t cut)
+{
+    return e == cut;
+}
+static int at_every(size_t e, size_t unused)
+{
+    return 1;
+}
+
+static void expect_same(const char *whole, char *split, const char *what, size_t cut)
+{
+    if (strcmp(whole, split)) {
+        fprintf(stderr, "%s %zu differs.\n--- whole:\n%s--- restarted:\n%s", what, cut, whole,
+                split);
+        fail();
+    }
+    free(split);
+}
+
+static void test_restart_continues_exactly(void **state)
 {
     char *whole = run_whole();
     if (getenv("SESSION_TEST_VERBOSE"))
         fputs(whole, stderr);
-    /* The scenario does reach every state worth snapshotting. */
+    /* The scenario does reach every state worth checkpointing. */
     assert_non_null(strstr(whole, "P opened"));
     assert_non_null(strstr(whole, "as=1"));
     assert_non_null(strstr(whole, "reason=IDLE"));
     assert_non_null(strstr(whole, "reason=MAX_OPEN"));
     assert_non_null(strstr(whole, "P rated"));
     assert_non_null(strstr(whole, "P intent_set"));
-    for (size_t cut = 0; cut <= N_EVENTS; cut++) {
-        char *split = run_cut(cut);
-        if (strcmp(whole, split)) {
-            fprintf(stderr, "cut at %zu differs.\n--- whole:\n%s--- cut:\n%s", cut, whole, split);
-            fail();
-        }
-        free(split);
-    }
+    for (size_t cut = 0; cut < N_EVENTS; cut++)
+        expect_same(whole, run_restarting(at_one, cut), "restart after event", cut);
+    expect_same(whole, run_restarting(at_every, 0), "restart after every event", 0);
     free(whole);
 }
 
-static void test_restore_rejects_garbage(void **state)
+/* A flush saves only the entries touched since the previous one: the
+ * customer's record and the counters (key 0) for a new session; the
+ * record alone for a message to an open one; nothing for an event that
+ * routes nowhere. */
+static void test_flush_writes_what_changed(void **state)
+{
+    reset_host();
+    void *ctx = instance();
+    const spec open = CHAT("c1", MIN(600), MESSAGE, FROM_CUSTOMER);
+    const spec more = CHAT("c1", MIN(601), MESSAGE, FROM_CUSTOMER);
+    const spec lost = CHAT("c9", MIN(602), RATED, .stars = 4);
+    csm_event ev;
+    char id[32];
+    make_event(&open, 1, &ev, id);
+    apply(ctx, &ev);
+    es_flush(P, ctx, &the_host);
+    assert_int_equal(ES.saves, 2);
+    assert_true(es_has(0));
+    make_event(&more, 2, &ev, id);
+    apply(ctx, &ev);
+    es_flush(P, ctx, &the_host);
+    assert_int_equal(ES.saves, 3);
+    make_event(&lost, 3, &ev, id);
+    apply(ctx, &ev);
+    es_flush(P, ctx, &the_host);
+    assert_int_equal(ES.saves, 3);
+    assert_int_equal(ES.n, 2);
+    drop(ctx);
+}
+
+static void test_load_refuses_garbage_and_newer_versions(void **state)
 {
     reset_host();
     void *ctx = instance();
     feed_range(ctx, 0, 8);
-    csm_writer w = {0};
-    assert_int_equal(P->snapshot(ctx, &the_host, &w), 0);
     drop(ctx);
-    /* Every truncation is refused, never crashes. */
-    for (size_t len = 0; len < w.len; len += 3) {
-        ctx = instance();
-        csm_reader r = {w.buf, len, 0};
-        assert_int_not_equal(P->restore(ctx, &the_host, &r), 0);
-        drop(ctx);
-    }
-    free(w.buf);
+    assert_true(ES.n >= 4);
+    es_check_refusals(P, &the_host, instance, drop);
+}
+
+/* @p n records, and after a flush as many saved entries plus key 0:
+ * evicted records are deleted from the checkpoint too. */
+static void expect_entries(void *ctx, size_t n)
+{
+    assert_int_equal(P->state_entries(ctx, &the_host), n);
+    es_flush(P, ctx, &the_host);
+    assert_int_equal(ES.n, n + 1);
 }
 
 /* A record with only a closed session goes 48 h after its last activity
@@ -524,25 +578,26 @@ static void test_eviction(void **state)
     apply(ctx, &ev);
     make_event(&paid, 2, &ev, id);
     apply(ctx, &ev);
-    assert_int_equal(P->state_entries(ctx, &the_host), 2);
+    expect_entries(ctx, 2);
     /* c1 closes at 10:15 day 20; kept up to 10:15 day 22. */
     advance(ctx, T0 + MIN(615) + 2 * DAY_MS);
-    assert_int_equal(P->state_entries(ctx, &the_host), 2);
+    expect_entries(ctx, 2);
     advance(ctx, T0 + MIN(615) + 2 * DAY_MS + MIN(61));
-    assert_int_equal(P->state_entries(ctx, &the_host), 1);
+    expect_entries(ctx, 1);
     /* c2 paid on day 20: it matters for sessions opened up to day 20 + 21. */
     advance(ctx, T0 + 22 * DAY_MS - OFFSET_MS);
-    assert_int_equal(P->state_entries(ctx, &the_host), 1);
+    expect_entries(ctx, 1);
     advance(ctx, T0 + 22 * DAY_MS + 2 * 3600000);
-    assert_int_equal(P->state_entries(ctx, &the_host), 0);
+    expect_entries(ctx, 0);
     drop(ctx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_restore_continues_exactly),
-        cmocka_unit_test(test_restore_rejects_garbage),
+        cmocka_unit_test(test_restart_continues_exactly),
+        cmocka_unit_test(test_flush_writes_what_changed),
+        cmocka_unit_test(test_load_refuses_garbage_and_newer_versions),
         cmocka_unit_test(test_eviction),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "csmetrics/testkit.h"
+#include "../../session/tests/restart_mode.h"
 
 #define T0 1795104000000LL /* 2026-11-20T00:00:00+08:00 */
 #define D20 "2026-11-20"
@@ -47,7 +48,7 @@ static int feed_at(csm_testkit *tk, const char *cust, int64_t ts, const char *fi
         "{\"stream\":\"chat\",\"event_id\":\"e%ld\",\"platform\":\"DOUYIN\",\"shop_id\":\"s1\","
         "\"customer_id\":\"%s\",\"ts\":%lld,%s}",
         ++next_id, cust, (long long)ts, fields);
-    return csm_testkit_feed(tk, line);
+    return feed_line(tk, line);
 }
 
 #define EV(cust, ts, fields) assert_int_equal(feed_at(tk, cust, ts, fields), CSM_TK_ACCEPTED)
@@ -430,5 +431,5 @@ int main(void)
         cmocka_unit_test(test_reply_before_request),
         cmocka_unit_test(test_bad_config),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return RUN_BOTH_WAYS(tests);
 }

@@ -1,10 +1,13 @@
-/* The SLA plugin's snapshot/restore and eviction, driven through a small
- * fake host (no engine): sla.so is dlopen'ed and fed derived events
+/* The SLA plugin's checkpoint entries and eviction, driven through a
+ * small fake host (no engine): sla.so is dlopen'ed and fed derived events
  * directly, timers fire as the engine fires them (deadline < next event
  * ts; at the end in deadline order), and every count and alert is written
- * to a text log. A run cut at any event by snapshot -> fresh instance ->
- * restore must log exactly what the uninterrupted run logs, and at the
- * end every session must be evicted. Shop-local days are UTC+8 here. */
+ * to a text log. Touched entries are saved after every step
+ * (plugins/session/tests/entry_store.h); a run restarted at any step
+ * (fresh instance loading the saved entries, the host's timers kept) must
+ * log exactly what the uninterrupted run logs, and at the end every
+ * session must be evicted, from memory and from the checkpoint. Shop-local
+ * days are UTC+8 here. */
 #include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +37,7 @@ struct csm_reader {
     const char *buf;
     size_t len, pos;
 };
+#include "../../session/tests/entry_store.h"
 
 typedef struct fake_timer {
     uint64_t id;
@@ -215,6 +219,7 @@ static const csm_host_api api = {
     .get_str = h_get_str,
     .shop_setting = h_shop_setting,
     .stat_add = h_stat_add,
+    .state_touch = es_touch,
 };
 
 /* ---- the scenario: derived events as the session builder publishes them ---- */
@@ -343,48 +348,69 @@ static int fire_one(csm_ts limit)
     return 1;
 }
 
-static void snapshot_restore(void)
+/* Kill -9 after the last flush: a fresh instance loads what was saved.
+ * The host keeps each pending timer beside the entry its key names (the
+ * session id), so every such entry must exist. */
+static void restart(void)
 {
-    csm_writer w = {0};
-    assert_int_equal(P->snapshot(ctx, &the_host, &w), 0);
+    es_flush(P, ctx, &the_host);
     uint64_t entries = P->state_entries(ctx, &the_host);
     drop_instance();
+    for (size_t i = 0; i < F.n_timers; i++)
+        if (F.timers[i].live && !es_has(F.timers[i].key))
+            fail_msg("timer %llu has key %llu, which has no entry",
+                     (unsigned long long)F.timers[i].id, (unsigned long long)F.timers[i].key);
     new_instance();
-    csm_reader r = {w.buf, w.len, 0};
-    assert_int_equal(P->restore(ctx, &the_host, &r), 0);
-    assert_int_equal(r.pos, w.len);
+    es_load(P, ctx, &the_host);
     assert_int_equal(P->state_entries(ctx, &the_host), entries);
-    free(w.buf);
 }
 
-/* Runs the script, cut before step @p cut (-1: never); returns the log. */
+#define EVERY_STEP (-2)
+
+/* Fires the timers due before step @p s, delivers it, saves what it
+ * touched. */
+static void play(const step *s)
+{
+    while (fire_one(s->ts))
+        ;
+    apply_view(s);
+    F.now = s->ts;
+    csm_derived d = {.struct_size = sizeof d,
+                     .type = s->type,
+                     .name = "x",
+                     .ts = s->ts,
+                     .session = &views[s->sess],
+                     .agent_id = s->agent};
+    P->on_derived(ctx, &the_host, &d);
+    es_flush(P, ctx, &the_host);
+}
+
+/* Runs the script, saving the touched entries after each step, restarted
+ * before step @p cut (-1: never; EVERY_STEP: before each); returns the
+ * log. */
 static char *run(long cut)
 {
     memset(&F, 0, sizeof F);
+    es_reset();
     reset_views();
     new_instance();
     for (size_t i = 0; i < N_STEPS; i++) {
-        const step *s = &script[i];
-        while (fire_one(s->ts))
-            ;
-        if ((long)i == cut)
-            snapshot_restore();
-        apply_view(s);
-        F.now = s->ts;
-        csm_derived d = {.struct_size = sizeof d,
-                         .type = s->type,
-                         .name = "x",
-                         .ts = s->ts,
-                         .session = &views[s->sess],
-                         .agent_id = s->agent};
-        P->on_derived(ctx, &the_host, &d);
+        if ((long)i == cut || cut == EVERY_STEP) {
+            /* The timers due before the step fire, then the flush. */
+            while (fire_one(script[i].ts))
+                ;
+            restart();
+        }
+        play(&script[i]);
     }
     if (cut == (long)N_STEPS)
-        snapshot_restore();
+        restart();
     while (fire_one(INT64_MAX))
         ;
     /* Everything closed and every timer fired: all state evicted. */
     assert_int_equal(P->state_entries(ctx, &the_host), 0);
+    es_flush(P, ctx, &the_host);
+    assert_int_equal(ES.n, 0);
     drop_instance();
     reset_views();
     return strdup(F.log);
@@ -441,37 +467,53 @@ static void test_uninterrupted(void **state)
     free(log);
 }
 
-static void test_cut_anywhere(void **state)
+static void test_restart_anywhere(void **state)
 {
     (void)state;
     char *want = run(-1);
-    for (long cut = 0; cut <= (long)N_STEPS; cut++) {
+    for (long cut = EVERY_STEP; cut <= (long)N_STEPS; cut++) {
         char *got = run(cut);
         if (strcmp(want, got))
-            fail_msg("cut before step %ld:\n--- want\n%s--- got\n%s", cut, want, got);
+            fail_msg("restart before step %ld:\n--- want\n%s--- got\n%s", cut, want, got);
         free(got);
     }
     free(want);
 }
 
-static void test_corrupt_snapshot(void **state)
+static void *fresh(void)
+{
+    new_instance();
+    return ctx;
+}
+static void drop(void *c)
+{
+    ctx = c;
+    drop_instance();
+}
+
+/* Both sessions mid-way (s1 transferred with a round open, s2 offline):
+ * every truncated entry, and a newer state version, are refused. */
+static void test_load_refuses_garbage_and_newer_versions(void **state)
 {
     (void)state;
     memset(&F, 0, sizeof F);
+    es_reset();
+    reset_views();
     new_instance();
-    int64_t junk[3] = {1, 5, 7};
-    csm_reader r = {(const char *)junk, sizeof junk, 0};
-    assert_int_not_equal(P->restore(ctx, &the_host, &r), 0);
-    assert_int_equal(P->state_entries(ctx, &the_host), 0);
+    for (size_t i = 0; i < 11; i++)
+        play(&script[i]);
     drop_instance();
+    reset_views();
+    assert_int_equal(ES.n, 2);
+    es_check_refusals(P, &the_host, fresh, drop);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uninterrupted),
-        cmocka_unit_test(test_cut_anywhere),
-        cmocka_unit_test(test_corrupt_snapshot),
+        cmocka_unit_test(test_restart_anywhere),
+        cmocka_unit_test(test_load_refuses_garbage_and_newer_versions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
