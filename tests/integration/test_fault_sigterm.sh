@@ -21,12 +21,15 @@ fault_stream "$SESSIONS" 4 16
 reference_run
 
 start_redis run
-# REDIS_DELAY_MS (default 0) puts the proxy in front of Redis with every
-# reply that late: SIGTERM with a slow Redis.
+# The proxy in front of Redis relays every reply REDIS_DELAY_MS late
+# (default 20): with flushes of at most 500 events that paces the daemon to
+# about 12 k events/s, so that every SIGTERM lands mid-stream (unpaced, the
+# daemon reads the whole stream in about a second and a round can find it
+# over). A larger value tries SIGTERM with a slow Redis.
 port=$REDIS_PORT_run
-if ((${REDIS_DELAY_MS:-0} > 0)); then
+if ((${REDIS_DELAY_MS:-20} > 0)); then
     start_proxy "$REDIS_PORT_run"
-    proxy_ctl "delay $REDIS_DELAY_MS"
+    proxy_ctl "delay ${REDIS_DELAY_MS:-20}"
     port=$PROXY_PORT
 fi
 fault_config run "$port"
