@@ -19,7 +19,8 @@
 typedef enum csm_ckpt_op_kind {
     CSM_CKPT_HSET = 0, /* field = value */
     CSM_CKPT_HDEL,     /* field removed */
-    CSM_CKPT_DROP      /* the whole section removed (field unused) */
+    CSM_CKPT_DROP      /* the whole section removed (field unused); a batch's
+                          drops apply before its sets and deletes */
 } csm_ckpt_op_kind;
 
 typedef struct csm_ckpt_op {

@@ -110,6 +110,9 @@ static void drop(csm_ckpt_mem *m, const char *section)
 
 void csm_ckpt_mem_apply(csm_ckpt_mem *m, const csm_ckpt_batch *b)
 {
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ops[i].kind == CSM_CKPT_DROP)
+            drop(m, b->sections[b->ops[i].section]);
     for (size_t i = 0; i < b->n; i++) {
         const csm_ckpt_op *op = &b->ops[i];
         const char *section = b->sections[op->section];
@@ -117,8 +120,6 @@ void csm_ckpt_mem_apply(csm_ckpt_mem *m, const csm_ckpt_batch *b)
             hset(m, section, op->field, csm_ckpt_op_value(b, op), op->value_len);
         else if (op->kind == CSM_CKPT_HDEL)
             hdel(m, section, op->field);
-        else
-            drop(m, section);
     }
 }
 
@@ -155,4 +156,13 @@ size_t csm_ckpt_mem_count(const csm_ckpt_mem *m, const char *section)
         n += in_section(f, section);
     }
     return n;
+}
+
+void csm_ckpt_mem_each(const csm_ckpt_mem *m, csm_ckpt_mem_each_fn fn, void *arg)
+{
+    const mem_field *f, *tmp;
+    HASH_ITER(hh, m->fields, f, tmp)
+    {
+        fn(arg, f->id, f->section_len, f->id + f->section_len + 1, f->value, f->len);
+    }
 }

@@ -99,10 +99,29 @@ void csm_ckpt_store_core_args(const csm_ckpt_batch *b, const char **argv, size_t
     }
 }
 
-long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm_ckpt_batch *b)
+/* A batch's drops come first (ckpt_batch.h): a section dropped and
+ * written in the same batch starts over. */
+static long append_drops(csm_redis_store *s, const csm_ckpt_keys *k, const csm_ckpt_batch *b)
 {
     long total = 0;
     char key[512];
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->ops[i].kind != CSM_CKPT_DROP)
+            continue;
+        if (csm_ckpt_section_key(key, sizeof key, k, b->sections[b->ops[i].section]) < 0 ||
+            append_kind(s, b, i, i + 1, CSM_CKPT_DROP, key) < 0)
+            return -1;
+        total++;
+    }
+    return total;
+}
+
+long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm_ckpt_batch *b)
+{
+    long total = append_drops(s, k, b);
+    char key[512];
+    if (total < 0)
+        return -1;
     for (size_t from = 0, to; from < b->n; from = to) {
         uint16_t sec = b->ops[from].section;
         for (to = from; to < b->n && b->ops[to].section == sec; to++)
@@ -111,7 +130,7 @@ long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm
             return -1;
         /* The checkpoint hash's fields go with the flush's own HSET. */
         int first = *b->sections[sec] ? CSM_CKPT_HSET : CSM_CKPT_HDEL;
-        for (int kind = first; kind <= CSM_CKPT_DROP; kind++) {
+        for (int kind = first; kind <= CSM_CKPT_HDEL; kind++) {
             long n = append_kind(s, b, from, to, (csm_ckpt_op_kind)kind, key);
             if (n < 0)
                 return -1;

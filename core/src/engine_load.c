@@ -99,17 +99,34 @@ static int load_event_time(load_ctx *c, const char *s)
     return 0;
 }
 
-static void note_dropped(load_ctx *c, const char *name, size_t len)
+/* The next flush deletes the plugin's records hash. */
+static void drop_at_flush(csm_engine_state *s, const char *name, size_t len)
 {
-    csm_engine_state *s = &c->e->ckst;
-    csm_logf(CSM_LOG_WARN, "checkpoint",
-             "partition %d: plugin '%.*s' has state in the checkpoint but is not in the chain: "
-             "its state is dropped at the next flush",
-             (int)c->e->partition, (int)len, name);
     s->drop = realloc(s->drop, (s->n_drop + 1) * sizeof *s->drop);
     if (!s->drop)
         abort();
     snprintf(s->drop[s->n_drop++], sizeof *s->drop, "%.*s", (int)len, name);
+}
+
+static void note_dropped(load_ctx *c, const char *name, size_t len)
+{
+    csm_logf(CSM_LOG_WARN, "checkpoint",
+             "partition %d: plugin '%.*s' has state in the checkpoint but is not in the chain: "
+             "its state is dropped at the next flush",
+             (int)c->e->partition, (int)len, name);
+    drop_at_flush(&c->e->ckst, name, len);
+}
+
+/* A plugin the checkpoint does not list starts empty: records under its
+ * name belong to no checkpoint (left by a damaged or deleted checkpoint
+ * hash) and must not be read by the next load. */
+static void drop_unlisted(csm_engine *e, const unsigned char *stored)
+{
+    for (size_t i = 0; i < e->chain->n; i++)
+        if (!stored || !stored[i]) {
+            const char *name = e->chain->links[i].plugin->name;
+            drop_at_flush(&e->ckst, name, strlen(name));
+        }
 }
 
 static ptrdiff_t chain_index(const csm_chain *ch, const char *name, size_t len)
@@ -373,8 +390,10 @@ static int load_stored(load_ctx *c, const csm_ckpt_source *src, const core_field
         rc = src->scan(src->arg, "dedup", visit_seg, c, c->err, c->errlen);
     if (!rc)
         rc = finish(c);
-    if (!rc)
+    if (!rc) {
         log_new_plugins(c, where);
+        drop_unlisted(c->e, c->stored);
+    }
     for (size_t i = 0; i < c->n_segs; i++)
         free(c->segs[i].data);
     free(c->segs);
@@ -400,6 +419,11 @@ int csm_engine_ckpt_load(csm_engine *e, const csm_ckpt_source *src, const char *
         csm_engine_state_loaded(e);
     }
     e->ckst.meta_dirty = 1;
+    /* Nothing stored: the records of every hash beside it are stale. */
+    if (!rc && !f.engine) {
+        e->ckst.reset = 1;
+        drop_unlisted(e, NULL);
+    }
     core_fields_free(&f);
     return rc;
 }

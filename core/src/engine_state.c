@@ -316,20 +316,28 @@ static int build_plugin(csm_engine *e, csm_ckpt_batch *b, uint32_t i, char *err,
     return csm_keyset_foreach(&e->ckst.dirty[i], save_record, &c) ? -1 : 0;
 }
 
+static void drop_section(csm_ckpt_batch *b, const char *prefix, const char *name)
+{
+    char section[CSM_CKPT_SECTION_MAX];
+    snprintf(section, sizeof section, "%s%s", prefix, name);
+    csm_ckpt_batch_drop(b, csm_ckpt_batch_section(b, section));
+}
+
 int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t errlen)
 {
     csm_ckpt_batch_reset(b);
+    if (e->ckst.reset) {
+        drop_section(b, "", "dedup");
+        drop_section(b, "", "buffer");
+    }
     build_dedup(e, b);
     build_buffer(e, b);
     build_core(e, b);
     for (uint32_t i = 0; i < e->chain->n; i++)
         if (build_plugin(e, b, i, err, errlen))
             return -1;
-    char name[CSM_CKPT_SECTION_MAX];
-    for (size_t i = 0; i < e->ckst.n_drop; i++) {
-        snprintf(name, sizeof name, "state:%s", e->ckst.drop[i]);
-        csm_ckpt_batch_drop(b, csm_ckpt_batch_section(b, name));
-    }
+    for (size_t i = 0; i < e->ckst.n_drop; i++)
+        drop_section(b, "state:", e->ckst.drop[i]);
     return 0;
 }
 
@@ -346,6 +354,7 @@ void csm_engine_ckpt_committed(csm_engine *e)
     s->event_time_written = 1;
     s->written_event_time = e->event_time;
     s->n_drop = 0;
+    s->reset = 0;
 }
 
 void csm_engine_state_loaded(csm_engine *e)

@@ -45,7 +45,13 @@ typedef struct csm_engine_state {
     uint64_t *unbuffered;
     size_t n_unbuffered, cap_unbuffered;
 
-    /* Plugins the checkpoint holds that are no longer in the chain. */
+    /* No checkpoint was stored: records left in the dedup and buffer
+     * hashes (its hash deleted by hand, say) belong to no checkpoint, and
+     * the first flush deletes them before writing its own. */
+    int reset;
+    /* Records hashes the next flush deletes: plugins the checkpoint holds
+     * that are no longer in the chain, and plugins it does not list
+     * (their hash is written anew). */
     char (*drop)[64];
     size_t n_drop;
 } csm_engine_state;

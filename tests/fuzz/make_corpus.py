@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuilds the seed corpus of the fuzz harnesses (corpus/<harness>/) from
-the repository's own test data; the restore seeds come from the
-snapshot_seeds tool of a fuzz build. Files named repro-* are inputs that
+the repository's own test data; the ckpt_load seeds come from the
+ckpt_seeds tool of a fuzz build. Files named repro-* are inputs that
 once found a bug: they stay.
 
   tests/fuzz/make_corpus.py BUILD_FUZZ_DIR
@@ -115,8 +115,8 @@ def config_seeds(out):
     put(out, "example.yaml", EXAMPLE_CONFIG)
 
 
-def restore_seeds(out, build):
-    tool = os.path.join(build, "tests", "fuzz", "snapshot_seeds")
+def ckpt_load_seeds(out, build):
+    tool = os.path.join(build, "tests", "fuzz", "ckpt_seeds")
     env = dict(os.environ, CSM_PLUGIN_PATH=os.path.join(build, "plugins"))
     for name, every in (("session_day_boundary", 3), ("sla_alerts", 4),
                         ("unserved_offline_alerts", 4), ("orders_refunds", 2),
@@ -137,8 +137,8 @@ def main():
     avro_seeds(os.path.join(corpus, "avro"))
     json_seeds(os.path.join(corpus, "json"))
     config_seeds(os.path.join(corpus, "config"))
-    os.makedirs(os.path.join(corpus, "restore"), exist_ok=True)
-    restore_seeds(os.path.join(corpus, "restore"), os.path.abspath(sys.argv[1]))
+    os.makedirs(os.path.join(corpus, "ckpt_load"), exist_ok=True)
+    ckpt_load_seeds(os.path.join(corpus, "ckpt_load"), os.path.abspath(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 #
 #   tests/fuzz/run_fuzz.sh [--seconds N] [--build DIR] [HARNESS...]
 #
-# HARNESS: avro, json, config, restore (default: all, one after the
+# HARNESS: avro, json, config, ckpt_load (default: all, one after the
 # other). New inputs go to BUILD/fuzz-work/<harness>/, never into the
 # committed seed corpus; a run's log is BUILD/fuzz-work/<harness>.log.
 set -euo pipefail
@@ -22,7 +22,7 @@ while [[ $# -gt 0 ]]; do
     *) harnesses+=("$1"); shift ;;
     esac
 done
-[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(avro json config restore)
+[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(avro json config ckpt_load)
 
 if ! command -v clang >/dev/null; then
     echo "tests/fuzz: clang not found: fuzzing SKIPPED (install clang and libclang-rt-14-dev)" >&2

@@ -361,6 +361,47 @@ static void corrupt_record_is_refused(void **state)
     world_close(&w);
 }
 
+/* Records whose checkpoint hash is gone (deleted by hand to start a
+ * partition over) belong to no checkpoint: the engine starts empty, and
+ * its first flush deletes them before writing its own, so the next load
+ * does not mix them in. */
+static void records_without_a_checkpoint_are_dropped(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, "plugins: [tally]\n");
+    csm_ckpt_batch b = {0};
+    csm_ckpt_mem *m = csm_ckpt_mem_new();
+    char err[512];
+    csm_ckpt_batch_hset(&b, csm_ckpt_batch_section(&b, "state:tally"), "42", "stale", 5);
+    csm_ckpt_batch_hset(&b, csm_ckpt_batch_section(&b, "buffer"), "7", "stale", 5);
+    csm_ckpt_batch_hset(&b, csm_ckpt_batch_section(&b, "dedup"), "0", "stale", 5);
+    csm_ckpt_mem_apply(m, &b);
+
+    csm_engine *e = load_from(&w, m, 0, err, sizeof err);
+    assert_int_equal(csm_engine_state_entries(e), 0);
+    offer(e, "a", "c1", T0);
+    csm_engine_advance_to(e, T0 + MIN);
+    flush_to(e, &b, m);
+    assert_int_equal(ops_in(&b, NULL, CSM_CKPT_DROP), 3); /* dedup, buffer, state:tally */
+    assert_int_equal(csm_ckpt_mem_count(m, "state:tally"), 1);
+    assert_int_equal(csm_ckpt_mem_count(m, "buffer"), 0);
+    assert_int_equal(csm_ckpt_mem_count(m, "dedup"), 1);
+    /* Once: the next flush drops nothing. */
+    offer(e, "b", "c2", T0 + MIN);
+    csm_engine_advance_to(e, T0 + 2 * MIN);
+    flush_to(e, &b, m);
+    assert_int_equal(ops_in(&b, NULL, CSM_CKPT_DROP), 0);
+    csm_engine_free(e);
+
+    e = load_from(&w, m, 0, err, sizeof err);
+    assert_int_equal(csm_engine_state_entries(e), 2);
+    csm_engine_free(e);
+    csm_ckpt_batch_free(&b);
+    csm_ckpt_mem_free(m);
+    world_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +411,7 @@ int main(void)
         cmocka_unit_test(plugins_are_matched_by_name),
         cmocka_unit_test(newer_state_version_is_refused),
         cmocka_unit_test(corrupt_record_is_refused),
+        cmocka_unit_test(records_without_a_checkpoint_are_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
