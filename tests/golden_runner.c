@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "csmetrics/testkit.h"
+#include "civil_day.h"
 #include "keys.h"
 
 static int failures;

@@ -8,6 +8,7 @@
 
 #include "bytebuf.h"
 #include "chain.h"
+#include "civil_day.h"
 #include "ckpt_batch.h"
 #include "ckpt_mem.h"
 #include "codec.h"

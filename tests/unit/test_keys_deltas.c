@@ -13,6 +13,7 @@
 #include "delta_view.h"
 #include "deltas.h"
 #include "intern.h"
+#include "civil_day.h"
 #include "keys.h"
 
 static void day_roundtrip(const char *s, int32_t expect)

@@ -8,7 +8,7 @@
 
 #include "bytebuf.h"
 #include "engine_internal.h"
-#include "keys.h"
+#include "civil_day.h"
 #include "sat_target.h"
 #include "log.h"
 

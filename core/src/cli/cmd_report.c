@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "figures.h"
+#include "civil_day.h"
 #include "keys.h"
 #include "redis_conn.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "event_slot.h"
-#include "keys.h"
+#include "civil_day.h"
 
 /* Members are "YYYY-MM-DD|PLATFORM|shop": fixed-width day first, so a shop
  * id may contain '|'. */

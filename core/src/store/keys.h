@@ -7,11 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "YYYY-MM-DD" of a day counted from 1970-01-01 (out: 11 bytes). */
-void csm_day_format(int32_t day, char out[11]);
-/* Parses "YYYY-MM-DD"; 0 or -1. */
-int csm_day_parse(const char *s, int32_t *day);
-
 /* block: "board" or "allday" → {P}:{shop}:board:2026-11-22 (hash) */
 int csm_key_block(char *buf, size_t n, const char *prefix, const char *shop, const char *block,
                   int32_t day);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "civil_day.h"
 #include "cli.h"
 #include "codec.h"
 #include "gen.h"
@@ -406,18 +407,6 @@ static void render(const gen *g, const gen_event *e, csm_event *ev, gen_bufs buf
     }
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* "2026-11-20T08:00:00+08:00" (Z or ±HH:MM, seconds optional) or epoch
  * ms. -1 when malformed. */
 static int parse_start(const char *s, int64_t *ms)
@@ -440,7 +429,8 @@ static int parse_start(const char *s, int64_t *ms)
         sign = *s == '+' ? 1 : -1;
     if (!sign || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    int64_t secs =
+        csm_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
     *ms = (secs - sign * (oh * 3600 + om * 60)) * 1000;
     return 0;
 }
