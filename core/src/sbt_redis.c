@@ -146,12 +146,16 @@ typedef struct getter {
  * one. */
 static uint32_t counter_id(getter *g, const char *shop, int32_t day, const char *field, int add)
 {
-    char key[512], id[600];
-    int n = csm_key_block(key, sizeof key, g->prefix, shop, "board", day);
-    if (n < 0 || snprintf(id, sizeof id, "%s\x1f%s", key, field) >= (int)sizeof id) {
+    /* The id is "KEY\x1fFIELD"; the key is its first part. */
+    char id[600];
+    int n = csm_key_block(id, 512, g->prefix, shop, "board", day);
+    size_t flen = strlen(field);
+    if (n < 0 || (size_t)n + 1 + flen >= sizeof id) {
         g->failed = 1;
         return CSM_INTERN_NONE;
     }
+    id[n] = '\x1f';
+    memcpy(id + n + 1, field, flen + 1);
     if (!add)
         return csm_intern_find(g->cache->ids, id);
     uint32_t i = csm_intern_id(g->cache->ids, id);
@@ -161,7 +165,9 @@ static uint32_t counter_id(getter *g, const char *shop, int32_t day, const char 
             abort();
     }
     g->cache->v[i] = 0;
-    return redisAppendCommand(g->c, "HGET %s %s", key, field) == REDIS_OK ? i : CSM_INTERN_NONE;
+    const char *argv[] = {"HGET", id, field};
+    size_t lens[] = {4, (size_t)n, flen};
+    return redisAppendCommandArgv(g->c, 3, argv, lens) == REDIS_OK ? i : CSM_INTERN_NONE;
 }
 
 static int64_t hget(void *arg, const char *shop, int32_t day, const char *field)
