@@ -41,7 +41,7 @@ static int on_record(void *arg, long index, int ok, const csm_event_slot *ev, co
             csm_logf(CSM_LOG_WARN, "replay", "record %ld: dead letter: %s", index + 1, reason);
         return 0;
     }
-    csm_verdict v = csm_engine_offer(r->engine, &ev->ev, why, sizeof why);
+    csm_verdict v = csm_engine_offer_decoded(r->engine, &ev->ev, why, sizeof why);
     r->counts[v]++;
     if (v != CSM_VERDICT_ACCEPTED && v != CSM_VERDICT_DUPLICATE && !r->quiet)
         csm_logf(CSM_LOG_WARN, "replay", "record %ld (event %s): %s", index + 1,
