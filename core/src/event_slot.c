@@ -206,6 +206,10 @@ int csm_text_check(const char *s, size_t n, char *why, size_t whylen)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        if (u[i] >= 0x01 && u[i] <= 0x7f) { /* ids are ASCII: one compare a byte */
+            i++;
+            continue;
+        }
         if (u[i] == 0) {
             snprintf(why, whylen, "NUL byte at %zu", i);
             return -1;

@@ -140,33 +140,50 @@ typedef struct getter {
     int failed, replay;
     size_t n;
     uint32_t queued[GETTER_MAX];
+    /* "KEY\x1fFIELD" of the last counter: a decision asks for both fields
+     * of a day in a row, so the key is built once for the two. */
+    const char *id_shop;
+    int32_t id_day;
+    int id_len; /* of the key; -1 none yet */
+    char id[600];
 } getter;
+
+/* g->id for the counter; its key's length, or -1 if it does not fit. */
+static int counter_name(getter *g, const char *shop, int32_t day, const char *field)
+{
+    if (g->id_len < 0 || g->id_shop != shop || g->id_day != day) {
+        g->id_shop = shop;
+        g->id_day = day;
+        g->id_len = csm_key_block(g->id, 512, g->prefix, shop, "board", day);
+    }
+    size_t flen = strlen(field);
+    if (g->id_len < 0 || (size_t)g->id_len + 1 + flen >= sizeof g->id)
+        return -1;
+    g->id[g->id_len] = '\x1f';
+    memcpy(g->id + g->id_len + 1, field, flen + 1);
+    return g->id_len;
+}
 
 /* The cache id of a counter (CSM_INTERN_NONE if not read yet); add: make
  * one. */
 static uint32_t counter_id(getter *g, const char *shop, int32_t day, const char *field, int add)
 {
-    /* The id is "KEY\x1fFIELD"; the key is its first part. */
-    char id[600];
-    int n = csm_key_block(id, 512, g->prefix, shop, "board", day);
-    size_t flen = strlen(field);
-    if (n < 0 || (size_t)n + 1 + flen >= sizeof id) {
+    int n = counter_name(g, shop, day, field);
+    if (n < 0) {
         g->failed = 1;
         return CSM_INTERN_NONE;
     }
-    id[n] = '\x1f';
-    memcpy(id + n + 1, field, flen + 1);
     if (!add)
-        return csm_intern_find(g->cache->ids, id);
-    uint32_t i = csm_intern_id(g->cache->ids, id);
+        return csm_intern_find(g->cache->ids, g->id);
+    uint32_t i = csm_intern_id(g->cache->ids, g->id);
     if (i >= g->cache->cap) {
         g->cache->cap = g->cache->cap ? g->cache->cap * 2 : 64;
         if (!(g->cache->v = realloc(g->cache->v, g->cache->cap * sizeof *g->cache->v)))
             abort();
     }
     g->cache->v[i] = 0;
-    const char *argv[] = {"HGET", id, field};
-    size_t lens[] = {4, (size_t)n, flen};
+    const char *argv[] = {"HGET", g->id, field};
+    size_t lens[] = {4, (size_t)n, strlen(field)};
     return redisAppendCommandArgv(g->c, 3, argv, lens) == REDIS_OK ? i : CSM_INTERN_NONE;
 }
 
@@ -204,7 +221,7 @@ static int getter_fetch(getter *g)
 static int decide(redisContext *c, const csm_config *cfg, csm_shoptime *st, const char *member,
                   board_cache *cache, csm_alert_rec *rec, int *failed)
 {
-    getter g = {.c = c, .prefix = cfg->prefix, .cache = cache};
+    getter g = {.c = c, .prefix = cfg->prefix, .cache = cache, .id_len = -1};
     csm_sbt_decide(cfg, st, member, hget, &g, rec);
     csm_alert_rec_clear(rec);
     if (getter_fetch(&g)) {
