@@ -8,50 +8,23 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec_fields.h"
 #include "scratch.h"
 
-/* The members read, by name; "stream" first. */
-enum member {
-    M_STREAM,
-    M_EVENT_ID,
-    M_PLATFORM,
-    M_SHOP_ID,
-    M_CUSTOMER_ID,
-    M_TS,
-    M_TYPE,
-    M_SENDER,
-    M_MSG_KIND,
-    M_ENTRY,
-    M_AGENT_ID,
-    M_FROM_AGENT_ID,
-    M_GROUP_ID,
-    M_ORDER_ID,
-    M_INTENT,
-    M_REASON,
-    M_STARS,
-    M_AMOUNT_CENTS,
-    M_REFUND_ID,
-    M_LOGISTICS_STATUS,
-    M_COUNT
-};
-
-static const char *const member_names[M_COUNT] = {
-    "stream",   "event_id",      "platform",     "shop_id",   "customer_id",
-    "ts",       "type",          "sender",       "msg_kind",  "entry",
-    "agent_id", "from_agent_id", "group_id",     "order_id",  "intent",
-    "reason",   "stars",         "amount_cents", "refund_id", "logistics_status"};
+/* The members read: the contract's fields, then "stream". */
+#define M_STREAM F_COUNT
 
 /* The member a key names, or -1 (ignored: test files carry notes). */
 static int member_of(const char *key)
 {
-    for (int m = 0; m < M_COUNT; m++)
-        if (member_names[m][0] == key[0] && !strcmp(member_names[m], key))
-            return m;
-    return -1;
+    for (int f = 0; f < F_COUNT; f++)
+        if (csm_field_names[f][0] == key[0] && !strcmp(csm_field_names[f], key))
+            return f;
+    return strcmp(key, "stream") ? -1 : M_STREAM;
 }
 
 typedef struct reader {
-    json_t *v[M_COUNT]; /* NULL: absent */
+    json_t *v[M_STREAM + 1]; /* NULL: absent */
     csm_event_slot *slot;
     char *err;
     size_t errlen;
@@ -66,9 +39,9 @@ static void fail(reader *r, const char *fmt, const char *field, const char *deta
     snprintf(r->err, r->errlen, fmt, field, detail);
 }
 
-static const char *get_string(reader *r, enum member m, int required)
+static const char *get_string(reader *r, enum field m, int required)
 {
-    const char *field = member_names[m];
+    const char *field = csm_field_names[m];
     json_t *v = r->v[m];
     if (!v || json_is_null(v)) {
         if (required)
@@ -91,9 +64,9 @@ static const char *get_string(reader *r, enum member m, int required)
 }
 
 /* Returns the enum value, 0 (null) for an absent optional enum. */
-static int get_enum(reader *r, enum member m, int required, int (*parse)(const char *))
+static int get_enum(reader *r, enum field m, int required, int (*parse)(const char *))
 {
-    const char *field = member_names[m];
+    const char *field = csm_field_names[m];
     json_t *v = r->v[m];
     if (!v || json_is_null(v)) {
         if (required)
@@ -110,9 +83,9 @@ static int get_enum(reader *r, enum member m, int required, int (*parse)(const c
     return e < 0 ? 0 : e;
 }
 
-static int get_int(reader *r, enum member m, int required, int64_t *out)
+static int get_int(reader *r, enum field m, int required, int64_t *out)
 {
-    const char *field = member_names[m];
+    const char *field = csm_field_names[m];
     json_t *v = r->v[m];
     if (!v || json_is_null(v)) {
         if (required)
@@ -183,26 +156,26 @@ static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errle
     }
     csm_event_slot_reset(out, s);
     csm_event *ev = &out->ev;
-    ev->event_id = get_string(&r, M_EVENT_ID, 1);
-    ev->platform = (csm_platform)get_enum(&r, M_PLATFORM, 1, csm_platform_parse);
-    ev->shop_id = get_string(&r, M_SHOP_ID, 1);
-    ev->customer_id = get_string(&r, M_CUSTOMER_ID, 1);
+    ev->event_id = get_string(&r, F_EVENT_ID, 1);
+    ev->platform = (csm_platform)get_enum(&r, F_PLATFORM, 1, csm_platform_parse);
+    ev->shop_id = get_string(&r, F_SHOP_ID, 1);
+    ev->customer_id = get_string(&r, F_CUSTOMER_ID, 1);
     int64_t v = 0;
-    get_int(&r, M_TS, 1, &v);
+    get_int(&r, F_TS, 1, &v);
     ev->ts = v;
     if (s == CSM_STREAM_CHAT) {
         csm_chat_fields *c = &ev->chat;
-        c->type = (csm_chat_type)get_enum(&r, M_TYPE, 1, csm_chat_type_parse);
-        c->sender = (csm_sender)get_enum(&r, M_SENDER, 0, csm_sender_parse);
-        c->msg_kind = (csm_msg_kind)get_enum(&r, M_MSG_KIND, 0, csm_msg_kind_parse);
-        c->entry = (csm_entry)get_enum(&r, M_ENTRY, 0, csm_entry_parse);
-        c->agent_id = get_string(&r, M_AGENT_ID, 0);
-        c->from_agent_id = get_string(&r, M_FROM_AGENT_ID, 0);
-        c->group_id = get_string(&r, M_GROUP_ID, 0);
-        c->order_id = get_string(&r, M_ORDER_ID, 0);
-        c->intent = get_string(&r, M_INTENT, 0);
-        c->reason = get_string(&r, M_REASON, 0);
-        if (get_int(&r, M_STARS, 0, &v)) {
+        c->type = (csm_chat_type)get_enum(&r, F_TYPE, 1, csm_chat_type_parse);
+        c->sender = (csm_sender)get_enum(&r, F_SENDER, 0, csm_sender_parse);
+        c->msg_kind = (csm_msg_kind)get_enum(&r, F_MSG_KIND, 0, csm_msg_kind_parse);
+        c->entry = (csm_entry)get_enum(&r, F_ENTRY, 0, csm_entry_parse);
+        c->agent_id = get_string(&r, F_AGENT_ID, 0);
+        c->from_agent_id = get_string(&r, F_FROM_AGENT_ID, 0);
+        c->group_id = get_string(&r, F_GROUP_ID, 0);
+        c->order_id = get_string(&r, F_ORDER_ID, 0);
+        c->intent = get_string(&r, F_INTENT, 0);
+        c->reason = get_string(&r, F_REASON, 0);
+        if (get_int(&r, F_STARS, 0, &v)) {
             if (v < INT32_MIN || v > INT32_MAX)
                 fail(&r, "field %s: out of range%s", "stars", "");
             c->stars = (int32_t)v;
@@ -210,14 +183,14 @@ static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errle
         }
     } else {
         csm_order_fields *o = &ev->order;
-        o->type = (csm_order_type)get_enum(&r, M_TYPE, 1, csm_order_type_parse);
-        o->order_id = get_string(&r, M_ORDER_ID, 1);
-        if (get_int(&r, M_AMOUNT_CENTS, 0, &v)) {
+        o->type = (csm_order_type)get_enum(&r, F_TYPE, 1, csm_order_type_parse);
+        o->order_id = get_string(&r, F_ORDER_ID, 1);
+        if (get_int(&r, F_AMOUNT_CENTS, 0, &v)) {
             o->amount_cents = v;
             o->has_amount = 1;
         }
-        o->refund_id = get_string(&r, M_REFUND_ID, 0);
-        o->logistics_status = get_string(&r, M_LOGISTICS_STATUS, 0);
+        o->refund_id = get_string(&r, F_REFUND_ID, 0);
+        o->logistics_status = get_string(&r, F_LOGISTICS_STATUS, 0);
     }
     if (r.bad)
         return -1;
