@@ -128,7 +128,8 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
 #define GETTER_MAX (2 * CSM_SBT_WINDOW_DAYS)
 
 typedef struct board_cache {
-    csm_intern *ids; /* "KEY\x1fFIELD" */
+    csm_intern *names; /* shops and fields, for the codes below */
+    csm_intern *ids;   /* counter codes */
     int64_t *v;
     size_t cap;
 } board_cache;
@@ -140,49 +141,51 @@ typedef struct getter {
     int failed, replay;
     size_t n;
     uint32_t queued[GETTER_MAX];
-    /* "KEY\x1fFIELD" of the last counter: a decision asks for both fields
-     * of a day in a row, so the key is built once for the two. */
-    const char *id_shop;
-    int32_t id_day;
-    int id_len; /* of the key; -1 none yet */
-    char id[600];
+    const char *shop; /* the decision's shop (one string for all its counters) */
+    uint32_t shop_id;
 } getter;
 
-/* g->id for the counter; its key's length, or -1 if it does not fit. */
-static int counter_name(getter *g, const char *shop, int32_t day, const char *field)
+/* A counter's cache code: its shop's, day's and field's numbers, six bits
+ * a character from '0' (never a NUL). Built and hashed for every counter
+ * a decision asks for, it is a fraction of the Redis key's cost. */
+#define CODE_LEN 18
+
+static void counter_code(getter *g, const char *shop, int32_t day, const char *field,
+                         char code[CODE_LEN + 1])
 {
-    if (g->id_len < 0 || g->id_shop != shop || g->id_day != day) {
-        g->id_shop = shop;
-        g->id_day = day;
-        g->id_len = csm_key_block(g->id, 512, g->prefix, shop, "board", day);
+    if (g->shop != shop) {
+        g->shop = shop;
+        g->shop_id = csm_intern_id(g->cache->names, shop);
     }
-    size_t flen = strlen(field);
-    if (g->id_len < 0 || (size_t)g->id_len + 1 + flen >= sizeof g->id)
-        return -1;
-    g->id[g->id_len] = '\x1f';
-    memcpy(g->id + g->id_len + 1, field, flen + 1);
-    return g->id_len;
+    uint32_t parts[3] = {g->shop_id, (uint32_t)day, csm_intern_id(g->cache->names, field)};
+    char *p = code;
+    for (int k = 0; k < 3; k++)
+        for (int b = 0; b < 6; b++)
+            *p++ = (char)('0' + ((parts[k] >> (6 * b)) & 63));
+    *p = 0;
 }
 
 /* The cache id of a counter (CSM_INTERN_NONE if not read yet); add: make
- * one. */
+ * one and queue its HGET. */
 static uint32_t counter_id(getter *g, const char *shop, int32_t day, const char *field, int add)
 {
-    int n = counter_name(g, shop, day, field);
+    char code[CODE_LEN + 1], key[512];
+    counter_code(g, shop, day, field, code);
+    if (!add)
+        return csm_intern_find(g->cache->ids, code);
+    int n = csm_key_block(key, sizeof key, g->prefix, shop, "board", day);
     if (n < 0) {
         g->failed = 1;
         return CSM_INTERN_NONE;
     }
-    if (!add)
-        return csm_intern_find(g->cache->ids, g->id);
-    uint32_t i = csm_intern_id(g->cache->ids, g->id);
+    uint32_t i = csm_intern_id(g->cache->ids, code);
     if (i >= g->cache->cap) {
         g->cache->cap = g->cache->cap ? g->cache->cap * 2 : 64;
         if (!(g->cache->v = realloc(g->cache->v, g->cache->cap * sizeof *g->cache->v)))
             abort();
     }
     g->cache->v[i] = 0;
-    const char *argv[] = {"HGET", g->id, field};
+    const char *argv[] = {"HGET", key, field};
     size_t lens[] = {4, (size_t)n, strlen(field)};
     return redisAppendCommandArgv(g->c, 3, argv, lens) == REDIS_OK ? i : CSM_INTERN_NONE;
 }
@@ -221,7 +224,7 @@ static int getter_fetch(getter *g)
 static int decide(redisContext *c, const csm_config *cfg, csm_shoptime *st, const char *member,
                   board_cache *cache, csm_alert_rec *rec, int *failed)
 {
-    getter g = {.c = c, .prefix = cfg->prefix, .cache = cache, .id_len = -1};
+    getter g = {.c = c, .prefix = cfg->prefix, .cache = cache};
     csm_sbt_decide(cfg, st, member, hget, &g, rec);
     csm_alert_rec_clear(rec);
     if (getter_fetch(&g)) {
@@ -328,8 +331,9 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
                        int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
                        char *err, size_t errlen)
 {
-    board_cache cache = {csm_intern_new(), NULL, 0};
+    board_cache cache = {csm_intern_new(), csm_intern_new(), NULL, 0};
     long rc = close_due(s, cfg, st, clock, outbox, budget_ms, raised, arg, &cache, err, errlen);
+    csm_intern_free(cache.names);
     csm_intern_free(cache.ids);
     free(cache.v);
     return rc;
