@@ -13,7 +13,7 @@ sessions=${SESSIONS:-600}
 build=${CSM_BUILD_DIR:-$root/build}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
-    libjansson-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
+    libjansson-dev libssl-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

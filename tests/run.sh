@@ -30,7 +30,7 @@ jobs=${JOBS:-$(nproc)}
 build_root=${CSM_BUILD_ROOT:-$root}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
-    libjansson-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3
+    libjansson-dev libssl-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3
     clang libclang-rt-14-dev)
 
 install_missing() {

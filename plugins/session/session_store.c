@@ -163,11 +163,12 @@ static void rec_remove(session_ctx *c, rec *r)
 }
 
 /* Drops what can no longer change a figure from one record; 1 if it
- * changed. */
-static int sweep_rec(session_ctx *c, csm_host *h, rec *r, csm_ts now)
+ * changed. PAID days from @p kept on are kept whatever the shop's zone,
+ * so the shop's local day is only asked for records that may drop one. */
+static int sweep_rec(session_ctx *c, csm_host *h, rec *r, csm_ts now, int64_t kept)
 {
     int changed = 0;
-    if (r->n_paid) {
+    if (r->n_paid && r->paid_days[0] < kept) {
         int32_t first = csm_local_day(h, rec_shop(r), now) - (int32_t)c->aftersale_days;
         uint32_t drop = 0;
         while (drop < r->n_paid && r->paid_days[drop] < first)
@@ -188,14 +189,24 @@ static int sweep_rec(session_ctx *c, csm_host *h, rec *r, csm_ts now)
  * session's look-back, closed sessions past CLOSED_KEEP_MS (routing checks
  * the same bound, so eviction never changes a result), then records left
  * empty. Event time only moves forward, so "future" starts at now. */
+/* The first day no zone's look-back can drop: a UTC offset is under two
+ * days, so a shop's local day at @p now is at most the UTC day + 2. */
+static int64_t kept_whatever_zone(const session_ctx *c, csm_ts now)
+{
+    const int64_t day_ms = 86400000;
+    int64_t utc_day = now / day_ms - (now % day_ms < 0);
+    return utc_day + 2 - (int64_t)c->aftersale_days;
+}
+
 void session_sweep(session_ctx *c, csm_host *h)
 {
     csm_ts now = csm_now(h);
+    int64_t kept = kept_whatever_zone(c, now);
     /* A removal moves a later record back into slot i, so slot i is read
      * again; one met twice is left unchanged the second time. */
     for (size_t i = 0; i < csm_ptab_slots(&c->recs);) {
         rec *r = c->recs.slot[i];
-        if (r && sweep_rec(c, h, r, now)) {
+        if (r && sweep_rec(c, h, r, now, kept)) {
             csm_state_touch(h, r->id);
             if (!r->open && !r->closed && !r->n_paid) {
                 rec_remove(c, r);

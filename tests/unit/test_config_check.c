@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "config_check.h"
-#include "sha256.h"
+#include "file_digest.h"
 
 static char err[1024];
 
@@ -160,14 +161,19 @@ static void chain_needs(void **state)
     }
 }
 
+/* The digest of a file holding @p len bytes of @p data @p repeat times. */
 static void sha(const void *data, size_t len, size_t repeat, const char *want)
 {
-    csm_sha256 c;
-    char hex[65];
-    csm_sha256_init(&c);
+    char path[] = "/tmp/csm_sha_XXXXXX", hex[65];
+    int fd = mkstemp(path);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+    assert_non_null(f);
     for (size_t i = 0; i < repeat; i++)
-        csm_sha256_update(&c, data, len);
-    csm_sha256_hex(&c, hex);
+        assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    int rc = csm_file_sha256(path, hex, err, sizeof err);
+    unlink(path);
+    assert_int_equal(rc, 0);
     assert_string_equal(hex, want);
 }
 
@@ -180,6 +186,9 @@ static void sha256_vectors(void **state)
     sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, 1,
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     sha("a", 1, 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    char hex[65];
+    assert_int_equal(csm_file_sha256("/nonexistent/csm.jsonl", hex, err, sizeof err), -1);
+    assert_string_equal(err, "/nonexistent/csm.jsonl: No such file or directory");
 }
 
 int main(void)

@@ -3,7 +3,6 @@
  * every timer fires. The figures go to the configured Redis (added to
  * what is there, as a second producer of the same events would), or are
  * printed with --print. */
-#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,11 +16,11 @@
 #include "config_check.h"
 #include "delta_view.h"
 #include "engine.h"
+#include "file_digest.h"
 #include "log.h"
 #include "redis_conn.h"
 #include "redis_store.h"
 #include "sbt_redis.h"
-#include "sha256.h"
 
 typedef struct replay {
     csm_engine *engine;
@@ -42,7 +41,7 @@ static int on_record(void *arg, long index, int ok, const csm_event_slot *ev, co
             csm_logf(CSM_LOG_WARN, "replay", "record %ld: dead letter: %s", index + 1, reason);
         return 0;
     }
-    csm_verdict v = csm_engine_offer(r->engine, &ev->ev, why, sizeof why);
+    csm_verdict v = csm_engine_offer_decoded(r->engine, &ev->ev, why, sizeof why);
     r->counts[v]++;
     if (v != CSM_VERDICT_ACCEPTED && v != CSM_VERDICT_DUPLICATE && !r->quiet)
         csm_logf(CSM_LOG_WARN, "replay", "record %ld (event %s): %s", index + 1,
@@ -86,29 +85,6 @@ static void usage(void)
 /* ---- The replay guard: P:replayed:<sha256 of the file> is a stream with
  * one entry per replay of those bytes, written in the transaction of the
  * figures, so a file's figures and its record land together. ---- */
-
-static int file_sha256(const char *path, char hex[65], char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    csm_sha256 c;
-    csm_sha256_init(&c);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        csm_sha256_update(&c, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        snprintf(err, errlen, "%s: read error", path);
-        return -1;
-    }
-    csm_sha256_hex(&c, hex);
-    return 0;
-}
 
 static const char *field_of(const redisReply *fv, const char *name)
 {
@@ -230,7 +206,7 @@ int csm_cmd_replay(int argc, char **argv)
     for (int f = 0; f < n_files && redis; f++) {
         char sha[65];
         rf[f].path = files[f];
-        if (file_sha256(files[f], sha, err, sizeof err)) {
+        if (csm_file_sha256(files[f], sha, err, sizeof err)) {
             fprintf(stderr, "csmetrics replay: %s\n", err);
             goto out;
         }

@@ -11,32 +11,10 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec_fields.h"
 #include "scratch.h"
 
-enum field {
-    F_EVENT_ID,
-    F_PLATFORM,
-    F_SHOP_ID,
-    F_CUSTOMER_ID,
-    F_TS,
-    F_TYPE,
-    F_SENDER,
-    F_MSG_KIND,
-    F_AGENT_ID,
-    F_FROM_AGENT_ID,
-    F_GROUP_ID,
-    F_ENTRY,
-    F_ORDER_ID,
-    F_INTENT,
-    F_STARS,
-    F_REASON,
-    F_AMOUNT_CENTS,
-    F_REFUND_ID,
-    F_LOGISTICS_STATUS,
-    F_COUNT
-};
-
-static const char *const field_names[F_COUNT] = {
+const char *const csm_field_names[F_COUNT] = {
     "event_id", "platform",     "shop_id",   "customer_id",     "ts",
     "type",     "sender",       "msg_kind",  "agent_id",        "from_agent_id",
     "group_id", "entry",        "order_id",  "intent",          "stars",
@@ -482,7 +460,7 @@ static int bind_leaf(decoder *d, enum field f, symbol_parser parse, avro_schema_
 static int field_named(const char *name)
 {
     for (int f = 0; f < F_COUNT && name; f++)
-        if (!strcmp(name, field_names[f]))
+        if (!strcmp(name, csm_field_names[f]))
             return f;
     return -1;
 }
@@ -590,7 +568,7 @@ static int schema_codec_init(schema_codec *sc, avro_schema_t schema)
     if (!sc->iface || avro_generic_value_new(sc->iface, &sc->value))
         return -1;
     for (int f = 0; f < F_COUNT; f++)
-        sc->index[f] = avro_schema_record_field_get_index(schema, field_names[f]);
+        sc->index[f] = avro_schema_record_field_get_index(schema, csm_field_names[f]);
     return 0;
 }
 
@@ -715,11 +693,11 @@ static int take(extract *x, enum field f)
         return 1;
     case GOT_WRONG_TYPE:
         x->bad = 1;
-        snprintf(x->err, x->errlen, "field %s: %s", field_names[f], not_a[field_kind[f]]);
+        snprintf(x->err, x->errlen, "field %s: %s", csm_field_names[f], not_a[field_kind[f]]);
         return 0;
     case GOT_BAD_TEXT:
         x->bad = 1;
-        snprintf(x->err, x->errlen, "field %s: %s", field_names[f], x->d->got[f].why);
+        snprintf(x->err, x->errlen, "field %s: %s", csm_field_names[f], x->d->got[f].why);
         return 0;
     default:
         return 0;
@@ -753,7 +731,8 @@ static int get_enum(extract *x, enum field f, int nullable, int count)
     int limit = nullable ? count : count - 1;
     if (g->value < (nullable ? 1 : 0) || g->value > limit) {
         x->bad = 1;
-        snprintf(x->err, x->errlen, "bad enum value %d for field %s", (int)g->num, field_names[f]);
+        snprintf(x->err, x->errlen, "bad enum value %d for field %s", (int)g->num,
+                 csm_field_names[f]);
         return 0;
     }
     return g->value;

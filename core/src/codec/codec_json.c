@@ -8,10 +8,23 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec_fields.h"
 #include "scratch.h"
 
+/* The members read: the contract's fields, then "stream". */
+#define M_STREAM F_COUNT
+
+/* The member a key names, or -1 (ignored: test files carry notes). */
+static int member_of(const char *key)
+{
+    for (int f = 0; f < F_COUNT; f++)
+        if (csm_field_names[f][0] == key[0] && !strcmp(csm_field_names[f], key))
+            return f;
+    return strcmp(key, "stream") ? -1 : M_STREAM;
+}
+
 typedef struct reader {
-    json_t *obj;
+    json_t *v[M_STREAM + 1]; /* NULL: absent */
     csm_event_slot *slot;
     char *err;
     size_t errlen;
@@ -26,9 +39,10 @@ static void fail(reader *r, const char *fmt, const char *field, const char *deta
     snprintf(r->err, r->errlen, fmt, field, detail);
 }
 
-static const char *get_string(reader *r, const char *field, int required)
+static const char *get_string(reader *r, enum field m, int required)
 {
-    json_t *v = json_object_get(r->obj, field);
+    const char *field = csm_field_names[m];
+    json_t *v = r->v[m];
     if (!v || json_is_null(v)) {
         if (required)
             fail(r, "missing field %s%s", field, "");
@@ -50,9 +64,10 @@ static const char *get_string(reader *r, const char *field, int required)
 }
 
 /* Returns the enum value, 0 (null) for an absent optional enum. */
-static int get_enum(reader *r, const char *field, int required, int (*parse)(const char *))
+static int get_enum(reader *r, enum field m, int required, int (*parse)(const char *))
 {
-    json_t *v = json_object_get(r->obj, field);
+    const char *field = csm_field_names[m];
+    json_t *v = r->v[m];
     if (!v || json_is_null(v)) {
         if (required)
             fail(r, "missing field %s%s", field, "");
@@ -68,9 +83,10 @@ static int get_enum(reader *r, const char *field, int required, int (*parse)(con
     return e < 0 ? 0 : e;
 }
 
-static int get_int(reader *r, const char *field, int required, int64_t *out)
+static int get_int(reader *r, enum field m, int required, int64_t *out)
 {
-    json_t *v = json_object_get(r->obj, field);
+    const char *field = csm_field_names[m];
+    json_t *v = r->v[m];
     if (!v || json_is_null(v)) {
         if (required)
             fail(r, "missing field %s%s", field, "");
@@ -118,7 +134,17 @@ int csm_json_decode_line(const char *line, size_t len, csm_event_slot *out, char
 
 static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errlen)
 {
-    const char *stream = json_string_value(json_object_get(obj, "stream"));
+    /* One pass over the members instead of a hash lookup per field. */
+    reader r = {.slot = out, .err = err, .errlen = errlen};
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value)
+    {
+        int m = member_of(key);
+        if (m >= 0)
+            r.v[m] = value;
+    }
+    const char *stream = json_string_value(r.v[M_STREAM]);
     csm_stream s;
     if (stream && !strcmp(stream, "chat"))
         s = CSM_STREAM_CHAT;
@@ -129,28 +155,27 @@ static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errle
         return -1;
     }
     csm_event_slot_reset(out, s);
-    reader r = {obj, out, err, errlen, 0};
     csm_event *ev = &out->ev;
-    ev->event_id = get_string(&r, "event_id", 1);
-    ev->platform = (csm_platform)get_enum(&r, "platform", 1, csm_platform_parse);
-    ev->shop_id = get_string(&r, "shop_id", 1);
-    ev->customer_id = get_string(&r, "customer_id", 1);
+    ev->event_id = get_string(&r, F_EVENT_ID, 1);
+    ev->platform = (csm_platform)get_enum(&r, F_PLATFORM, 1, csm_platform_parse);
+    ev->shop_id = get_string(&r, F_SHOP_ID, 1);
+    ev->customer_id = get_string(&r, F_CUSTOMER_ID, 1);
     int64_t v = 0;
-    get_int(&r, "ts", 1, &v);
+    get_int(&r, F_TS, 1, &v);
     ev->ts = v;
     if (s == CSM_STREAM_CHAT) {
         csm_chat_fields *c = &ev->chat;
-        c->type = (csm_chat_type)get_enum(&r, "type", 1, csm_chat_type_parse);
-        c->sender = (csm_sender)get_enum(&r, "sender", 0, csm_sender_parse);
-        c->msg_kind = (csm_msg_kind)get_enum(&r, "msg_kind", 0, csm_msg_kind_parse);
-        c->entry = (csm_entry)get_enum(&r, "entry", 0, csm_entry_parse);
-        c->agent_id = get_string(&r, "agent_id", 0);
-        c->from_agent_id = get_string(&r, "from_agent_id", 0);
-        c->group_id = get_string(&r, "group_id", 0);
-        c->order_id = get_string(&r, "order_id", 0);
-        c->intent = get_string(&r, "intent", 0);
-        c->reason = get_string(&r, "reason", 0);
-        if (get_int(&r, "stars", 0, &v)) {
+        c->type = (csm_chat_type)get_enum(&r, F_TYPE, 1, csm_chat_type_parse);
+        c->sender = (csm_sender)get_enum(&r, F_SENDER, 0, csm_sender_parse);
+        c->msg_kind = (csm_msg_kind)get_enum(&r, F_MSG_KIND, 0, csm_msg_kind_parse);
+        c->entry = (csm_entry)get_enum(&r, F_ENTRY, 0, csm_entry_parse);
+        c->agent_id = get_string(&r, F_AGENT_ID, 0);
+        c->from_agent_id = get_string(&r, F_FROM_AGENT_ID, 0);
+        c->group_id = get_string(&r, F_GROUP_ID, 0);
+        c->order_id = get_string(&r, F_ORDER_ID, 0);
+        c->intent = get_string(&r, F_INTENT, 0);
+        c->reason = get_string(&r, F_REASON, 0);
+        if (get_int(&r, F_STARS, 0, &v)) {
             if (v < INT32_MIN || v > INT32_MAX)
                 fail(&r, "field %s: out of range%s", "stars", "");
             c->stars = (int32_t)v;
@@ -158,14 +183,14 @@ static int read_object(json_t *obj, csm_event_slot *out, char *err, size_t errle
         }
     } else {
         csm_order_fields *o = &ev->order;
-        o->type = (csm_order_type)get_enum(&r, "type", 1, csm_order_type_parse);
-        o->order_id = get_string(&r, "order_id", 1);
-        if (get_int(&r, "amount_cents", 0, &v)) {
+        o->type = (csm_order_type)get_enum(&r, F_TYPE, 1, csm_order_type_parse);
+        o->order_id = get_string(&r, F_ORDER_ID, 1);
+        if (get_int(&r, F_AMOUNT_CENTS, 0, &v)) {
             o->amount_cents = v;
             o->has_amount = 1;
         }
-        o->refund_id = get_string(&r, "refund_id", 0);
-        o->logistics_status = get_string(&r, "logistics_status", 0);
+        o->refund_id = get_string(&r, F_REFUND_ID, 0);
+        o->logistics_status = get_string(&r, F_LOGISTICS_STATUS, 0);
     }
     if (r.bad)
         return -1;

@@ -206,6 +206,10 @@ int csm_text_check(const char *s, size_t n, char *why, size_t whylen)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        if (u[i] >= 0x01 && u[i] <= 0x7f) { /* ids are ASCII: one compare a byte */
+            i++;
+            continue;
+        }
         if (u[i] == 0) {
             snprintf(why, whylen, "NUL byte at %zu", i);
             return -1;
@@ -228,6 +232,19 @@ static int require(const char *value, const char *field, char *err, size_t errle
     return -1;
 }
 
+/* The first byte of an id that is neither printable ASCII nor allowed
+ * (a brace in a hash-tag id), or n. Bytes from 0x80 on: @p ascii 0 lets
+ * them pass (they are checked as UTF-8 apart), 1 stops at them. */
+static size_t id_scan(const char *id, size_t n, int hash_tag, int ascii)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)id[i] >= 0x20 && id[i] != 0x7f &&
+           !(ascii && ((unsigned char)id[i] & 0x80)) &&
+           !(hash_tag && (id[i] == '{' || id[i] == '}')))
+        i++;
+    return i;
+}
+
 /* The id rules of docs/formats.md for one id; NULL (absent) passes. */
 static int check_id(const char *id, const char *field, int hash_tag, char *err, size_t errlen)
 {
@@ -235,15 +252,15 @@ static int check_id(const char *id, const char *field, int hash_tag, char *err, 
         return 0;
     size_t n = strlen(id);
     char why[64];
+    /* Printable ASCII passes every rule: one pass, no UTF-8 check. */
+    if (n > 0 && n <= CSM_ID_MAX_BYTES && id_scan(id, n, hash_tag, 1) == n)
+        return 0;
     if (n == 0)
         snprintf(why, sizeof why, "empty");
     else if (n > CSM_ID_MAX_BYTES)
         snprintf(why, sizeof why, "longer than %d bytes", CSM_ID_MAX_BYTES);
     else if (csm_text_check(id, n, why, sizeof why) == 0) {
-        size_t i = 0;
-        while (i < n && (unsigned char)id[i] >= 0x20 && id[i] != 0x7f &&
-               !(hash_tag && (id[i] == '{' || id[i] == '}')))
-            i++;
+        size_t i = id_scan(id, n, hash_tag, 0);
         if (i == n)
             return 0;
         if (id[i] == '{' || id[i] == '}')

@@ -210,22 +210,32 @@ static int check_event_age(const csm_engine *e, csm_ts ts, char *reason, size_t 
     return -1;
 }
 
-csm_verdict csm_engine_precheck(const csm_engine *e, const csm_event *ev, char *reason,
-                                size_t reason_len)
+csm_verdict csm_engine_precheck_decoded(const csm_engine *e, const csm_event *ev, char *reason,
+                                        size_t reason_len)
 {
-    if (csm_event_validate(ev, reason, reason_len) != 0 ||
-        csm_time_bounds_check(bounds_of(e), ev->ts, e->wall_now, reason, reason_len) != 0 ||
+    if (csm_time_bounds_check(bounds_of(e), ev->ts, e->wall_now, reason, reason_len) != 0 ||
         check_event_age(e, ev->ts, reason, reason_len) != 0)
         return CSM_VERDICT_DEADLETTER;
     return CSM_VERDICT_ACCEPTED;
 }
 
-csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, size_t reason_len)
+csm_verdict csm_engine_precheck(const csm_engine *e, const csm_event *ev, char *reason,
+                                size_t reason_len)
+{
+    if (csm_event_validate(ev, reason, reason_len) != 0)
+        return CSM_VERDICT_DEADLETTER;
+    return csm_engine_precheck_decoded(e, ev, reason, reason_len);
+}
+
+/* csm_engine_offer(); @p validated: the event passed csm_event_validate(). */
+static csm_verdict offer(csm_engine *e, const csm_event *ev, int validated, char *reason,
+                         size_t reason_len)
 {
     csm_stream s = ev->stream == CSM_STREAM_ORDER ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
     e->stats.offered[s]++;
     csm_engine_state_changed(e);
-    if (csm_engine_precheck(e, ev, reason, reason_len) != CSM_VERDICT_ACCEPTED) {
+    if ((validated ? csm_engine_precheck_decoded(e, ev, reason, reason_len)
+                   : csm_engine_precheck(e, ev, reason, reason_len)) != CSM_VERDICT_ACCEPTED) {
         e->stats.deadletter[s]++;
         return CSM_VERDICT_DEADLETTER;
     }
@@ -260,6 +270,17 @@ csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, s
     forget_old_ids(e);
     drain(e, frontier_of(e));
     return CSM_VERDICT_ACCEPTED;
+}
+
+csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, size_t reason_len)
+{
+    return offer(e, ev, 0, reason, reason_len);
+}
+
+csm_verdict csm_engine_offer_decoded(csm_engine *e, const csm_event *ev, char *reason,
+                                     size_t reason_len)
+{
+    return offer(e, ev, 1, reason, reason_len);
 }
 
 void csm_engine_advance_to(csm_engine *e, csm_ts w)

@@ -77,6 +77,15 @@ csm_verdict csm_engine_precheck(const csm_engine *e, const csm_event *ev, char *
  * whatever the new event time releases. */
 csm_verdict csm_engine_offer(csm_engine *e, const csm_event *ev, char *reason, size_t reason_len);
 
+/* csm_engine_precheck() and csm_engine_offer() for an event a codec
+ * decoded, which has passed csm_event_validate() already: the contract is
+ * not checked a second and third time (a tenth of `run`'s instructions
+ * per event went there). */
+csm_verdict csm_engine_precheck_decoded(const csm_engine *e, const csm_event *ev, char *reason,
+                                        size_t reason_len);
+csm_verdict csm_engine_offer_decoded(csm_engine *e, const csm_event *ev, char *reason,
+                                     size_t reason_len);
+
 /* Idle advance: raises event time to @p w (no-op if not later) and
  * applies what that releases. */
 void csm_engine_advance_to(csm_engine *e, csm_ts w);

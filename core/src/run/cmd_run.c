@@ -152,7 +152,8 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
             r->dead_letters++;
         } else {
             check_key(r, t, m, &tp->head.ev);
-            csm_verdict v = csm_engine_offer(s->engine, &tp->head.ev, reason, sizeof reason);
+            csm_verdict v =
+                csm_engine_offer_decoded(s->engine, &tp->head.ev, reason, sizeof reason);
             if (v == CSM_VERDICT_LATE || v == CSM_VERDICT_DEADLETTER) {
                 csm_deadletter_send(r->dlq, m, r->topics[t], reason);
                 r->dead_letters++;

@@ -134,9 +134,9 @@ static void ensure_head(csm_tp *tp, int t, const csm_engine *e, csm_codec *codec
                                     tp->head_reason, sizeof tp->head_reason) != 0;
     if (tp->head_bad && !tp->head_reason[0])
         strcpy(tp->head_reason, "undecodable");
-    tp->head_refused =
-        !tp->head_bad && csm_engine_precheck(e, &tp->head.ev, tp->head_reason,
-                                             sizeof tp->head_reason) != CSM_VERDICT_ACCEPTED;
+    tp->head_refused = !tp->head_bad &&
+                       csm_engine_precheck_decoded(e, &tp->head.ev, tp->head_reason,
+                                                   sizeof tp->head_reason) != CSM_VERDICT_ACCEPTED;
     tp->head_ready = 1;
 }
 

@@ -128,7 +128,8 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
 #define GETTER_MAX (2 * CSM_SBT_WINDOW_DAYS)
 
 typedef struct board_cache {
-    csm_intern *ids; /* "KEY\x1fFIELD" */
+    csm_intern *names; /* shops and fields, for the codes below */
+    csm_intern *ids;   /* counter codes */
     int64_t *v;
     size_t cap;
 } board_cache;
@@ -140,28 +141,53 @@ typedef struct getter {
     int failed, replay;
     size_t n;
     uint32_t queued[GETTER_MAX];
+    const char *shop; /* the decision's shop (one string for all its counters) */
+    uint32_t shop_id;
 } getter;
 
+/* A counter's cache code: its shop's, day's and field's numbers, six bits
+ * a character from '0' (never a NUL). Built and hashed for every counter
+ * a decision asks for, it is a fraction of the Redis key's cost. */
+#define CODE_LEN 18
+
+static void counter_code(getter *g, const char *shop, int32_t day, const char *field,
+                         char code[CODE_LEN + 1])
+{
+    if (g->shop != shop) {
+        g->shop = shop;
+        g->shop_id = csm_intern_id(g->cache->names, shop);
+    }
+    uint32_t parts[3] = {g->shop_id, (uint32_t)day, csm_intern_id(g->cache->names, field)};
+    char *p = code;
+    for (int k = 0; k < 3; k++)
+        for (int b = 0; b < 6; b++)
+            *p++ = (char)('0' + ((parts[k] >> (6 * b)) & 63));
+    *p = 0;
+}
+
 /* The cache id of a counter (CSM_INTERN_NONE if not read yet); add: make
- * one. */
+ * one and queue its HGET. */
 static uint32_t counter_id(getter *g, const char *shop, int32_t day, const char *field, int add)
 {
-    char key[512], id[600];
+    char code[CODE_LEN + 1], key[512];
+    counter_code(g, shop, day, field, code);
+    if (!add)
+        return csm_intern_find(g->cache->ids, code);
     int n = csm_key_block(key, sizeof key, g->prefix, shop, "board", day);
-    if (n < 0 || snprintf(id, sizeof id, "%s\x1f%s", key, field) >= (int)sizeof id) {
+    if (n < 0) {
         g->failed = 1;
         return CSM_INTERN_NONE;
     }
-    if (!add)
-        return csm_intern_find(g->cache->ids, id);
-    uint32_t i = csm_intern_id(g->cache->ids, id);
+    uint32_t i = csm_intern_id(g->cache->ids, code);
     if (i >= g->cache->cap) {
         g->cache->cap = g->cache->cap ? g->cache->cap * 2 : 64;
         if (!(g->cache->v = realloc(g->cache->v, g->cache->cap * sizeof *g->cache->v)))
             abort();
     }
     g->cache->v[i] = 0;
-    return redisAppendCommand(g->c, "HGET %s %s", key, field) == REDIS_OK ? i : CSM_INTERN_NONE;
+    const char *argv[] = {"HGET", key, field};
+    size_t lens[] = {4, (size_t)n, strlen(field)};
+    return redisAppendCommandArgv(g->c, 3, argv, lens) == REDIS_OK ? i : CSM_INTERN_NONE;
 }
 
 static int64_t hget(void *arg, const char *shop, int32_t day, const char *field)
@@ -305,8 +331,9 @@ long csm_sbt_close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *
                        int outbox, int64_t budget_ms, csm_sbt_raised_fn raised, void *arg,
                        char *err, size_t errlen)
 {
-    board_cache cache = {csm_intern_new(), NULL, 0};
+    board_cache cache = {csm_intern_new(), csm_intern_new(), NULL, 0};
     long rc = close_due(s, cfg, st, clock, outbox, budget_ms, raised, arg, &cache, err, errlen);
+    csm_intern_free(cache.names);
     csm_intern_free(cache.ids);
     free(cache.v);
     return rc;
