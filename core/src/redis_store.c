@@ -30,6 +30,7 @@ typedef struct csm_redis_flight {
     size_t got, expect; /* replies of the current round trip */
     size_t next_part;   /* the part whose HMGET reply comes next */
     int had_error, conflict, want_write;
+    size_t written; /* bytes of the output buffer already sent */
     int pending_rc; /* the outcome, once UNWATCH is answered */
     int rc;
     int64_t progress_ms; /* last time bytes moved */
@@ -646,17 +647,45 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Writes what the socket takes, from where the last write stopped.
+ * hiredis's own redisBufferWrite() moves the rest of its buffer to the
+ * front after every partial write: a flush of megabytes, written in
+ * socket-sized pieces, would be copied over and over. 0, or -1 when the
+ * flight failed. */
+static int write_some(csm_redis_store *s)
+{
+    csm_redis_flight *f = &s->fl;
+    redisContext *c = s->c;
+    size_t len = sdslen(c->obuf);
+    while (f->written < len) {
+        ssize_t n = write(c->fd, c->obuf + f->written, len - f->written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            snprintf(c->errstr, sizeof c->errstr, "%s", n < 0 ? strerror(errno) : "write failed");
+            fail_io(s, phase_name(f));
+            return -1;
+        }
+        f->written += (size_t)n;
+        f->progress_ms = now_ms();
+    }
+    if (len && f->written == len) {
+        sdsclear(c->obuf); /* keeps the memory for the next flush */
+        f->written = 0;
+    }
+    f->want_write = sdslen(c->obuf) > 0;
+    return 0;
+}
+
 /* Writes what the socket takes and handles every reply that arrived.
  * -1 when the flight ended in a transport failure. */
 static int exchange(csm_redis_store *s)
 {
     csm_redis_flight *f = &s->fl;
-    int done = 0;
-    if (redisBufferWrite(s->c, &done) != REDIS_OK) {
-        fail_io(s, phase_name(f));
+    if (write_some(s))
         return -1;
-    }
-    f->want_write = !done;
     while (in_io(f)) {
         redisReply *r = NULL;
         if (redisGetReplyFromReader(s->c, (void **)&r) != REDIS_OK) {
@@ -667,11 +696,8 @@ static int exchange(csm_redis_store *s)
             break;
         take_reply(s, r);
         freeReplyObject(r);
-        if (in_io(f) && redisBufferWrite(s->c, &done) != REDIS_OK) {
-            fail_io(s, phase_name(f));
+        if (in_io(f) && write_some(s))
             return -1;
-        }
-        f->want_write = !done;
     }
     return 0;
 }
