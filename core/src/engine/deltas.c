@@ -25,6 +25,7 @@ struct csm_deltas {
     uint64_t version; /* from next_version(): unique in the process */
     char *prefix;
     csm_intern *names;   /* kept across flushes */
+    int names_borrowed;  /* a shadow's: owned by the live object */
     csm_intern *strings; /* members and stream values of this interval */
     csm_dkeyrec *keys;
     uint32_t n_keys, keys_cap;
@@ -121,7 +122,8 @@ void csm_deltas_free(csm_deltas *d)
     if (!d)
         return;
     free(d->prefix);
-    csm_intern_free(d->names);
+    if (!d->names_borrowed)
+        csm_intern_free(d->names);
     csm_intern_free(d->strings);
     free(d->keys);
     free(d->items);
@@ -130,6 +132,49 @@ void csm_deltas_free(csm_deltas *d)
     free(d->key_ix.slot);
     free(d->item_ix.slot);
     free(d);
+}
+
+csm_deltas *csm_deltas_new_shadow(csm_deltas *live)
+{
+    csm_deltas *d = csm_deltas_new(live->prefix);
+    csm_intern_free(d->names);
+    d->names = live->names;
+    d->names_borrowed = 1;
+    return d;
+}
+
+#define SWAP(T, x, y)                                                                              \
+    do {                                                                                           \
+        T tmp_ = (x);                                                                              \
+        (x) = (y);                                                                                 \
+        (y) = tmp_;                                                                                \
+    } while (0)
+
+void csm_deltas_swap_pending(csm_deltas *a, csm_deltas *b)
+{
+    SWAP(uint64_t, a->version, b->version);
+    SWAP(csm_intern *, a->strings, b->strings);
+    SWAP(csm_dkeyrec *, a->keys, b->keys);
+    SWAP(uint32_t, a->n_keys, b->n_keys);
+    SWAP(uint32_t, a->keys_cap, b->keys_cap);
+    SWAP(csm_ditem *, a->items, b->items);
+    SWAP(uint32_t, a->n_items, b->n_items);
+    SWAP(uint32_t, a->items_cap, b->items_cap);
+    SWAP(const char **, a->fv, b->fv);
+    SWAP(uint32_t, a->n_fv, b->n_fv);
+    SWAP(uint32_t, a->fv_cap, b->fv_cap);
+    SWAP(table, a->key_ix, b->key_ix);
+    SWAP(table, a->item_ix, b->item_ix);
+}
+
+void csm_deltas_unfreeze(csm_deltas *live, csm_deltas *frozen)
+{
+    /* Into the frozen table, so its entries keep their first places (the
+     * order a flush without the cut would have sent), and its version
+     * stays when nothing came since. */
+    csm_deltas_add(frozen, live);
+    csm_deltas_swap_pending(live, frozen);
+    csm_deltas_clear(frozen);
 }
 
 void csm_deltas_clear(csm_deltas *d)

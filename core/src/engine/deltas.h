@@ -61,6 +61,18 @@ typedef struct csm_deltas csm_deltas;
 /* prefix: the key prefix the store puts in front of every key. */
 csm_deltas *csm_deltas_new(const char *prefix);
 void csm_deltas_free(csm_deltas *d);
+/* An empty object that shares @p live's names (ids stay valid in both):
+ * the other half of a double buffer. Free it before @p live. */
+csm_deltas *csm_deltas_new_shadow(csm_deltas *live);
+/* Exchanges everything pending (and the versions) between a and b, which
+ * share their names: a flush freezes what it writes with one swap, and
+ * counting goes on into the emptied table while Redis works. */
+void csm_deltas_swap_pending(csm_deltas *a, csm_deltas *b);
+/* A frozen flush that was not written: its pending entries go back into
+ * @p live ahead of those counted since; @p frozen is left empty. When
+ * nothing was counted since, @p live gets the frozen version back, so a
+ * lost reply whose transaction applied is still recognised as ours. */
+void csm_deltas_unfreeze(csm_deltas *live, csm_deltas *frozen);
 /* Forgets everything pending (after a flush, or a lost checkpoint race);
  * interned names and all memory are kept for the next interval. */
 void csm_deltas_clear(csm_deltas *d);

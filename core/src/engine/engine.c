@@ -28,6 +28,7 @@ csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_sh
     csm_reorder_init(&e->buffer);
     csm_timers_init(&e->timers);
     e->deltas = csm_deltas_new(cfg->prefix);
+    e->frozen = csm_deltas_new_shadow(e->deltas);
     /* A fresh engine's first flush writes all of its own fields. */
     e->ckst.core_dirty = e->ckst.meta_dirty = 1;
     for (size_t i = 0; i < chain->n; i++) {
@@ -65,6 +66,7 @@ void csm_engine_free(csm_engine *e)
     csm_dedup_free(&e->dedup);
     csm_reorder_free(&e->buffer);
     csm_timers_free(&e->timers);
+    csm_deltas_free(e->frozen);
     csm_deltas_free(e->deltas);
     csm_alert_outbox_free(&e->alerts);
     csm_engine_state_free(&e->ckst);
@@ -324,11 +326,19 @@ csm_deltas *csm_engine_deltas(csm_engine *e)
     return e->deltas;
 }
 
+csm_deltas *csm_engine_frozen_deltas(csm_engine *e)
+{
+    return e->frozen;
+}
+
 void csm_engine_move_deltas(csm_engine *to, csm_engine *from)
 {
     csm_deltas *d = to->deltas;
     to->deltas = from->deltas;
     from->deltas = d;
+    d = to->frozen; /* the shadow goes with the names it shares */
+    to->frozen = from->frozen;
+    from->frozen = d;
 }
 
 uint64_t csm_engine_state_entries(const csm_engine *e)

@@ -125,11 +125,24 @@ int csm_engine_restore(csm_engine *e, const void *data, size_t len, char *err, s
  * in ckpt_batch.h). Build writes into @p b what changed since the last
  * committed flush (-1 + err when a plugin fails to save an entry); once
  * that batch is known to be in the store, csm_engine_ckpt_committed()
- * forgets those changes. Nothing changes the engine between the two. */
+ * forgets those changes.
+ *
+ * A flush that overlaps with consuming cuts right after the build:
+ * csm_engine_ckpt_cut() moves the pending deltas into the frozen table
+ * (csm_engine_frozen_deltas, what the flush sends) and sets aside what
+ * the batch covers, so the engine goes on changing. Then exactly one of:
+ * committed() (written: forgets what the cut covered, and only that;
+ * entries touched again since stay touched), or uncut() (not written:
+ * everything the cut covered is pending again, frozen deltas ahead of
+ * those counted since). Without a cut, committed() forgets everything
+ * changed up to now and leaves the deltas alone (the test kit's way). */
 struct csm_ckpt_batch;
 struct csm_ckpt_source;
 int csm_engine_ckpt_build(csm_engine *e, struct csm_ckpt_batch *b, char *err, size_t errlen);
+void csm_engine_ckpt_cut(csm_engine *e);
+void csm_engine_ckpt_uncut(csm_engine *e);
 void csm_engine_ckpt_committed(csm_engine *e);
+csm_deltas *csm_engine_frozen_deltas(csm_engine *e);
 /* Bumped by every change of state: equal epochs (and deltas versions) mean
  * a batch built now would hold what the earlier one held. */
 uint64_t csm_engine_state_epoch(const csm_engine *e);

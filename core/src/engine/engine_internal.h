@@ -57,6 +57,7 @@ struct csm_engine {
     csm_reorder buffer;
     csm_timers timers;
     csm_deltas *deltas;
+    csm_deltas *frozen; /* what the flush in flight writes (csm_engine_ckpt_cut) */
     csm_expiry_memo expiry_memo;
     csm_alert_outbox alerts;
     csm_engine_stats stats;

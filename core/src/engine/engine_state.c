@@ -17,8 +17,10 @@
 
 void csm_engine_state_free(csm_engine_state *s)
 {
-    for (size_t i = 0; i < CSM_MAX_PLUGINS; i++)
+    for (size_t i = 0; i < CSM_MAX_PLUGINS; i++) {
         csm_keyset_free(&s->dirty[i]);
+        csm_keyset_free(&s->cut.dirty[i]);
+    }
     free(s->segs);
     free(s->unbuffered);
     free(s->drop);
@@ -49,7 +51,9 @@ void csm_engine_state_applied(csm_engine *e)
 void csm_engine_state_unbuffered(csm_engine *e, uint64_t seq)
 {
     csm_engine_state *s = &e->ckst;
-    if (s->off || seq >= s->buffer_upto)
+    /* The flush in flight stores what arrived before its cut. */
+    uint64_t stored_below = s->cut.active ? s->cut.arrival_seq : s->buffer_upto;
+    if (s->off || seq >= stored_below)
         return; /* never stored */
     if (s->n_unbuffered == s->cap_unbuffered) {
         s->cap_unbuffered = s->cap_unbuffered ? s->cap_unbuffered * 2 : 256;
@@ -138,11 +142,11 @@ void csm_engine_state_push_seg(csm_engine_state *s, csm_dedup_seg seg)
     s->segs[s->n_segs++] = seg;
 }
 
-static void commit_dedup(csm_engine *e)
+static void commit_dedup(csm_engine *e, uint64_t forgotten)
 {
     csm_engine_state *s = &e->ckst;
     size_t gone = 0;
-    while (gone < s->n_segs && s->segs[gone].end <= e->dedup.forgotten)
+    while (gone < s->n_segs && s->segs[gone].end <= forgotten)
         gone++;
     if (gone) {
         memmove(s->segs, s->segs + gone, (s->n_segs - gone) * sizeof *s->segs);
@@ -341,20 +345,86 @@ int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t er
     return 0;
 }
 
+static int add_key(void *arg, uint64_t key)
+{
+    csm_keyset_add(arg, key);
+    return 0;
+}
+
+void csm_engine_ckpt_cut(csm_engine *e)
+{
+    csm_engine_state *s = &e->ckst;
+    csm_ckpt_cut *c = &s->cut;
+    /* Swapped, not copied: the live sets start empty and keep the memory
+     * the previous cut's sets grew. */
+    for (size_t i = 0; i < e->chain->n; i++) {
+        csm_keyset t = c->dirty[i];
+        c->dirty[i] = s->dirty[i];
+        s->dirty[i] = t;
+        csm_keyset_clear(&s->dirty[i]);
+    }
+    c->core_dirty = s->core_dirty;
+    c->applied = s->applied;
+    c->meta_dirty = s->meta_dirty;
+    s->core_dirty = s->applied = s->meta_dirty = 0;
+    c->forgotten = e->dedup.forgotten;
+    c->arrival_seq = e->arrival_seq;
+    c->n_unbuffered = s->n_unbuffered;
+    outbox_sig(&e->alerts, c->outbox_sig);
+    c->event_time = e->event_time;
+    c->n_drop = s->n_drop;
+    c->reset = s->reset;
+    s->reset = 0;
+    csm_deltas_swap_pending(e->deltas, e->frozen);
+    c->active = 1;
+}
+
+void csm_engine_ckpt_uncut(csm_engine *e)
+{
+    csm_engine_state *s = &e->ckst;
+    csm_ckpt_cut *c = &s->cut;
+    if (!c->active)
+        return;
+    /* No epoch bump: the state is what it was, so a lost reply whose
+     * transaction applied still matches the writer it wrote. */
+    for (size_t i = 0; i < e->chain->n; i++) {
+        csm_keyset_foreach(&c->dirty[i], add_key, &s->dirty[i]);
+        csm_keyset_clear(&c->dirty[i]);
+    }
+    s->core_dirty |= c->core_dirty;
+    s->applied |= c->applied;
+    s->meta_dirty |= c->meta_dirty;
+    s->reset |= c->reset;
+    csm_deltas_unfreeze(e->deltas, e->frozen);
+    c->active = 0;
+}
+
 void csm_engine_ckpt_committed(csm_engine *e)
 {
     csm_engine_state *s = &e->ckst;
-    commit_dedup(e);
-    s->buffer_upto = e->arrival_seq;
-    s->n_unbuffered = 0;
+    csm_ckpt_cut *c = &s->cut;
+    if (!c->active) {
+        /* Everything up to now; the caller keeps its deltas. */
+        csm_engine_ckpt_cut(e);
+        csm_deltas_swap_pending(e->deltas, e->frozen);
+    }
+    commit_dedup(e, c->forgotten);
+    s->buffer_upto = c->arrival_seq;
+    /* Applied since the cut: still to delete by the next batch. */
+    s->n_unbuffered -= c->n_unbuffered;
+    if (c->n_unbuffered && s->n_unbuffered)
+        memmove(s->unbuffered, s->unbuffered + c->n_unbuffered,
+                s->n_unbuffered * sizeof *s->unbuffered);
     for (size_t i = 0; i < e->chain->n; i++)
-        csm_keyset_clear(&s->dirty[i]);
-    outbox_sig(&e->alerts, s->outbox_sig);
-    s->core_dirty = s->applied = s->meta_dirty = 0;
+        csm_keyset_clear(&c->dirty[i]);
+    memcpy(s->outbox_sig, c->outbox_sig, sizeof s->outbox_sig);
     s->event_time_written = 1;
-    s->written_event_time = e->event_time;
-    s->n_drop = 0;
-    s->reset = 0;
+    s->written_event_time = c->event_time;
+    s->n_drop -= c->n_drop;
+    if (c->n_drop && s->n_drop)
+        memmove(s->drop, s->drop + c->n_drop, s->n_drop * sizeof *s->drop);
+    csm_deltas_clear(e->frozen);
+    c->active = 0;
 }
 
 void csm_engine_state_loaded(csm_engine *e)

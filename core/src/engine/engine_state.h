@@ -19,6 +19,22 @@ typedef struct csm_dedup_seg {
     uint64_t no, end;
 } csm_dedup_seg;
 
+/* What the flush in flight covers (csm_engine_ckpt_cut): the touched sets
+ * and flags moved out of the live state, and the positions the batch was
+ * built at, which committed() makes the new "written" marks. */
+typedef struct csm_ckpt_cut {
+    int active;
+    csm_keyset dirty[CSM_MAX_PLUGINS];
+    int core_dirty, applied, meta_dirty;
+    uint64_t forgotten;   /* dedup entries forgotten, as the batch saw them */
+    uint64_t arrival_seq; /* the buffer's records below it are in the batch */
+    size_t n_unbuffered;  /* unbuffered[0..n) were deleted by the batch */
+    uint64_t outbox_sig[3];
+    csm_ts event_time;
+    size_t n_drop; /* drop[0..n) were deleted by the batch */
+    int reset;     /* so were the dedup and buffer hashes */
+} csm_ckpt_cut;
+
 typedef struct csm_engine_state {
     int off;        /* replay: nothing is ever checkpointed */
     int loading;    /* touches from load_entry() change nothing */
@@ -54,6 +70,8 @@ typedef struct csm_engine_state {
      * (their hash is written anew). */
     char (*drop)[64];
     size_t n_drop;
+
+    csm_ckpt_cut cut;
 } csm_engine_state;
 
 struct csm_engine;

@@ -295,7 +295,9 @@ static void main_loop(csm_run *r)
     int busy = 0;
     int64_t last_stats = csm_monotonic_ms();
     while (!run_stop && !r->fatal) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, busy ? 0 : 10);
+        /* A flush in flight is looked at every millisecond when idle. */
+        int wait_ms = busy ? 0 : csm_redis_flush_busy(r->redis) ? 1 : 10;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, wait_ms);
         for (int n = 0; m; m = ++n < 10000 ? rd_kafka_consumer_poll(r->rk, 0) : NULL)
             on_message(r, m);
         int64_t now = csm_monotonic_ms();
@@ -474,6 +476,7 @@ int csm_cmd_run(int argc, char **argv)
 out:
     if (r->rk)
         rd_kafka_destroy_flags(r->rk, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    csm_run_flush_end(r);
     csm_pset_free(&r->ps);
     csm_deadletter_free(r->dlq);
     free(r->key_warned);

@@ -87,9 +87,9 @@ int csm_run_alerts_adopt(csm_run *r, csm_pslot *s, char *err, size_t errlen)
     return 0;
 }
 
-void csm_run_alerts_committed(csm_pslot *s)
+void csm_run_alerts_committed(csm_pslot *s, uint64_t seq)
 {
-    s->alerts_committed = csm_engine_alerts(s->engine)->last_seq;
+    s->alerts_committed = seq;
 }
 
 void csm_run_alerts_pump(csm_run *r, int64_t now)

@@ -38,6 +38,19 @@
 #define CSM_RUN_BACKOFF_MIN_MS 100
 #define CSM_RUN_BACKOFF_MAX_MS 5000
 
+/* The flush in flight (run_flush.c): the parts sent, the slots they
+ * belong to and what each covers, until Redis's outcome is taken. */
+typedef struct csm_run_flight {
+    csm_flush_part *parts;
+    csm_pslot **owners;
+    uint64_t *alerts_at_cut; /* each slot's last alert seq at the cut */
+    size_t n, cap;
+    uint64_t events;     /* events offered before the cut, since the last one */
+    uint64_t offered_at; /* r->offered at the cut: what consuming did meanwhile */
+    int reload;
+    double cut_us, built_us; /* when the cut began, how long it held the loop */
+} csm_run_flight;
+
 typedef struct csm_run {
     csm_config cfg;
     csm_chain *chain;
@@ -61,7 +74,8 @@ typedef struct csm_run {
     int64_t backoff_ms;
     uint64_t sink_failures;
     int64_t last_flush_ms;
-    uint64_t pending; /* events offered since the last successful flush */
+    uint64_t pending; /* events offered since the last cut (or failed flush) */
+    csm_run_flight flight;
     int64_t reload_at_ms;
 
     uint64_t offered, dead_letters, flushes;
@@ -98,13 +112,21 @@ void csm_run_reload_pending(csm_run *r, int64_t now_ms);
 void csm_run_apply_pause(csm_run *r);
 
 /* run_flush.c */
-/* Writes every dirty slot in one atomic step. 0 written, 1 some
+/* Writes every dirty slot in one atomic step, after the flush in flight
+ * (if any) has ended. 0 written, 1 some
  * checkpoints had moved (those slots are dropped and, with @p reload,
  * reloaded; a slot whose own earlier flush had landed unseen counts it as
  * written), -1 Redis or dead-letter delivery failed (err set). */
 int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen);
-/* The periodic flush with the Redis-down state machine. */
+/* The periodic flush with the Redis-down state machine: takes the
+ * outcome of the flush in flight when it is there, and cuts the next one
+ * when due; consuming goes on meanwhile (docs/architecture.md, "Flush"). */
 void csm_run_flush_tick(csm_run *r, int64_t now_ms, int force);
+/* Waits for the flush in flight and applies its outcome: before slots are
+ * let go or freed. */
+void csm_run_flush_wait(csm_run *r);
+/* At exit: waits, then frees the flight's arrays. */
+void csm_run_flush_end(csm_run *r);
 
 /* Reads the chat topic's partition count into r->n_partitions. */
 void csm_run_count_partitions(csm_run *r);
@@ -118,8 +140,9 @@ void csm_run_alerts_delivered(void *arg, int32_t partition, uint64_t seq, int ok
 /* After a checkpoint load: keeps the slot's alerts and skips those the
  * alerts partition already holds. 0, or -1 (err) to retry the load. */
 int csm_run_alerts_adopt(csm_run *r, csm_pslot *s, char *err, size_t errlen);
-/* After a successful flush of the slot: its alerts so far are in Redis. */
-void csm_run_alerts_committed(csm_pslot *s);
+/* After a successful flush of the slot: its alerts up to @p seq (the
+ * last one numbered at the cut) are in Redis. */
+void csm_run_alerts_committed(csm_pslot *s, uint64_t seq);
 /* Produces committed, unsent alerts and serves delivery reports. */
 void csm_run_alerts_pump(csm_run *r, int64_t now_ms);
 /* Before letting partitions go: sends and waits up to timeout_ms. */

@@ -243,6 +243,8 @@ static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
 
 static void on_revoke(csm_run *r, rd_kafka_topic_partition_list_t *parts)
 {
+    /* Its outcome concerns slots about to be freed. */
+    csm_run_flush_wait(r);
     if (rd_kafka_assignment_lost(r->rk)) {
         /* Another member may already own them: its checkpoint wins. */
         csm_logf(CSM_LOG_WARN, "run", "assignment lost; dropping unflushed state");

@@ -9,6 +9,9 @@
 #include "redis_conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +19,23 @@
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+/* A flush in flight (csm_redis_flush_start): which round trip, how many of
+ * its replies came, and the outcome once known. */
+enum { FL_IDLE, FL_CHECK, FL_UNWATCH, FL_EXEC, FL_DONE };
+typedef struct csm_redis_flight {
+    int state;
+    csm_flush_part *parts;
+    size_t n;
+    size_t got, expect; /* replies of the current round trip */
+    size_t next_part;   /* the part whose HMGET reply comes next */
+    int had_error, conflict, want_write;
+    size_t written; /* bytes of the output buffer already sent */
+    int pending_rc; /* the outcome, once UNWATCH is answered */
+    int rc;
+    int64_t progress_ms; /* last time bytes moved */
+    char err[512];
+} csm_redis_flight;
 
 struct csm_redis_store {
     redisContext *c;
@@ -27,6 +47,7 @@ struct csm_redis_store {
     /* Names this process in the checkpoints it writes, so a flush whose
      * EXEC reply was lost can recognise its own write (check_seqs). */
     char instance[40];
+    csm_redis_flight fl;
 };
 
 static char *dup_or_null(const char *s)
@@ -231,8 +252,11 @@ int csm_redis_store_healthy(const csm_redis_store *s)
     return s && s->healthy;
 }
 
+static void settle_io(csm_redis_store *s);
+
 struct redisContext *csm_redis_store_context(csm_redis_store *s, char *err, size_t errlen)
 {
+    settle_io(s);
     return ensure(s, err, errlen) ? NULL : s->c;
 }
 
@@ -298,6 +322,7 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
                               char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    settle_io(s);
     if (ensure(s, err, errlen))
         return -1;
     const char *argv[] = {"HMGET", ckpt_key, "chat_offset", "order_offset", "seq"};
@@ -352,23 +377,6 @@ static void append_deltas(pipe_ctx *pc, const csm_flush_part *parts, size_t n)
     }
 }
 
-/* Reads n pipelined replies, keeping the first error text. 0 if every
- * reply arrived (errors included), -1 on a transport failure. */
-static int drain(csm_redis_store *s, size_t n, int *had_error, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r)
-            return -1;
-        if (r->type == REDIS_REPLY_ERROR && !*had_error) {
-            *had_error = 1;
-            snprintf(err, errlen, "redis: %s", r->str);
-        }
-        freeReplyObject(r);
-    }
-    return 0;
-}
-
 /* What a flush writes into the checkpoint's "writer" field: this process,
  * the state of the deltas it sends and the engine's state epoch (a change
  * of state without deltas — a timer, an entry — must tell too). */
@@ -397,95 +405,97 @@ static void classify(const csm_redis_store *s, csm_flush_part *p, uint64_t seq, 
         p->conflict = 1;
 }
 
-/* WATCH the checkpoints and compare their seq; 0 ok, 1 conflict or landed
- * (parts flagged), -1 error. */
-static int check_seqs(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
-{
-    size_t nk = 0;
-    for (size_t i = 0; i < n; i++)
-        nk += parts[i].ckpt_key != NULL;
-    if (!nk)
-        return 0;
-    const char **argv = malloc((nk + 1) * sizeof *argv);
-    if (!argv) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    argv[0] = "WATCH";
-    for (size_t i = 0, k = 1; i < n; i++)
-        if (parts[i].ckpt_key)
-            argv[k++] = parts[i].ckpt_key;
-    int bad = append(s, (int)nk + 1, argv, NULL);
-    free(argv);
-    for (size_t i = 0; i < n && !bad; i++) {
-        if (!parts[i].ckpt_key)
-            continue;
-        const char *hm[4] = {"HMGET", parts[i].ckpt_key, "seq", "writer"};
-        bad = append(s, 4, hm, NULL);
-    }
-    if (bad)
-        return io_error(s, "WATCH", err, errlen);
+/* ---- the flush in flight ----
+ * A flush is two pipelined round trips: WATCH + each checkpoint's
+ * HMGET seq writer, then (if every seq is as expected) MULTI, the
+ * deltas, the checkpoints, EXEC. While they travel the socket is
+ * non-blocking and the caller goes on with its work, calling
+ * csm_redis_flush_poll() now and then; the second round trip is composed
+ * from the parts once the first one's replies are in, so the parts (and
+ * what they point to) must stay unchanged until the outcome is taken. */
 
-    int had_error = 0, conflict = 0;
-    if (drain(s, 1, &had_error, err, errlen))
-        return io_error(s, "WATCH", err, errlen);
-    for (size_t i = 0; i < n; i++) {
-        if (!parts[i].ckpt_key)
-            continue;
-        redisReply *r;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r)
-            return io_error(s, "HMGET seq", err, errlen);
-        uint64_t seq = 0;
-        if (r->type == REDIS_REPLY_ERROR) {
-            if (!had_error)
-                snprintf(err, errlen, "redis: HMGET %s: %s", parts[i].ckpt_key, r->str);
-            had_error = 1;
-        } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-                   (r->element[0]->type != REDIS_REPLY_NIL && parse_u64(r->element[0], &seq))) {
-            if (!had_error)
-                snprintf(err, errlen, "redis: checkpoint %s has a malformed seq",
-                         parts[i].ckpt_key);
-            had_error = 1;
-        } else if (seq != parts[i].expected_seq) {
-            classify(s, &parts[i], seq, r->element[1]);
-            conflict = 1;
-        }
-        freeReplyObject(r);
-    }
-    if (had_error || conflict) {
-        const char *un[1] = {"UNWATCH"};
-        int dummy = 0;
-        char ignored[8];
-        if (append(s, 1, un, NULL) || drain(s, 1, &dummy, ignored, sizeof ignored))
-            return io_error(s, "UNWATCH", err, errlen);
-        return had_error ? -1 : 1;
-    }
-    return 0;
+static void set_nonblocking(redisContext *c, int on)
+{
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(c->fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+    /* hiredis treats EAGAIN as an error on a blocking context. */
+    if (on)
+        c->flags &= ~REDIS_BLOCK;
+    else
+        c->flags |= REDIS_BLOCK;
 }
 
-int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
+static int in_io(const csm_redis_flight *f)
 {
-    for (size_t i = 0; i < n; i++) {
-        parts[i].conflict = parts[i].landed = parts[i].stored_by_us = 0;
-        parts[i].stored_seq = 0;
-    }
-    s->commands = 0;
-    if (ensure(s, err, errlen))
-        return -1;
-    int rc = check_seqs(s, parts, n, err, errlen);
-    if (rc == 1) /* someone else writes here, or Redis lost data */
-        csm_delta_writer_forget(s->writer);
-    if (rc)
-        return rc;
+    return f->state == FL_CHECK || f->state == FL_UNWATCH || f->state == FL_EXEC;
+}
 
+static void finish(csm_redis_store *s, int rc)
+{
+    csm_redis_flight *f = &s->fl;
+    f->rc = rc;
+    f->state = FL_DONE;
+    if (s->c)
+        set_nonblocking(s->c, 0);
+}
+
+static void fail_io(csm_redis_store *s, const char *what)
+{
+    io_error(s, what, s->fl.err, sizeof s->fl.err);
+    finish(s, -1);
+}
+
+static const char *phase_name(const csm_redis_flight *f)
+{
+    return f->state == FL_CHECK ? "WATCH" : f->state == FL_UNWATCH ? "UNWATCH" : "EXEC";
+}
+
+/* Keeps the first error reply's text. */
+static void note_error(csm_redis_flight *f, const char *fmt, const char *a, const char *b)
+{
+    if (f->had_error)
+        return;
+    f->had_error = 1;
+    snprintf(f->err, sizeof f->err, fmt, a, b);
+}
+
+static void append_check(csm_redis_store *s, int *bad)
+{
+    csm_redis_flight *f = &s->fl;
+    size_t nk = 0;
+    for (size_t i = 0; i < f->n; i++)
+        nk += f->parts[i].ckpt_key != NULL;
+    const char **argv = malloc((nk + 1) * sizeof *argv);
+    if (!argv)
+        abort();
+    argv[0] = "WATCH";
+    for (size_t i = 0, k = 1; i < f->n; i++)
+        if (f->parts[i].ckpt_key)
+            argv[k++] = f->parts[i].ckpt_key;
+    *bad = append(s, (int)nk + 1, argv, NULL);
+    free(argv);
+    for (size_t i = 0; i < f->n && !*bad; i++) {
+        if (!f->parts[i].ckpt_key)
+            continue;
+        const char *hm[4] = {"HMGET", f->parts[i].ckpt_key, "seq", "writer"};
+        *bad = append(s, 4, hm, NULL);
+    }
+    f->expect = nk + 1;
+}
+
+/* MULTI, every part's deltas and checkpoint, EXEC; -1 if not queued. */
+static int append_transaction(csm_redis_store *s)
+{
+    csm_redis_flight *f = &s->fl;
     const char *multi[1] = {"MULTI"};
     if (append(s, 1, multi, NULL))
-        return io_error(s, "MULTI", err, errlen);
+        return -1;
     pipe_ctx pc = {s, 0, 0};
-    append_deltas(&pc, parts, n);
+    append_deltas(&pc, f->parts, f->n);
     size_t queued = pc.queued;
-    for (size_t i = 0; i < n && !pc.failed; i++) {
-        const csm_flush_part *p = &parts[i];
+    for (size_t i = 0; i < f->n && !pc.failed; i++) {
+        const csm_flush_part *p = &f->parts[i];
         if (!p->ckpt_key)
             continue;
         char chat[24], order[24], seq[24], clock[24], writer[80];
@@ -517,43 +527,291 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
     }
     const char *exec[1] = {"EXEC"};
     if (pc.failed || append(s, 1, exec, NULL))
-        return io_error(s, "MULTI", err, errlen);
+        return -1;
+    /* MULTI's +OK, every +QUEUED, then EXEC's array. */
+    f->expect = 1 + queued + 1;
+    return 0;
+}
 
-    /* MULTI's +OK and every +QUEUED; an error here (a malformed command)
-     * makes Redis discard the whole transaction at EXEC. */
-    int had_error = 0;
-    if (drain(s, 1 + queued, &had_error, err, errlen))
-        return io_error(s, "MULTI", err, errlen);
-    redisReply *r;
-    if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r)
-        return io_error(s, "EXEC", err, errlen);
-    s->healthy = 1;
+static void start_transaction(csm_redis_store *s)
+{
+    csm_redis_flight *f = &s->fl;
+    f->state = FL_EXEC;
+    f->got = 0;
+    f->had_error = 0;
+    if (append_transaction(s))
+        fail_io(s, "MULTI");
+}
+
+/* The seq and writer of the next part that has a checkpoint. */
+static void check_reply(csm_redis_store *s, const redisReply *r)
+{
+    csm_redis_flight *f = &s->fl;
+    if (f->got == 0) { /* WATCH */
+        if (r->type == REDIS_REPLY_ERROR)
+            note_error(f, "redis: %s%s", r->str, "");
+        return;
+    }
+    while (!f->parts[f->next_part].ckpt_key)
+        f->next_part++;
+    csm_flush_part *p = &f->parts[f->next_part++];
+    uint64_t seq = 0;
+    if (r->type == REDIS_REPLY_ERROR)
+        note_error(f, "redis: HMGET %s: %s", p->ckpt_key, r->str);
+    else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+             (r->element[0]->type != REDIS_REPLY_NIL && parse_u64(r->element[0], &seq)))
+        note_error(f, "redis: checkpoint %s has a malformed seq%s", p->ckpt_key, "");
+    else if (seq != p->expected_seq) {
+        classify(s, p, seq, r->element[1]);
+        f->conflict = 1;
+    }
+}
+
+static void check_done(csm_redis_store *s)
+{
+    csm_redis_flight *f = &s->fl;
+    if (!f->had_error && !f->conflict) {
+        start_transaction(s);
+        return;
+    }
+    if (f->conflict) /* someone else writes here, or Redis lost data */
+        csm_delta_writer_forget(s->writer);
+    const char *un[1] = {"UNWATCH"};
+    f->pending_rc = f->had_error ? -1 : 1;
+    f->state = FL_UNWATCH;
+    f->got = 0;
+    f->expect = 1;
+    if (append(s, 1, un, NULL))
+        fail_io(s, "UNWATCH");
+}
+
+/* EXEC's reply: the outcome. */
+static int exec_outcome(csm_redis_store *s, const redisReply *r)
+{
+    csm_redis_flight *f = &s->fl;
     if (r->type == REDIS_REPLY_NIL) {
         /* A watched checkpoint changed between our check and EXEC; nothing
          * was written. No part is flagged: the caller's immediate retry
-         * reads who wrote what (check_seqs) and decides. */
-        rc = 1;
-    } else if (r->type == REDIS_REPLY_ERROR) {
-        if (!had_error)
-            snprintf(err, errlen, "redis: EXEC: %s", r->str);
-        rc = -1;
-    } else if (r->type != REDIS_REPLY_ARRAY) {
-        snprintf(err, errlen, "redis: EXEC: unexpected reply");
-        rc = -1;
-    } else {
-        /* Redis does not roll back a command that fails inside EXEC (e.g.
-         * WRONGTYPE on a key someone else wrote). The checkpoint moved,
-         * so the caller's retry sees a conflict and reloads it. */
-        for (size_t i = 0; i < r->elements; i++) {
-            if (r->element[i]->type == REDIS_REPLY_ERROR) {
-                snprintf(err, errlen, "redis: command %zu of the transaction failed: %s", i + 1,
-                         r->element[i]->str);
-                rc = -1;
-                break;
-            }
-        }
+         * reads who wrote what and decides. */
+        return 1;
     }
-    freeReplyObject(r);
-    csm_delta_writer_done(s->writer, rc == 0);
-    return rc;
+    if (r->type == REDIS_REPLY_ERROR) {
+        note_error(f, "redis: EXEC: %s%s", r->str, "");
+        return -1;
+    }
+    if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(f->err, sizeof f->err, "redis: EXEC: unexpected reply");
+        return -1;
+    }
+    /* Redis does not roll back a command that fails inside EXEC (e.g.
+     * WRONGTYPE on a key someone else wrote). The checkpoint moved, so
+     * the caller's retry sees a conflict and reloads it. */
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_ERROR) {
+            snprintf(f->err, sizeof f->err, "redis: command %zu of the transaction failed: %s",
+                     i + 1, r->element[i]->str);
+            return -1;
+        }
+    return f->had_error ? -1 : 0;
+}
+
+static void take_reply(csm_redis_store *s, redisReply *r)
+{
+    csm_redis_flight *f = &s->fl;
+    int last = f->got + 1 == f->expect;
+    if (f->state == FL_CHECK) {
+        check_reply(s, r);
+        f->got++;
+        if (last)
+            check_done(s);
+    } else if (f->state == FL_UNWATCH) {
+        finish(s, f->pending_rc);
+    } else if (!last) {
+        /* MULTI's +OK and every +QUEUED; an error here (a malformed
+         * command) makes Redis discard the whole transaction at EXEC. */
+        if (r->type == REDIS_REPLY_ERROR)
+            note_error(f, "redis: %s%s", r->str, "");
+        f->got++;
+    } else {
+        s->healthy = 1;
+        int rc = exec_outcome(s, r);
+        csm_delta_writer_done(s->writer, rc == 0);
+        finish(s, rc);
+    }
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Writes what the socket takes, from where the last write stopped.
+ * hiredis's own redisBufferWrite() moves the rest of its buffer to the
+ * front after every partial write: a flush of megabytes, written in
+ * socket-sized pieces, would be copied over and over. 0, or -1 when the
+ * flight failed. */
+static int write_some(csm_redis_store *s)
+{
+    csm_redis_flight *f = &s->fl;
+    redisContext *c = s->c;
+    size_t len = sdslen(c->obuf);
+    while (f->written < len) {
+        ssize_t n = write(c->fd, c->obuf + f->written, len - f->written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            snprintf(c->errstr, sizeof c->errstr, "%s", n < 0 ? strerror(errno) : "write failed");
+            fail_io(s, phase_name(f));
+            return -1;
+        }
+        f->written += (size_t)n;
+        f->progress_ms = now_ms();
+    }
+    if (len && f->written == len) {
+        sdsclear(c->obuf); /* keeps the memory for the next flush */
+        f->written = 0;
+    }
+    f->want_write = sdslen(c->obuf) > 0;
+    return 0;
+}
+
+/* Writes what the socket takes and handles every reply that arrived.
+ * -1 when the flight ended in a transport failure. */
+static int exchange(csm_redis_store *s)
+{
+    csm_redis_flight *f = &s->fl;
+    if (write_some(s))
+        return -1;
+    while (in_io(f)) {
+        redisReply *r = NULL;
+        if (redisGetReplyFromReader(s->c, (void **)&r) != REDIS_OK) {
+            fail_io(s, phase_name(f));
+            return -1;
+        }
+        if (!r)
+            break;
+        take_reply(s, r);
+        freeReplyObject(r);
+        if (in_io(f) && write_some(s))
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads what arrived within @p ms (0: only what is there). 1 progress,
+ * 0 none, -1 the flight failed. */
+static int wait_socket(csm_redis_store *s, int ms)
+{
+    csm_redis_flight *f = &s->fl;
+    struct pollfd p = {s->c->fd, (short)(POLLIN | (f->want_write ? POLLOUT : 0)), 0};
+    int n = poll(&p, 1, ms);
+    if (n < 0 && errno != EINTR) {
+        fail_io(s, phase_name(f));
+        return -1;
+    }
+    if (n <= 0)
+        return 0;
+    f->progress_ms = now_ms();
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && redisBufferRead(s->c) != REDIS_OK) {
+        fail_io(s, phase_name(f));
+        return -1;
+    }
+    return 1;
+}
+
+/* Moves the flight on. redis.timeout bounds the time without progress,
+ * like the socket timeout of a blocking call; @p block waits for the
+ * outcome, else only what the socket has now is taken. */
+static void pump(csm_redis_store *s, int block)
+{
+    csm_redis_flight *f = &s->fl;
+    int limit = s->timeout_ms > 0 ? s->timeout_ms : 2000;
+    while (in_io(f)) {
+        if (exchange(s) || !in_io(f))
+            return;
+        int got = wait_socket(s, 0);
+        if (got)
+            continue;
+        int64_t left = limit - (now_ms() - f->progress_ms);
+        if (left <= 0) {
+            snprintf(f->err, sizeof f->err,
+                     "redis %s:%d: %s: timed out after %d ms (redis.timeout)", s->host, s->port,
+                     phase_name(f), limit);
+            drop(s);
+            finish(s, -1);
+            return;
+        }
+        if (!block || wait_socket(s, (int)left) < 0)
+            return;
+    }
+}
+
+static void settle_io(csm_redis_store *s)
+{
+    if (in_io(&s->fl))
+        pump(s, 1);
+}
+
+int csm_redis_flush_start(csm_redis_store *s, csm_flush_part *parts, size_t n)
+{
+    csm_redis_flight *f = &s->fl;
+    if (f->state != FL_IDLE)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        parts[i].conflict = parts[i].landed = parts[i].stored_by_us = 0;
+        parts[i].stored_seq = 0;
+    }
+    *f = (csm_redis_flight){.parts = parts, .n = n, .progress_ms = now_ms()};
+    s->commands = 0;
+    if (ensure(s, f->err, sizeof f->err)) {
+        finish(s, -1);
+        return 0;
+    }
+    set_nonblocking(s->c, 1);
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++)
+        nk += parts[i].ckpt_key != NULL;
+    if (!nk) { /* no checkpoint to guard (offline replay) */
+        start_transaction(s);
+    } else {
+        f->state = FL_CHECK;
+        int bad = 0;
+        append_check(s, &bad);
+        if (bad)
+            fail_io(s, "WATCH");
+    }
+    pump(s, 0);
+    return 0;
+}
+
+int csm_redis_flush_poll(csm_redis_store *s, int block, char *err, size_t errlen)
+{
+    csm_redis_flight *f = &s->fl;
+    if (f->state == FL_IDLE)
+        return 0;
+    pump(s, block);
+    if (f->state != FL_DONE)
+        return 2;
+    if (f->rc < 0)
+        snprintf(err, errlen, "%s", f->err);
+    f->state = FL_IDLE;
+    return f->rc;
+}
+
+int csm_redis_flush_busy(const csm_redis_store *s)
+{
+    return s->fl.state != FL_IDLE;
+}
+
+int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen)
+{
+    if (csm_redis_flush_start(s, parts, n)) {
+        snprintf(err, errlen, "a flush is still in flight");
+        return -1;
+    }
+    return csm_redis_flush_poll(s, 1, err, errlen);
 }

@@ -75,6 +75,20 @@ typedef struct csm_flush_part {
  * write: retry at once), -1 connection error (nothing known; retry). */
 int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *err, size_t errlen);
 
+/* The same, overlapped with the caller's work: start sends the first
+ * round trip and returns (-1: a flush is already in flight or its outcome
+ * not yet taken); poll moves it on without waiting (or until the outcome,
+ * with @p block) and returns 2 while in flight, else the outcome as above
+ * (0 also when nothing was started). Until then the parts, their batches
+ * and deltas must not change: the transaction is composed from them when
+ * the first round trip's replies are in. Any other use of the connection
+ * (csm_redis_load_checkpoint, csm_redis_store_context) first waits for the
+ * flight's replies; its outcome stays for poll. */
+int csm_redis_flush_start(csm_redis_store *s, csm_flush_part *parts, size_t n);
+int csm_redis_flush_poll(csm_redis_store *s, int block, char *err, size_t errlen);
+/* 1 from start until poll returned the outcome. */
+int csm_redis_flush_busy(const csm_redis_store *s);
+
 /* Commands sent by the last flush (for /metrics). */
 uint64_t csm_redis_store_commands(const csm_redis_store *s);
 
