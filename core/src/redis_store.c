@@ -499,12 +499,13 @@ int csm_redis_flush(csm_redis_store *s, csm_flush_part *parts, size_t n, char *e
         else
             snprintf(clock, sizeof clock, "%" PRId64, p->clock);
         enum { FIXED = 12, MAX_ARGS = FIXED + 2 * 8 };
-        const char *argv[MAX_ARGS] = {"HSET",         p->ckpt_key, "chat_offset", chat,
-                                      "order_offset", order,       "seq",         seq,
-                                      "clock",        clock,       "writer",      writer};
+        const char *argv[MAX_ARGS] = {"HSET",        p->ckpt_key, "seq",          seq,
+                                      "clock",       clock,       "writer",       writer,
+                                      "chat_offset", chat,        "order_offset", order};
         size_t lens[MAX_ARGS];
-        int argc = FIXED;
-        for (int k = 0; k < FIXED; k++)
+        /* Unchanged offsets stay as stored: seq + 1 still guards the write. */
+        int argc = p->offsets_stored ? FIXED - 4 : FIXED;
+        for (int k = 0; k < argc; k++)
             lens[k] = strlen(argv[k]);
         if (p->batch)
             csm_ckpt_store_core_args(p->batch, argv, lens, &argc, MAX_ARGS);

@@ -47,6 +47,9 @@ typedef struct csm_flush_part {
     const char *ckpt_key;  /* NULL: no checkpoint (offline replay) */
     uint64_t expected_seq; /* seq read at load / written at last flush */
     int64_t chat_offset, order_offset;
+    /* 1: the stored checkpoint already holds these offsets (an idle tick):
+     * they are not sent again. */
+    int offsets_stored;
     int64_t clock; /* the engine's applied event time (INT64_MIN: none) */
     /* What changed in the engine's state (ckpt_batch.h), and its epoch
      * (csm_engine_state_epoch), part of the writer like the deltas'

@@ -47,8 +47,11 @@ static void drop_conflicting(csm_run *r, csm_pslot *s, const csm_flush_part *p, 
 
 /* The slot's deltas, alerts and state changes are in Redis with
  * checkpoint seq + 1. */
-static void mark_written(csm_pslot *s)
+static void mark_written(csm_pslot *s, const csm_flush_part *p)
 {
+    s->stored_next[CSM_STREAM_CHAT] = p->chat_offset;
+    s->stored_next[CSM_STREAM_ORDER] = p->order_offset;
+    s->stored_known = 1;
     csm_deltas_clear(csm_engine_deltas(s->engine));
     csm_engine_ckpt_committed(s->engine);
     csm_run_alerts_committed(s);
@@ -57,14 +60,23 @@ static void mark_written(csm_pslot *s)
 
 /* Our previous attempt's EXEC applied but its reply was lost: what it
  * wrote is what this attempt would have written (same deltas version and
- * state epoch). The slot stays dirty: the retry writes the new seq. */
-static void adopt_landed(csm_pslot *s)
+ * state epoch). The slot stays dirty: the retry writes the new seq, and
+ * the offsets too: an event that changed neither (a dead letter) may have
+ * moved them since that attempt. */
+static void adopt_landed(csm_pslot *s, const csm_flush_part *p)
 {
     csm_logf(CSM_LOG_INFO, "run",
              "partition %d: the flush of checkpoint seq %" PRIu64
              " was applied although its reply was lost; counted as written",
              (int)s->partition, s->seq + 1);
-    mark_written(s);
+    mark_written(s, p);
+    s->stored_known = 0;
+}
+
+static int offsets_stored(const csm_pslot *s)
+{
+    return s->stored_known && s->stored_next[CSM_STREAM_CHAT] == s->tp[CSM_STREAM_CHAT].next &&
+           s->stored_next[CSM_STREAM_ORDER] == s->tp[CSM_STREAM_ORDER].next;
 }
 
 static double monotonic_us(void)
@@ -116,6 +128,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
                                       .expected_seq = s->seq,
                                       .chat_offset = s->tp[CSM_STREAM_CHAT].next,
                                       .order_offset = s->tp[CSM_STREAM_ORDER].next,
+                                      .offsets_stored = offsets_stored(s),
                                       .clock = csm_engine_clock(s->engine),
                                       .batch = &s->batch,
                                       .keys = &s->ckpt_keys,
@@ -126,7 +139,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
     int rc = i ? csm_redis_flush(r->redis, parts, i, err, errlen) : 0;
     if (rc == 0) {
         for (size_t k = 0; k < i; k++) {
-            mark_written(owners[k]);
+            mark_written(owners[k], &parts[k]);
             owners[k]->dirty = 0;
         }
         r->pending = 0;
@@ -142,7 +155,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
         /* Nothing was written; the other parts stay dirty for the retry. */
         for (size_t k = 0; k < i; k++)
             if (parts[k].landed)
-                adopt_landed(owners[k]);
+                adopt_landed(owners[k], &parts[k]);
             else if (parts[k].conflict)
                 drop_conflicting(r, owners[k], &parts[k], reload);
     }

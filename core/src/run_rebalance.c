@@ -91,7 +91,9 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
         s->tp[t].fetched = s->tp[t].next >= 0 ? s->tp[t].next : -1;
         s->tp[t].eof = 0;
         s->tp[t].backlog = 0;
+        s->stored_next[t] = off[t];
     }
+    s->stored_known = ck.found;
     s->dirty = 0;
     s->last_msg_ms = csm_monotonic_ms();
     s->last_idle_ms = 0;
