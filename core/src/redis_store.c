@@ -294,18 +294,10 @@ static int parse_u64(const redisReply *r, uint64_t *v)
     return 0;
 }
 
-int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
-                              char *err, size_t errlen)
+int csm_redis_checkpoint_parse(const struct redisReply *r, const char *ckpt_key,
+                               csm_checkpoint *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (ensure(s, err, errlen))
-        return -1;
-    const char *argv[] = {"HMGET", ckpt_key, "chat_offset", "order_offset", "seq"};
-    s->commands = 1;
-    redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
-    if (!r)
-        return io_error(s, "HMGET checkpoint", err, errlen);
-    s->healthy = 1;
     int rc = 0;
     if (r->type == REDIS_REPLY_ERROR) {
         snprintf(err, errlen, "redis: HMGET %s: %s", ckpt_key, r->str);
@@ -323,9 +315,25 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
             out->found = 1;
         }
     }
-    freeReplyObject(r);
     if (rc)
         memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
+                              char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (ensure(s, err, errlen))
+        return -1;
+    const char *argv[] = CSM_REDIS_CHECKPOINT_HMGET(ckpt_key);
+    s->commands = 1;
+    redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
+    if (!r)
+        return io_error(s, "HMGET checkpoint", err, errlen);
+    s->healthy = 1;
+    int rc = csm_redis_checkpoint_parse(r, ckpt_key, out, err, errlen);
+    freeReplyObject(r);
     return rc;
 }
 
