@@ -191,6 +191,7 @@ int csm_ckpt_prefetch_open(csm_ckpt_prefetch *p, const csm_redis_config *cfg, ch
                            size_t errlen)
 {
     memset(p, 0, sizeof *p);
+    p->timeout_ms = cfg->timeout_ms;
     p->c = csm_redis_connect(cfg, err, errlen);
     return p->c ? 0 : -1;
 }
@@ -249,8 +250,9 @@ static redisReply *next_for(csm_ckpt_prefetch *p, const csm_ckpt_keys *k, const 
         const struct csm_ckpt_pending *e = &p->q[p->head++];
         redisReply *r = NULL;
         if (redisGetReply(p->c, (void **)&r) != REDIS_OK || !r) {
+            char why[64];
             snprintf(err, errlen, "redis: reading checkpoint %s: %s", e->ckpt,
-                     p->c->errstr[0] ? p->c->errstr : "connection lost");
+                     csm_redis_transport_error(p->c, p->timeout_ms, why, sizeof why));
             p->broken = 1;
             return NULL;
         }
@@ -259,9 +261,11 @@ static redisReply *next_for(csm_ckpt_prefetch *p, const csm_ckpt_keys *k, const 
             return r;
         freeReplyObject(r);
     }
-    if (!p->broken)
+    if (p->broken)
+        snprintf(err, errlen, "redis: reading checkpoint %s: the connection was lost", k->ckpt);
+    else
         snprintf(err, errlen, "checkpoint %s: section '%s' was not read ahead", k->ckpt,
-                 section ? section : "#head");
+                 section ? section : "(offsets)");
     return NULL;
 }
 

@@ -55,6 +55,7 @@ typedef struct csm_ckpt_prefetch {
     struct csm_ckpt_pending *q; /* what each reply on its way answers */
     size_t head, n, cap;
     int broken; /* a transport error: every later read fails (retry) */
+    int timeout_ms;
 } csm_ckpt_prefetch;
 
 /* Connects; -1 + err when Redis is unreachable. */
