@@ -123,7 +123,7 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
 
 static int send_reads(csm_run *r, csm_ckpt_prefetch *pf, csm_pslot *s)
 {
-    char sections[2 + CSM_MAX_PLUGINS + 2][CSM_CKPT_SECTION_MAX];
+    char sections[CSM_MAX_PLUGINS + 3][CSM_CKPT_SECTION_MAX]; /* "", plugins, buffer, dedup */
     size_t n = csm_engine_ckpt_sections(r->chain, sections, sizeof sections / sizeof *sections);
     return csm_ckpt_prefetch_send(pf, &s->ckpt_keys, (const char(*)[CSM_CKPT_SECTION_MAX])sections,
                                   n);
@@ -137,6 +137,8 @@ static void load_slots(csm_run *r, csm_pslot **v, size_t n)
     char err[512];
     csm_ckpt_prefetch pf;
     if (n < 2 || csm_ckpt_prefetch_open(&pf, &r->cfg.redis, err, sizeof err)) {
+        if (n >= 2)
+            csm_logf(CSM_LOG_DEBUG, "run", "checkpoints load one by one: %s", err);
         for (size_t i = 0; i < n && !r->fatal; i++)
             load_slot(r, v[i], NULL);
         return;
