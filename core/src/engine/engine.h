@@ -154,6 +154,11 @@ void csm_engine_ckpt_off(csm_engine *e);
  * says where a plugin new to the checkpoint starts, for its log line. */
 int csm_engine_ckpt_load(csm_engine *e, const struct csm_ckpt_source *src, const char *where,
                          char *err, size_t errlen);
+/* The sections csm_engine_ckpt_load() may read for @p chain, in the order
+ * it reads them: "", each plugin's "state:NAME", "buffer", "dedup". It
+ * skips those it does not need, so a reader may fetch them all ahead.
+ * Returns how many were written (at most @p max). */
+size_t csm_engine_ckpt_sections(const csm_chain *chain, char (*out)[96], size_t max);
 /* The test kit's restart: @p to takes over @p from's pending writes. */
 void csm_engine_move_deltas(csm_engine *to, csm_engine *from);
 

@@ -345,6 +345,11 @@ static int load_core(load_ctx *c, const core_fields *f)
     return csm_engine_check_clocks(c->e, c->err, c->errlen) ? LOAD_REFUSED : 0;
 }
 
+static void plugin_section(char *out, size_t n, const csm_plugin *p)
+{
+    snprintf(out, n, "state:%s", p->name);
+}
+
 static int load_plugins(load_ctx *c, const csm_ckpt_source *src)
 {
     char section[CSM_CKPT_SECTION_MAX];
@@ -352,7 +357,7 @@ static int load_plugins(load_ctx *c, const csm_ckpt_source *src)
         if (!c->stored[i])
             continue;
         c->plugin = i;
-        snprintf(section, sizeof section, "state:%s", c->e->chain->links[i].plugin->name);
+        plugin_section(section, sizeof section, c->e->chain->links[i].plugin);
         int rc = src->scan(src->arg, section, visit_record, c, c->err, c->errlen);
         if (rc)
             return rc;
@@ -398,6 +403,22 @@ static int load_stored(load_ctx *c, const csm_ckpt_source *src, const core_field
         free(c->segs[i].data);
     free(c->segs);
     return rc;
+}
+
+_Static_assert(CSM_CKPT_SECTION_MAX == 96, "engine.h declares the section size");
+
+size_t csm_engine_ckpt_sections(const csm_chain *chain, char (*out)[CSM_CKPT_SECTION_MAX],
+                                size_t max)
+{
+    size_t n = 0;
+    if (n < max)
+        out[n++][0] = 0;
+    for (size_t i = 0; i < chain->n && n < max; i++)
+        plugin_section(out[n++], CSM_CKPT_SECTION_MAX, chain->links[i].plugin);
+    static const char *const tail[] = {"buffer", "dedup"};
+    for (size_t i = 0; i < 2 && n < max; i++)
+        snprintf(out[n++], CSM_CKPT_SECTION_MAX, "%s", tail[i]);
+    return n;
 }
 
 int csm_engine_ckpt_load(csm_engine *e, const csm_ckpt_source *src, const char *where, char *err,

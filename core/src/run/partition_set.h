@@ -55,6 +55,10 @@ typedef struct csm_pslot {
     int32_t partition;
     csm_engine *engine; /* NULL until the checkpoint is loaded */
     uint64_t seq;       /* checkpoint sequence the next flush expects */
+    /* The offsets the checkpoint in Redis holds, when known (loaded, or
+     * written by our last flush): a flush leaves them out when unchanged. */
+    int stored_known;
+    int64_t stored_next[2];
     csm_tp tp[2];
     int dirty;             /* changed since the last successful flush */
     int64_t last_msg_ms;   /* monotonic ms of the last offered event */

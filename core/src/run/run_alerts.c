@@ -174,6 +174,33 @@ static void sbt_publish(csm_run *r, int64_t now, int force)
     free(v);
 }
 
+/* The lowest clock of the partitions this process holds, or INT64_MAX
+ * when it holds none. Each is at or past the clock its checkpoint holds
+ * (the applied event time only moves forward), so the group's minimum,
+ * read from the checkpoints, is at most this. */
+static int64_t own_min_clock(const csm_run *r)
+{
+    int64_t min = INT64_MAX;
+    CSM_PSET_FOREACH(&r->ps, s)
+    {
+        if (s->engine && csm_engine_clock(s->engine) < min)
+            min = csm_engine_clock(s->engine);
+    }
+    return min;
+}
+
+/* Nothing is due while the earliest due score is at or past our own
+ * lowest clock: a member is due below the group's minimum clock, which is
+ * at most ours. An idle daemon then sends one ZRANGE a second instead of
+ * an HGET per partition. */
+static int nothing_due(csm_run *r, char *err, size_t errlen)
+{
+    int64_t own = own_min_clock(r), earliest;
+    if (own == INT64_MAX || csm_sbt_earliest_due(r->redis, &r->cfg, &earliest, err, errlen))
+        return 0;
+    return earliest >= own;
+}
+
 void csm_run_sbt_tick(csm_run *r, int64_t now, int force)
 {
     if (r->sink_down || r->n_partitions <= 0 || (!force && now - r->last_sbt_ms < 1000))
@@ -181,6 +208,10 @@ void csm_run_sbt_tick(csm_run *r, int64_t now, int force)
     r->last_sbt_ms = now;
     char err[512];
     int64_t clock;
+    if (nothing_due(r, err, sizeof err)) {
+        sbt_publish(r, now, force);
+        return;
+    }
     if (csm_sbt_min_clock(r->redis, &r->cfg, r->n_partitions, &clock, err, sizeof err) ||
         (clock != INT64_MIN &&
          csm_sbt_close_due(r->redis, &r->cfg, r->st, clock, r->alerts != NULL,

@@ -50,8 +50,11 @@ static void drop_conflicting(csm_run *r, csm_pslot *s, const csm_flush_part *p, 
 
 /* What the slot's part covered (deltas, alerts and state changes up to
  * the cut) is in Redis with checkpoint seq + 1. */
-static void mark_written(csm_pslot *s, uint64_t alerts_at_cut)
+static void mark_written(csm_pslot *s, uint64_t alerts_at_cut, const csm_flush_part *p)
 {
+    s->stored_next[CSM_STREAM_CHAT] = p->chat_offset;
+    s->stored_next[CSM_STREAM_ORDER] = p->order_offset;
+    s->stored_known = 1;
     csm_engine_ckpt_committed(s->engine);
     csm_run_alerts_committed(s, alerts_at_cut);
     s->seq++;
@@ -59,15 +62,24 @@ static void mark_written(csm_pslot *s, uint64_t alerts_at_cut)
 
 /* Our previous attempt's EXEC applied but its reply was lost: what it
  * wrote is what this attempt would have written (same deltas version and
- * state epoch). The slot stays dirty: the retry writes the new seq. */
-static void adopt_landed(csm_pslot *s, uint64_t alerts_at_cut)
+ * state epoch). The slot stays dirty: the retry writes the new seq, and
+ * the offsets too: an event that changed neither (a dead letter) may have
+ * moved them since that attempt. */
+static void adopt_landed(csm_pslot *s, uint64_t alerts_at_cut, const csm_flush_part *p)
 {
     csm_logf(CSM_LOG_INFO, "run",
              "partition %d: the flush of checkpoint seq %" PRIu64
              " was applied although its reply was lost; counted as written",
              (int)s->partition, s->seq + 1);
-    mark_written(s, alerts_at_cut);
+    mark_written(s, alerts_at_cut, p);
+    s->stored_known = 0;
     s->dirty = 1;
+}
+
+static int offsets_stored(const csm_pslot *s)
+{
+    return s->stored_known && s->stored_next[CSM_STREAM_CHAT] == s->tp[CSM_STREAM_CHAT].next &&
+           s->stored_next[CSM_STREAM_ORDER] == s->tp[CSM_STREAM_ORDER].next;
 }
 
 static double monotonic_us(void)
@@ -108,6 +120,7 @@ static int cut_slot(csm_run *r, csm_pslot *s)
                                         .expected_seq = s->seq,
                                         .chat_offset = s->tp[CSM_STREAM_CHAT].next,
                                         .order_offset = s->tp[CSM_STREAM_ORDER].next,
+                                        .offsets_stored = offsets_stored(s),
                                         .clock = csm_engine_clock(s->engine),
                                         .batch = &s->batch,
                                         .keys = &s->ckpt_keys,
@@ -185,9 +198,9 @@ static int flush_outcome(csm_run *r, int rc)
         csm_pslot *s = f->owners[k];
         const csm_flush_part *p = &f->parts[k];
         if (rc == 0) {
-            mark_written(s, f->alerts_at_cut[k]);
+            mark_written(s, f->alerts_at_cut[k], p);
         } else if (rc == 1 && p->landed) {
-            adopt_landed(s, f->alerts_at_cut[k]);
+            adopt_landed(s, f->alerts_at_cut[k], p);
         } else if (rc == 1 && p->conflict) {
             drop_conflicting(r, s, p, f->reload);
         } else {

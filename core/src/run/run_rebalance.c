@@ -31,7 +31,8 @@ static void describe_start(const csm_run *r, const csm_checkpoint *ck, char *out
 
 /* A fresh engine with the checkpoint's state: 0, -1 Redis unreachable
  * (retry), -2 refused (fatal: starting over would count twice). */
-static int restore_engine(csm_run *r, csm_pslot *s, const csm_checkpoint *ck, csm_engine **out)
+static int restore_engine(csm_run *r, csm_pslot *s, const csm_checkpoint *ck, csm_ckpt_prefetch *pf,
+                          csm_engine **out)
 {
     char err[512], where[128];
     csm_engine *e = csm_engine_new(&r->cfg, r->chain, r->st, s->partition, err, sizeof err);
@@ -43,7 +44,8 @@ static int restore_engine(csm_run *r, csm_pslot *s, const csm_checkpoint *ck, cs
     csm_engine_set_wall_clock(e, &r->bounds, csm_wall_clock_ms());
     describe_start(r, ck, where, sizeof where);
     csm_ckpt_redis rs = {r->redis, &s->ckpt_keys};
-    csm_ckpt_source src = csm_ckpt_store_source(&rs);
+    csm_ckpt_prefetched ps = {pf, &s->ckpt_keys};
+    csm_ckpt_source src = pf ? csm_ckpt_prefetch_source(&ps) : csm_ckpt_store_source(&rs);
     int rc = ck->found ? csm_engine_ckpt_load(e, &src, where, err, sizeof err) : 0;
     if (rc == -1)
         csm_logf(CSM_LOG_WARN, "run", "partition %d: cannot load checkpoint: %s; will retry",
@@ -60,17 +62,20 @@ static int restore_engine(csm_run *r, csm_pslot *s, const csm_checkpoint *ck, cs
     return rc;
 }
 
-int csm_run_load_slot(csm_run *r, csm_pslot *s)
+/* Reads through @p pf when it is given (its reads sent ahead), else one
+ * command at a time on the store's connection. */
+static int load_slot(csm_run *r, csm_pslot *s, csm_ckpt_prefetch *pf)
 {
     char err[512];
     csm_checkpoint ck = {0};
-    if (csm_redis_load_checkpoint(r->redis, s->ckpt_key, &ck, err, sizeof err)) {
+    if (pf ? csm_ckpt_prefetch_head(pf, &s->ckpt_keys, &ck, err, sizeof err)
+           : csm_redis_load_checkpoint(r->redis, s->ckpt_key, &ck, err, sizeof err)) {
         csm_logf(CSM_LOG_WARN, "run", "partition %d: cannot load checkpoint: %s; will retry",
                  (int)s->partition, err);
         return -1;
     }
     csm_engine *e = NULL;
-    int rc = restore_engine(r, s, &ck, &e);
+    int rc = restore_engine(r, s, &ck, pf, &e);
     if (rc) {
         if (rc == -2)
             r->fatal = 1;
@@ -91,7 +96,9 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
         s->tp[t].fetched = s->tp[t].next >= 0 ? s->tp[t].next : -1;
         s->tp[t].eof = 0;
         s->tp[t].backlog = 0;
+        s->stored_next[t] = off[t];
     }
+    s->stored_known = ck.found;
     s->dirty = 0;
     s->last_msg_ms = csm_monotonic_ms();
     s->last_idle_ms = 0;
@@ -102,6 +109,47 @@ int csm_run_load_slot(csm_run *r, csm_pslot *s)
     csm_logf(CSM_LOG_INFO, "run", "partition %d: %s; %s from %s, %s from %s", (int)s->partition,
              ck.found ? "checkpoint loaded" : "no checkpoint", r->topics[0], c, r->topics[1], o);
     return 0;
+}
+
+int csm_run_load_slot(csm_run *r, csm_pslot *s)
+{
+    return load_slot(r, s, NULL);
+}
+
+/* How many partitions' reads are on their way beyond the one being
+ * decoded: one keeps Redis busy meanwhile, more would only hold their
+ * replies (a whole partition's state each) in Redis's output buffer. */
+#define LOAD_AHEAD 1
+
+static int send_reads(csm_run *r, csm_ckpt_prefetch *pf, csm_pslot *s)
+{
+    char sections[CSM_MAX_PLUGINS + 3][CSM_CKPT_SECTION_MAX]; /* "", plugins, buffer, dedup */
+    size_t n = csm_engine_ckpt_sections(r->chain, sections, sizeof sections / sizeof *sections);
+    return csm_ckpt_prefetch_send(pf, &s->ckpt_keys, (const char(*)[CSM_CKPT_SECTION_MAX])sections,
+                                  n);
+}
+
+/* Loads the newly assigned slots, the next one's checkpoint read while
+ * this one's is decoded. Without a second connection they load one by one;
+ * a slot that fails stays unloaded and is retried (csm_run_reload_pending). */
+static void load_slots(csm_run *r, csm_pslot **v, size_t n)
+{
+    char err[512];
+    csm_ckpt_prefetch pf;
+    if (n < 2 || csm_ckpt_prefetch_open(&pf, &r->cfg.redis, err, sizeof err)) {
+        if (n >= 2)
+            csm_logf(CSM_LOG_DEBUG, "run", "checkpoints load one by one: %s", err);
+        for (size_t i = 0; i < n && !r->fatal; i++)
+            load_slot(r, v[i], NULL);
+        return;
+    }
+    size_t sent = 0;
+    for (size_t i = 0; i < n && !r->fatal; i++) {
+        while (sent < n && sent <= i + LOAD_AHEAD && !send_reads(r, &pf, v[sent]))
+            sent++;
+        load_slot(r, v[i], i < sent ? &pf : NULL);
+    }
+    csm_ckpt_prefetch_close(&pf);
 }
 
 void csm_run_apply_pause(csm_run *r)
@@ -193,6 +241,10 @@ void csm_run_count_partitions(csm_run *r)
 static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
 {
     csm_run_count_partitions(r);
+    csm_pslot **fresh = calloc((size_t)parts->cnt + 1, sizeof *fresh);
+    if (!fresh)
+        abort();
+    size_t n_fresh = 0;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int t = csm_run_topic_index(r, p->topic);
@@ -207,13 +259,15 @@ static void on_assign(csm_run *r, rd_kafka_topic_partition_list_t *parts)
                 csm_logf(CSM_LOG_ERROR, "run", "checkpoint key too long for group %s",
                          r->cfg.group_id);
                 r->fatal = 1;
-            } else if (!r->fatal) {
-                csm_run_load_slot(r, s);
+            } else {
+                fresh[n_fresh++] = s;
             }
         }
         s->tp[t].assigned = 1;
         s->tp[t].paused = 0;
     }
+    load_slots(r, fresh, n_fresh);
+    free(fresh);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int t = csm_run_topic_index(r, p->topic);

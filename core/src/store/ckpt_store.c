@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "redis_conn.h"
@@ -140,6 +141,31 @@ long csm_ckpt_store_append(csm_redis_store *s, const csm_ckpt_keys *k, const csm
     return total;
 }
 
+/* An HGETALL reply, field by field: 0, -1 (an error reply), or fn's. */
+static int visit_reply(const redisReply *r, const char *key, csm_ckpt_visit_fn fn, void *fn_arg,
+                       char *err, size_t errlen)
+{
+    if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "redis: HGETALL %s: %s", key,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; !rc && i + 1 < r->elements; i += 2)
+        rc = fn(fn_arg, r->element[i]->str, r->element[i]->len, r->element[i + 1]->str,
+                r->element[i + 1]->len);
+    return rc;
+}
+
+static int section_key(char *key, size_t n, const csm_ckpt_keys *k, const char *section, char *err,
+                       size_t errlen)
+{
+    if (csm_ckpt_section_key(key, n, k, section) >= 0)
+        return 0;
+    snprintf(err, errlen, "checkpoint key too long");
+    return -1;
+}
+
 /* HGETALL, not HSCAN: HSCAN may return a field twice, and a record loaded
  * twice would restore its timers twice. */
 static int scan(void *arg, const char *section, csm_ckpt_visit_fn fn, void *fn_arg, char *err,
@@ -147,10 +173,8 @@ static int scan(void *arg, const char *section, csm_ckpt_visit_fn fn, void *fn_a
 {
     csm_ckpt_redis *src = arg;
     char key[512];
-    if (csm_ckpt_section_key(key, sizeof key, src->keys, section) < 0) {
-        snprintf(err, errlen, "checkpoint key too long");
+    if (section_key(key, sizeof key, src->keys, section, err, errlen))
         return -1;
-    }
     struct redisContext *c = csm_redis_store_context(src->s, err, errlen);
     if (!c)
         return -1;
@@ -162,15 +186,7 @@ static int scan(void *arg, const char *section, csm_ckpt_visit_fn fn, void *fn_a
         csm_redis_store_broken(src->s);
         return -1;
     }
-    int rc = 0;
-    if (r->type != REDIS_REPLY_ARRAY) {
-        snprintf(err, errlen, "redis: HGETALL %s: %s", key,
-                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-        rc = -1;
-    }
-    for (size_t i = 0; !rc && i + 1 < r->elements; i += 2)
-        rc = fn(fn_arg, r->element[i]->str, r->element[i]->len, r->element[i + 1]->str,
-                r->element[i + 1]->len);
+    int rc = visit_reply(r, key, fn, fn_arg, err, errlen);
     freeReplyObject(r);
     return rc;
 }
@@ -178,4 +194,125 @@ static int scan(void *arg, const char *section, csm_ckpt_visit_fn fn, void *fn_a
 csm_ckpt_source csm_ckpt_store_source(csm_ckpt_redis *src)
 {
     return (csm_ckpt_source){src, scan};
+}
+
+/* ---- pipelined loading ---- */
+
+/* What one reply on its way answers: a checkpoint's offsets and seq
+ * (head), or one of its sections. */
+struct csm_ckpt_pending {
+    char ckpt[256];
+    char section[CSM_CKPT_SECTION_MAX];
+    int head;
+};
+
+int csm_ckpt_prefetch_open(csm_ckpt_prefetch *p, const csm_redis_config *cfg, char *err,
+                           size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    p->timeout_ms = cfg->timeout_ms;
+    p->c = csm_redis_connect(cfg, err, errlen);
+    return p->c ? 0 : -1;
+}
+
+void csm_ckpt_prefetch_close(csm_ckpt_prefetch *p)
+{
+    if (p->c)
+        redisFree(p->c);
+    free(p->q);
+    memset(p, 0, sizeof *p);
+}
+
+static void expect(csm_ckpt_prefetch *p, const csm_ckpt_keys *k, const char *section)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 64;
+        p->q = realloc(p->q, p->cap * sizeof *p->q);
+        if (!p->q)
+            abort();
+    }
+    struct csm_ckpt_pending *e = &p->q[p->n++];
+    snprintf(e->ckpt, sizeof e->ckpt, "%s", k->ckpt);
+    e->head = section == NULL;
+    snprintf(e->section, sizeof e->section, "%s", section ? section : "");
+}
+
+int csm_ckpt_prefetch_send(csm_ckpt_prefetch *p, const csm_ckpt_keys *k,
+                           const char (*sections)[CSM_CKPT_SECTION_MAX], size_t n)
+{
+    if (p->broken)
+        return -1;
+    const char *head[] = CSM_REDIS_CHECKPOINT_HMGET(k->ckpt);
+    if (redisAppendCommandArgv(p->c, 5, head, NULL) != REDIS_OK)
+        return -1;
+    expect(p, k, NULL);
+    for (size_t i = 0; i < n; i++) {
+        char key[512];
+        /* Too long a key is reported by the load (nothing answers it). */
+        if (csm_ckpt_section_key(key, sizeof key, k, sections[i]) < 0)
+            continue;
+        const char *argv[2] = {"HGETALL", key};
+        if (redisAppendCommandArgv(p->c, 2, argv, NULL) != REDIS_OK)
+            return -1;
+        expect(p, k, sections[i]);
+    }
+    return 0;
+}
+
+/* The reply answering (@p k, @p section), or NULL + err: the replies
+ * before it (sections nobody asked for, the rest of an earlier partition
+ * whose load stopped) are read and dropped. */
+static redisReply *next_for(csm_ckpt_prefetch *p, const csm_ckpt_keys *k, const char *section,
+                            char *err, size_t errlen)
+{
+    while (!p->broken && p->head < p->n) {
+        const struct csm_ckpt_pending *e = &p->q[p->head++];
+        redisReply *r = NULL;
+        if (redisGetReply(p->c, (void **)&r) != REDIS_OK || !r) {
+            char why[64];
+            snprintf(err, errlen, "redis: reading checkpoint %s: %s", e->ckpt,
+                     csm_redis_transport_error(p->c, p->timeout_ms, why, sizeof why));
+            p->broken = 1;
+            return NULL;
+        }
+        if (!strcmp(e->ckpt, k->ckpt) && e->head == !section &&
+            (!section || !strcmp(e->section, section)))
+            return r;
+        freeReplyObject(r);
+    }
+    if (p->broken)
+        snprintf(err, errlen, "redis: reading checkpoint %s: the connection was lost", k->ckpt);
+    else
+        snprintf(err, errlen, "checkpoint %s: section '%s' was not read ahead", k->ckpt,
+                 section ? section : "(offsets)");
+    return NULL;
+}
+
+int csm_ckpt_prefetch_head(csm_ckpt_prefetch *p, const csm_ckpt_keys *k, csm_checkpoint *out,
+                           char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    redisReply *r = next_for(p, k, NULL, err, errlen);
+    if (!r)
+        return -1;
+    int rc = csm_redis_checkpoint_parse(r, k->ckpt, out, err, errlen);
+    freeReplyObject(r);
+    return rc;
+}
+
+static int scan_prefetched(void *arg, const char *section, csm_ckpt_visit_fn fn, void *fn_arg,
+                           char *err, size_t errlen)
+{
+    csm_ckpt_prefetched *src = arg;
+    redisReply *r = next_for(src->p, src->keys, section, err, errlen);
+    if (!r)
+        return -1;
+    int rc = visit_reply(r, src->keys->ckpt, fn, fn_arg, err, errlen);
+    freeReplyObject(r);
+    return rc;
+}
+
+csm_ckpt_source csm_ckpt_prefetch_source(csm_ckpt_prefetched *src)
+{
+    return (csm_ckpt_source){src, scan_prefetched};
 }

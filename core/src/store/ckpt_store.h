@@ -43,4 +43,37 @@ typedef struct csm_ckpt_redis {
 } csm_ckpt_redis;
 csm_ckpt_source csm_ckpt_store_source(csm_ckpt_redis *src);
 
+/* Loading many checkpoints, pipelined on a connection of its own: while
+ * one partition's records are decoded, Redis is already sending the next
+ * one's. Per partition, send() queues the HMGET of its offsets and seq
+ * (first, so they are read before its records, as the one-by-one load
+ * does) and an HGETALL per section; the reads then take the replies in
+ * that order, skipping those of sections the load does not ask for. */
+struct redisContext;
+typedef struct csm_ckpt_prefetch {
+    struct redisContext *c;
+    struct csm_ckpt_pending *q; /* what each reply on its way answers */
+    size_t head, n, cap;
+    int broken; /* a transport error: every later read fails (retry) */
+    int timeout_ms;
+} csm_ckpt_prefetch;
+
+/* Connects; -1 + err when Redis is unreachable. */
+int csm_ckpt_prefetch_open(csm_ckpt_prefetch *p, const csm_redis_config *cfg, char *err,
+                           size_t errlen);
+void csm_ckpt_prefetch_close(csm_ckpt_prefetch *p);
+/* Queues the reads of one checkpoint: its offsets and the @p n sections
+ * (csm_engine_ckpt_sections() order). -1 when it cannot be queued. */
+int csm_ckpt_prefetch_send(csm_ckpt_prefetch *p, const csm_ckpt_keys *k,
+                           const char (*sections)[CSM_CKPT_SECTION_MAX], size_t n);
+/* The offsets and seq of @p k (csm_redis_load_checkpoint's contract). */
+int csm_ckpt_prefetch_head(csm_ckpt_prefetch *p, const csm_ckpt_keys *k, csm_checkpoint *out,
+                           char *err, size_t errlen);
+/* Its records, as a source; @p src must outlive the source. */
+typedef struct csm_ckpt_prefetched {
+    csm_ckpt_prefetch *p;
+    const csm_ckpt_keys *keys;
+} csm_ckpt_prefetched;
+csm_ckpt_source csm_ckpt_prefetch_source(csm_ckpt_prefetched *src);
+
 #endif

@@ -318,19 +318,10 @@ static int parse_u64(const redisReply *r, uint64_t *v)
     return 0;
 }
 
-int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
-                              char *err, size_t errlen)
+int csm_redis_checkpoint_parse(const struct redisReply *r, const char *ckpt_key,
+                               csm_checkpoint *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    settle_io(s);
-    if (ensure(s, err, errlen))
-        return -1;
-    const char *argv[] = {"HMGET", ckpt_key, "chat_offset", "order_offset", "seq"};
-    s->commands = 1;
-    redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
-    if (!r)
-        return io_error(s, "HMGET checkpoint", err, errlen);
-    s->healthy = 1;
     int rc = 0;
     if (r->type == REDIS_REPLY_ERROR) {
         snprintf(err, errlen, "redis: HMGET %s: %s", ckpt_key, r->str);
@@ -348,9 +339,26 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
             out->found = 1;
         }
     }
-    freeReplyObject(r);
     if (rc)
         memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
+                              char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    settle_io(s);
+    if (ensure(s, err, errlen))
+        return -1;
+    const char *argv[] = CSM_REDIS_CHECKPOINT_HMGET(ckpt_key);
+    s->commands = 1;
+    redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
+    if (!r)
+        return io_error(s, "HMGET checkpoint", err, errlen);
+    s->healthy = 1;
+    int rc = csm_redis_checkpoint_parse(r, ckpt_key, out, err, errlen);
+    freeReplyObject(r);
     return rc;
 }
 
@@ -509,12 +517,13 @@ static int append_transaction(csm_redis_store *s)
         else
             snprintf(clock, sizeof clock, "%" PRId64, p->clock);
         enum { FIXED = 12, MAX_ARGS = FIXED + 2 * 8 };
-        const char *argv[MAX_ARGS] = {"HSET",         p->ckpt_key, "chat_offset", chat,
-                                      "order_offset", order,       "seq",         seq,
-                                      "clock",        clock,       "writer",      writer};
+        const char *argv[MAX_ARGS] = {"HSET",        p->ckpt_key, "seq",          seq,
+                                      "clock",       clock,       "writer",       writer,
+                                      "chat_offset", chat,        "order_offset", order};
         size_t lens[MAX_ARGS];
-        int argc = FIXED;
-        for (int k = 0; k < FIXED; k++)
+        /* Unchanged offsets stay as stored: seq + 1 still guards the write. */
+        int argc = p->offsets_stored ? FIXED - 4 : FIXED;
+        for (int k = 0; k < argc; k++)
             lens[k] = strlen(argv[k]);
         if (p->batch)
             csm_ckpt_store_core_args(p->batch, argv, lens, &argc, MAX_ARGS);

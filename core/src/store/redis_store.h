@@ -42,11 +42,23 @@ typedef struct csm_checkpoint {
  * 0 (found or not), -1 on a connection error (err set). */
 int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_checkpoint *out,
                               char *err, size_t errlen);
+/* The command that reads them (5 arguments), and its reply parsed: for
+ * readers that pipeline it on a connection of their own (ckpt_store.h). */
+#define CSM_REDIS_CHECKPOINT_HMGET(key)                                                            \
+    {                                                                                              \
+        "HMGET", (key), "chat_offset", "order_offset", "seq"                                       \
+    }
+struct redisReply;
+int csm_redis_checkpoint_parse(const struct redisReply *r, const char *ckpt_key,
+                               csm_checkpoint *out, char *err, size_t errlen);
 
 typedef struct csm_flush_part {
     const char *ckpt_key;  /* NULL: no checkpoint (offline replay) */
     uint64_t expected_seq; /* seq read at load / written at last flush */
     int64_t chat_offset, order_offset;
+    /* 1: the stored checkpoint already holds these offsets (an idle tick):
+     * they are not sent again. */
+    int offsets_stored;
     int64_t clock; /* the engine's applied event time (INT64_MIN: none) */
     /* What changed in the engine's state (ckpt_batch.h), and its epoch
      * (csm_engine_state_epoch), part of the writer like the deltas'

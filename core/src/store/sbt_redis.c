@@ -118,6 +118,43 @@ int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_parti
     return 0;
 }
 
+/* 0 when @p r is an array; else err says why, @p r is freed and a lost
+ * connection dropped: 1. */
+static int not_array(csm_redis_store *s, const redisContext *c, const csm_config *cfg,
+                     redisReply *r, const char *verb, const char *key, char *err, size_t errlen)
+{
+    if (r && r->type == REDIS_REPLY_ARRAY)
+        return 0;
+    snprintf(err, errlen, "redis: %s %s: %s", verb, key,
+             r && r->type == REDIS_REPLY_ERROR ? r->str : transport(c, cfg));
+    if (!r)
+        csm_redis_store_broken(s);
+    freeReplyObject(r);
+    return 1;
+}
+
+int csm_sbt_earliest_due(csm_redis_store *s, const csm_config *cfg, int64_t *score, char *err,
+                         size_t errlen)
+{
+    *score = INT64_MAX;
+    char key[256];
+    if (csm_sbt_key(key, sizeof key, cfg->prefix) < 0) {
+        snprintf(err, errlen, "redis.prefix too long");
+        return -1;
+    }
+    redisContext *c = csm_redis_store_context(s, err, errlen);
+    if (!c)
+        return -1;
+    redisReply *r = redisCommand(c, "ZRANGE %s 0 0 WITHSCORES", key);
+    if (not_array(s, c, cfg, r, "ZRANGE", key, err, errlen))
+        return -1;
+    /* Scores are integer milliseconds (end of a day), written by ZADD. */
+    if (r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING)
+        *score = strtoll(r->element[1]->str, NULL, 10);
+    freeReplyObject(r);
+    return 0;
+}
+
 /* The counters a decision reads, fetched in one round trip: a first
  * pass of csm_sbt_decide() only queues an HGET per counter it asks for
  * (answering 0), the replies are read at once, and a second pass answers
@@ -288,14 +325,8 @@ static long close_due(csm_redis_store *s, const csm_config *cfg, csm_shoptime *s
     long decided = 0;
     for (;;) {
         redisReply *r = redisCommand(c, "ZRANGEBYSCORE %s -inf %s LIMIT 0 256", key, max);
-        if (!r || r->type != REDIS_REPLY_ARRAY) {
-            snprintf(err, errlen, "redis: ZRANGEBYSCORE %s: %s", key,
-                     r && r->type == REDIS_REPLY_ERROR ? r->str : transport(c, cfg));
-            if (!r)
-                csm_redis_store_broken(s);
-            freeReplyObject(r);
+        if (not_array(s, c, cfg, r, "ZRANGEBYSCORE", key, err, errlen))
             return -1;
-        }
         size_t n = r->elements;
         for (size_t i = 0; i < n; i++) {
             if (csm_monotonic_ms() >= deadline) {

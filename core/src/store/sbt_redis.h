@@ -17,6 +17,12 @@
 int csm_sbt_min_clock(csm_redis_store *s, const csm_config *cfg, int32_t n_partitions,
                       int64_t *clock, char *err, size_t errlen);
 
+/* The lowest score in the due set (INT64_MAX when it is empty), one
+ * command: while it is not below a clock the caller holds, no decision can
+ * be due and the partitions' clocks need not be read. 0, or -1 with err. */
+int csm_sbt_earliest_due(csm_redis_store *s, const csm_config *cfg, int64_t *score, char *err,
+                         size_t errlen);
+
 /* Called for each alert raised (after it is in Redis). */
 typedef void (*csm_sbt_raised_fn)(void *arg, const csm_alert_rec *rec);
 
