@@ -170,7 +170,7 @@ static void build_buffer(csm_engine *e, csm_ckpt_batch *b)
         if (it->seq < s->buffer_upto)
             continue;
         size_t at = b->bytes.len;
-        csm_engine_event_put(&b->bytes, &it->slot.ev);
+        csm_engine_event_put(&b->bytes, &it->ev);
         snprintf(field, sizeof field, "%" PRIu64, it->seq);
         csm_ckpt_batch_hset_from(b, sec, field, at);
     }
