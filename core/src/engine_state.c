@@ -333,12 +333,26 @@ int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t er
     return 0;
 }
 
+/* The list of applied buffered events, once written, is given back when
+ * a burst grew it to four times what the last flush held. */
+#define KEEP_UNBUFFERED 4096
+
+static void clear_unbuffered(csm_engine_state *s)
+{
+    if (s->cap_unbuffered > KEEP_UNBUFFERED && s->n_unbuffered * 4 < s->cap_unbuffered) {
+        free(s->unbuffered);
+        s->unbuffered = NULL;
+        s->cap_unbuffered = 0;
+    }
+    s->n_unbuffered = 0;
+}
+
 void csm_engine_ckpt_committed(csm_engine *e)
 {
     csm_engine_state *s = &e->ckst;
     commit_dedup(e);
     s->buffer_upto = e->arrival_seq;
-    s->n_unbuffered = 0;
+    clear_unbuffered(s);
     for (size_t i = 0; i < e->chain->n; i++)
         csm_keyset_clear(&s->dirty[i]);
     outbox_sig(&e->alerts, s->outbox_sig);

@@ -1,0 +1,35 @@
+/* glibc keeps the pages of freed chunks (and of librdkafka's per-thread
+ * arenas) mapped: a daemon that consumed a burst, applied it and wrote its
+ * checkpoint would hold the burst's working memory for ever. Once no event
+ * has been offered for a while, malloc_trim gives the free pages back; it
+ * runs again at doubling intervals (timers, idle ticks and the flush that
+ * follows the burst free more) and stops after 64 s of quiet. */
+#include "run_internal.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#define TRIM_FIRST_MS 1000
+#define TRIM_LAST_MS 64000
+
+static void trim(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
+void csm_run_trim_tick(csm_run *r, int64_t now_ms)
+{
+    if (r->offered != r->trim_offered || !r->trim_quiet_since) {
+        r->trim_offered = r->offered;
+        r->trim_quiet_since = now_ms;
+        r->trim_next_ms = TRIM_FIRST_MS;
+        return;
+    }
+    if (r->trim_next_ms > TRIM_LAST_MS || now_ms - r->trim_quiet_since < r->trim_next_ms)
+        return;
+    trim();
+    r->trim_next_ms *= 2;
+}
