@@ -335,7 +335,7 @@ int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t er
 
 /* The list of applied buffered events, once written, is given back when
  * a burst grew it to four times what the last flush held. */
-#define KEEP_UNBUFFERED 4096
+#define KEEP_UNBUFFERED 256
 
 static void clear_unbuffered(csm_engine_state *s)
 {

@@ -65,7 +65,7 @@ int csm_reorder_push(csm_reorder *r, uint64_t seq, const csm_event *ev)
 }
 
 /* A heap array grown by a burst is given back once the buffer is empty. */
-#define SHRINK_ABOVE 4096
+#define SHRINK_ABOVE 256
 
 static void drop_heap(csm_reorder *r)
 {
