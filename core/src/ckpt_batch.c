@@ -7,8 +7,8 @@
 /* A batch grown by one large flush (a million sessions opened at once
  * write a million entries) is given back at the next reset after a batch
  * that used a quarter of it or less, instead of being held for ever. */
-#define KEEP_BYTES ((size_t)64 << 10)
-#define KEEP_OPS 1024
+#define KEEP_BYTES ((size_t)4 << 10)
+#define KEEP_OPS 64
 
 void csm_ckpt_batch_reset(csm_ckpt_batch *b)
 {
