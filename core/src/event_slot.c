@@ -61,6 +61,7 @@ size_t csm_event_strings_size(const csm_event *ev)
 void csm_event_pack(csm_event *dst, char *str, const csm_event *src)
 {
     *dst = *src;
+    dst->struct_size = sizeof *dst;
     for (size_t i = 0; i < N_STRING_FIELDS; i++) {
         const char *s = field_of(src, i);
         if (!s)
