@@ -99,7 +99,8 @@ static csm_session view_of(const rec *r, const sess *s)
                          .last_customer_ts = s->last_customer_ts,
                          .first_human_reply_ts = s->first_human_reply_ts,
                          .offline = s->offline,
-                         .close_ts = s->close_ts};
+                         .close_ts = s->close_ts,
+                         .unanswered = s->unanswered};
 }
 
 /* The fields of a derived event other than its session and time. */

@@ -5,6 +5,7 @@
  * (plugins/session/README.md). One record per session, keyed by the
  * session id, which is also its checkpoint entry's key and the key of its
  * timers; see README.md for the readings chosen. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,12 +265,31 @@ static sla_sess *sess_add(sla_ctx *c, uint64_t id, const char *shop, const char 
     return s;
 }
 
+/* The view tells whether a customer MESSAGE awaits a human reply. */
+static int view_has_unanswered(const csm_session *v)
+{
+    return v->struct_size >= offsetof(csm_session, unanswered) + sizeof v->unanswered;
+}
+
+/* Until a human is requested or an agent assigned, the only state of a
+ * session is F_WAITING, which the view carries as `unanswered`: the record
+ * is created then, not at the opening, so a million sessions that never
+ * ask for a human cost nothing here. */
+static int needs_record(const csm_derived *d)
+{
+    const csm_session *v = d->session;
+    return !view_has_unanswered(v) || v->request_ts != CSM_TS_NONE ||
+           d->type == CSM_SESSION_ASSIGNED || d->type == CSM_SESSION_TRANSFERRED;
+}
+
 static sla_sess *sess_new(sla_ctx *c, const csm_session *v)
 {
     sla_sess *s = sess_add(c, v->id, v->shop_id, v->customer_id);
     s->platform = v->platform;
     s->open_ts = v->open_ts;
     s->request_ts = s->assign_ts = s->round_ts = CSM_TS_NONE;
+    if (view_has_unanswered(v) && v->unanswered)
+        s->flags |= F_WAITING;
     return s;
 }
 
@@ -419,7 +439,7 @@ static void sla_on_derived(void *vctx, csm_host *h, const csm_derived *d)
     sla_sess *s = sess_find(c, v->id);
     if (!s) {
         /* Only an open session gets a record (a closed one was evicted). */
-        if (v->close_ts != CSM_TS_NONE)
+        if (v->close_ts != CSM_TS_NONE || !needs_record(d))
             return;
         s = sess_new(c, v);
     }

@@ -210,6 +210,9 @@ typedef struct csm_session {
     csm_ts first_human_reply_ts; /**< first human reply at all, or CSM_TS_NONE */
     int offline;                 /**< an OFFLINE_MESSAGE was seen */
     csm_ts close_ts;             /**< close time, or CSM_TS_NONE while open */
+    /** 1 from a customer MESSAGE until the next human reply (appended:
+     *  read it only when struct_size covers it). */
+    int unanswered;
 } csm_session;
 
 typedef enum csm_derived_type {

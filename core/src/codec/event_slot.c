@@ -28,34 +28,62 @@ const char *csm_event_slot_strdup(csm_event_slot *s, const char *str)
     return csm_event_slot_strndup(s, str, strlen(str));
 }
 
-/* Pointers into src's arena keep their offset in dst's arena. */
-static const char *rebase(const csm_event_slot *src, csm_event_slot *dst, const char *p)
+/* Where csm_event keeps its strings. */
+static const size_t string_fields[] = {
+    offsetof(csm_event, event_id),           offsetof(csm_event, shop_id),
+    offsetof(csm_event, customer_id),        offsetof(csm_event, chat.agent_id),
+    offsetof(csm_event, chat.from_agent_id), offsetof(csm_event, chat.group_id),
+    offsetof(csm_event, chat.order_id),      offsetof(csm_event, chat.intent),
+    offsetof(csm_event, chat.reason),        offsetof(csm_event, order.order_id),
+    offsetof(csm_event, order.refund_id),    offsetof(csm_event, order.logistics_status)};
+#define N_STRING_FIELDS (sizeof string_fields / sizeof *string_fields)
+
+static const char **field(csm_event *ev, size_t i)
 {
-    if (!p)
-        return NULL;
-    if (p >= src->arena && p < src->arena + sizeof src->arena)
-        return dst->arena + (p - src->arena);
-    return p;
+    return (const char **)((char *)ev + string_fields[i]);
 }
 
+static const char *field_of(const csm_event *ev, size_t i)
+{
+    return *(const char *const *)((const char *)ev + string_fields[i]);
+}
+
+size_t csm_event_strings_size(const csm_event *ev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_STRING_FIELDS; i++) {
+        const char *s = field_of(ev, i);
+        n += s ? strlen(s) + 1 : 0;
+    }
+    return n;
+}
+
+void csm_event_pack(csm_event *dst, char *str, const csm_event *src)
+{
+    *dst = *src;
+    dst->struct_size = sizeof *dst;
+    for (size_t i = 0; i < N_STRING_FIELDS; i++) {
+        const char *s = field_of(src, i);
+        if (!s)
+            continue;
+        size_t len = strlen(s) + 1;
+        memcpy(str, s, len);
+        *field(dst, i) = str;
+        str += len;
+    }
+}
+
+/* Pointers into src's arena keep their offset in dst's arena. */
 void csm_event_slot_copy(csm_event_slot *dst, const csm_event_slot *src)
 {
     memcpy(dst->arena, src->arena, src->used);
     dst->used = src->used;
     dst->ev = src->ev;
-    csm_event *e = &dst->ev;
-    e->event_id = rebase(src, dst, e->event_id);
-    e->shop_id = rebase(src, dst, e->shop_id);
-    e->customer_id = rebase(src, dst, e->customer_id);
-    e->chat.agent_id = rebase(src, dst, e->chat.agent_id);
-    e->chat.from_agent_id = rebase(src, dst, e->chat.from_agent_id);
-    e->chat.group_id = rebase(src, dst, e->chat.group_id);
-    e->chat.order_id = rebase(src, dst, e->chat.order_id);
-    e->chat.intent = rebase(src, dst, e->chat.intent);
-    e->chat.reason = rebase(src, dst, e->chat.reason);
-    e->order.order_id = rebase(src, dst, e->order.order_id);
-    e->order.refund_id = rebase(src, dst, e->order.refund_id);
-    e->order.logistics_status = rebase(src, dst, e->order.logistics_status);
+    for (size_t i = 0; i < N_STRING_FIELDS; i++) {
+        const char *p = field_of(&src->ev, i);
+        if (p && p >= src->arena && p < src->arena + sizeof src->arena)
+            *field(&dst->ev, i) = dst->arena + (p - src->arena);
+    }
 }
 
 /* Symbol tables in schema order (schemas/); index 0 of a nullable

@@ -27,6 +27,12 @@ void csm_event_slot_reset(csm_event_slot *s, csm_stream stream);
 const char *csm_event_slot_strndup(csm_event_slot *s, const char *str, size_t n);
 const char *csm_event_slot_strdup(csm_event_slot *s, const char *str);
 
+/* Bytes the strings of @p ev take, NULs included. */
+size_t csm_event_strings_size(const csm_event *ev);
+/* Copies @p src to @p dst with its strings packed into @p str, which has
+ * room for csm_event_strings_size(src) bytes. */
+void csm_event_pack(csm_event *dst, char *str, const csm_event *src);
+
 /* Deep copy (pointers rebased into dst's arena). */
 void csm_event_slot_copy(csm_event_slot *dst, const csm_event_slot *src);
 

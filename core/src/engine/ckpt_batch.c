@@ -4,9 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A batch grown by one large flush (a million sessions opened at once
+ * write a million entries) is given back at the next reset after a batch
+ * that used a quarter of it or less, instead of being held for ever. */
+#define KEEP_BYTES ((size_t)4 << 10)
+#define KEEP_OPS 64
+
 void csm_ckpt_batch_reset(csm_ckpt_batch *b)
 {
-    csm_writer_reset(&b->bytes);
+    if (b->bytes.cap > KEEP_BYTES && b->bytes.len * 4 < b->bytes.cap)
+        csm_writer_free(&b->bytes);
+    else
+        csm_writer_reset(&b->bytes);
+    if (b->cap > KEEP_OPS && b->n * 4 < b->cap) {
+        free(b->ops);
+        b->ops = NULL;
+        b->cap = 0;
+    }
     b->n = 0;
     b->n_sections = 0;
 }

@@ -73,40 +73,6 @@ void csm_engine_free(csm_engine *e)
     free(e);
 }
 
-static const char *copy_str(csm_event_slot *s, const char *str, int *failed)
-{
-    if (!str)
-        return NULL;
-    const char *c = csm_event_slot_strdup(s, str);
-    if (!c)
-        *failed = 1;
-    return c;
-}
-
-int csm_engine_copy_event(csm_event_slot *dst, const csm_event *ev)
-{
-    int failed = 0;
-    csm_event_slot_reset(dst, ev->stream);
-    csm_event *d = &dst->ev;
-    d->platform = ev->platform;
-    d->ts = ev->ts;
-    d->chat = ev->chat;
-    d->order = ev->order;
-    d->event_id = copy_str(dst, ev->event_id, &failed);
-    d->shop_id = copy_str(dst, ev->shop_id, &failed);
-    d->customer_id = copy_str(dst, ev->customer_id, &failed);
-    d->chat.agent_id = copy_str(dst, ev->chat.agent_id, &failed);
-    d->chat.from_agent_id = copy_str(dst, ev->chat.from_agent_id, &failed);
-    d->chat.group_id = copy_str(dst, ev->chat.group_id, &failed);
-    d->chat.order_id = copy_str(dst, ev->chat.order_id, &failed);
-    d->chat.intent = copy_str(dst, ev->chat.intent, &failed);
-    d->chat.reason = copy_str(dst, ev->chat.reason, &failed);
-    d->order.order_id = copy_str(dst, ev->order.order_id, &failed);
-    d->order.refund_id = copy_str(dst, ev->order.refund_id, &failed);
-    d->order.logistics_status = copy_str(dst, ev->order.logistics_status, &failed);
-    return failed ? -1 : 0;
-}
-
 void csm_engine_apply(csm_engine *e, const csm_event *ev)
 {
     uint32_t bit = ev->stream == CSM_STREAM_CHAT ? CSM_SUBSCRIBE_CHAT : CSM_SUBSCRIBE_ORDER;
@@ -142,7 +108,7 @@ static void fire_next_timer(csm_engine *e)
 static void apply_next_event(csm_engine *e)
 {
     csm_reorder_item *it = csm_reorder_pop(&e->buffer);
-    csm_engine_apply(e, &it->slot.ev);
+    csm_engine_apply(e, &it->ev);
     csm_engine_state_unbuffered(e, it->seq);
     csm_reorder_release(&e->buffer, it);
 }
@@ -156,8 +122,8 @@ static void drain(csm_engine *e, csm_ts frontier)
         const csm_reorder_item *next = csm_reorder_peek(&e->buffer);
         csm_ts deadline;
         int have_timer = csm_timers_peek(&e->timers, &deadline);
-        if (next && next->slot.ev.ts <= frontier) {
-            if (have_timer && deadline < next->slot.ev.ts)
+        if (next && next->ev.ts <= frontier) {
+            if (have_timer && deadline < next->ev.ts)
                 fire_next_timer(e);
             else
                 apply_next_event(e);
@@ -255,16 +221,13 @@ static csm_verdict offer(csm_engine *e, const csm_event *ev, int validated, char
         e->stats.late[s]++;
         return CSM_VERDICT_LATE;
     }
-    csm_reorder_item *it = csm_reorder_acquire(&e->buffer);
-    if (csm_engine_copy_event(&it->slot, ev) != 0) {
-        csm_reorder_release(&e->buffer, it);
+    if (csm_reorder_push(&e->buffer, e->arrival_seq, ev) != 0) {
         snprintf(reason, reason_len, "event too large (strings over %d bytes)",
                  CSM_EVENT_STRINGS_MAX);
         e->stats.deadletter[s]++;
         return CSM_VERDICT_DEADLETTER;
     }
-    it->seq = e->arrival_seq++;
-    csm_reorder_push(&e->buffer, it);
+    e->arrival_seq++;
     csm_dedup_add(&e->dedup, h, ev->ts);
     e->stats.accepted[s]++;
     if (e->event_time == CSM_TS_NONE || ev->ts > e->event_time)

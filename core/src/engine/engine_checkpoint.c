@@ -135,7 +135,7 @@ static void put_buffer(csm_writer *w, const csm_reorder *buffer)
     for (size_t i = 0; i < n; i++) {
         const csm_reorder_item *it = csm_reorder_at(buffer, i);
         csm_writer_put_i64(w, (int64_t)it->seq);
-        csm_engine_event_put(w, &it->slot.ev);
+        csm_engine_event_put(w, &it->ev);
     }
 }
 
@@ -145,13 +145,10 @@ static int get_buffer(csm_reader *r, csm_reorder *buffer)
     if (csm_reader_get_i64(r, &n) || n < 0)
         return -1;
     for (int64_t i = 0; i < n; i++) {
-        csm_reorder_item *it = csm_reorder_acquire(buffer);
-        if (csm_reader_get_i64(r, &v) || csm_engine_event_get(r, &it->slot)) {
-            csm_reorder_release(buffer, it);
+        csm_event_slot slot;
+        if (csm_reader_get_i64(r, &v) || csm_engine_event_get(r, &slot) ||
+            csm_reorder_push(buffer, (uint64_t)v, &slot.ev))
             return -1;
-        }
-        it->seq = (uint64_t)v;
-        csm_reorder_push(buffer, it);
     }
     return 0;
 }

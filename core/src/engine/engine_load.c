@@ -271,13 +271,10 @@ static int visit_buffered(void *arg, const char *f, size_t flen, const void *v, 
     uint64_t seq;
     csm_reader r;
     csm_reader_init(&r, v, vlen);
-    csm_reorder_item *it = csm_reorder_acquire(&c->e->buffer);
-    if (parse_key(f, flen, &seq) || csm_engine_event_get(&r, &it->slot) || r.pos != r.len) {
-        csm_reorder_release(&c->e->buffer, it);
+    csm_event_slot slot;
+    if (parse_key(f, flen, &seq) || csm_engine_event_get(&r, &slot) || r.pos != r.len ||
+        csm_reorder_push(&c->e->buffer, seq, &slot.ev))
         return refuse(c, "corrupt buffered event");
-    }
-    it->seq = seq;
-    csm_reorder_push(&c->e->buffer, it);
     return 0;
 }
 

@@ -174,7 +174,7 @@ static void build_buffer(csm_engine *e, csm_ckpt_batch *b)
         if (it->seq < s->buffer_upto)
             continue;
         size_t at = b->bytes.len;
-        csm_engine_event_put(&b->bytes, &it->slot.ev);
+        csm_engine_event_put(&b->bytes, &it->ev);
         snprintf(field, sizeof field, "%" PRIu64, it->seq);
         csm_ckpt_batch_hset_from(b, sec, field, at);
     }
@@ -399,6 +399,28 @@ void csm_engine_ckpt_uncut(csm_engine *e)
     c->active = 0;
 }
 
+/* The list of applied buffered events, once written, is given back when
+ * a burst grew it to four times what it still holds. */
+#define KEEP_UNBUFFERED 256
+
+static void shrink_unbuffered(csm_engine_state *s)
+{
+    if (s->cap_unbuffered <= KEEP_UNBUFFERED || s->n_unbuffered * 4 >= s->cap_unbuffered)
+        return;
+    if (!s->n_unbuffered) {
+        free(s->unbuffered);
+        s->unbuffered = NULL;
+        s->cap_unbuffered = 0;
+        return;
+    }
+    size_t cap = s->n_unbuffered * 2 > KEEP_UNBUFFERED ? s->n_unbuffered * 2 : KEEP_UNBUFFERED;
+    uint64_t *p = realloc(s->unbuffered, cap * sizeof *p);
+    if (p) {
+        s->unbuffered = p;
+        s->cap_unbuffered = cap;
+    }
+}
+
 void csm_engine_ckpt_committed(csm_engine *e)
 {
     csm_engine_state *s = &e->ckst;
@@ -415,6 +437,7 @@ void csm_engine_ckpt_committed(csm_engine *e)
     if (c->n_unbuffered && s->n_unbuffered)
         memmove(s->unbuffered, s->unbuffered + c->n_unbuffered,
                 s->n_unbuffered * sizeof *s->unbuffered);
+    shrink_unbuffered(s);
     for (size_t i = 0; i < e->chain->n; i++)
         csm_keyset_clear(&c->dirty[i]);
     memcpy(s->outbox_sig, c->outbox_sig, sizeof s->outbox_sig);

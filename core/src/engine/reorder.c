@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "event_slot.h"
+
 void csm_reorder_init(csm_reorder *r)
 {
     *r = (csm_reorder){0};
@@ -9,43 +11,40 @@ void csm_reorder_init(csm_reorder *r)
 
 void csm_reorder_free(csm_reorder *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        free(r->heap[i]);
-    while (r->free_list) {
-        csm_reorder_item *it = r->free_list;
-        r->free_list = it->next_free;
-        free(it);
-    }
+    csm_pool_destroy(&r->pool);
     free(r->heap);
     *r = (csm_reorder){0};
 }
 
-csm_reorder_item *csm_reorder_acquire(csm_reorder *r)
-{
-    csm_reorder_item *it = r->free_list;
-    if (it) {
-        r->free_list = it->next_free;
-        return it;
-    }
-    it = malloc(sizeof *it);
-    if (!it)
-        abort();
-    return it;
-}
-
 void csm_reorder_release(csm_reorder *r, csm_reorder_item *it)
 {
-    it->next_free = r->free_list;
-    r->free_list = it;
+    csm_pool_free(&r->pool, it, it->size);
+}
+
+/* The copy goes to a block of exactly the size its strings need. */
+static csm_reorder_item *store(csm_reorder *r, uint64_t seq, const csm_event *ev)
+{
+    size_t strings = csm_event_strings_size(ev);
+    if (strings > CSM_EVENT_STRINGS_MAX)
+        return NULL;
+    size_t size = offsetof(csm_reorder_item, str) + strings;
+    csm_reorder_item *it = csm_pool_alloc(&r->pool, size);
+    it->seq = seq;
+    it->size = (uint32_t)size;
+    csm_event_pack(&it->ev, it->str, ev);
+    return it;
 }
 
 static int before(const csm_reorder_item *a, const csm_reorder_item *b)
 {
-    return a->slot.ev.ts < b->slot.ev.ts || (a->slot.ev.ts == b->slot.ev.ts && a->seq < b->seq);
+    return a->ev.ts < b->ev.ts || (a->ev.ts == b->ev.ts && a->seq < b->seq);
 }
 
-void csm_reorder_push(csm_reorder *r, csm_reorder_item *it)
+int csm_reorder_push(csm_reorder *r, uint64_t seq, const csm_event *ev)
 {
+    csm_reorder_item *it = store(r, seq, ev);
+    if (!it)
+        return -1;
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 256;
         csm_reorder_item **h = realloc(r->heap, r->cap * sizeof *h);
@@ -62,6 +61,17 @@ void csm_reorder_push(csm_reorder *r, csm_reorder_item *it)
         i = parent;
     }
     r->heap[i] = it;
+    return 0;
+}
+
+/* A heap array grown by a burst is given back once the buffer is empty. */
+#define SHRINK_ABOVE 256
+
+static void drop_heap(csm_reorder *r)
+{
+    free(r->heap);
+    r->heap = NULL;
+    r->cap = 0;
 }
 
 csm_reorder_item *csm_reorder_peek(const csm_reorder *r)
@@ -88,6 +98,8 @@ csm_reorder_item *csm_reorder_pop(csm_reorder *r)
     }
     if (r->n)
         r->heap[i] = last;
+    else if (r->cap > SHRINK_ABOVE)
+        drop_heap(r);
     return top;
 }
 

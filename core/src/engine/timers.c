@@ -1,93 +1,100 @@
 #include "timers.h"
 
 #include <stdlib.h>
-#include <uthash.h>
 
 #include "bytebuf.h"
+
+#define NONE UINT32_MAX
 
 struct csm_timer_entry {
     uint64_t id;
     csm_ts deadline;
     uint64_t seq;
+    uint64_t key;
     uint32_t plugin;
     uint32_t tag;
-    uint64_t key;
-    size_t idx;
-    UT_hash_handle hh;
-    csm_timer_entry *next_spare;
-    /* The other pending timers of the same (plugin, key). */
-    csm_timer_entry *prev_of_key, *next_of_key;
+    uint32_t idx; /* in the heap; free entries: the next free position + 1 */
+    /* The other pending timers of the same (plugin, key), newest first. */
+    uint32_t prev_of_key, next_of_key; /* NONE at either end */
 };
 
-/* The pending timers of one (plugin, key), so a checkpoint record can
- * list them without scanning the heap. */
-typedef struct timer_group {
-    struct {
-        uint64_t key;
-        uint32_t plugin;
-        uint32_t pad; /* zeroed: part of the hash key */
-    } id;
-    csm_timer_entry *first;
-    UT_hash_handle hh;
-    struct timer_group *next_spare;
-} timer_group;
+typedef struct key_of {
+    uint64_t key;
+    uint32_t plugin;
+} key_of;
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+static uint64_t hash_key(uint32_t plugin, uint64_t key)
+{
+    return mix(key * 0x9e3779b97f4a7c15ULL + plugin);
+}
+
+static uint64_t id_hash(const void *ctx, uint32_t pos)
+{
+    return mix(((const csm_timers *)ctx)->ent[pos].id);
+}
+
+static uint64_t key_hash(const void *ctx, uint32_t pos)
+{
+    const csm_timer_entry *e = &((const csm_timers *)ctx)->ent[pos];
+    return hash_key(e->plugin, e->key);
+}
+
+static int id_match(const void *ctx, uint32_t pos, const void *id)
+{
+    return ((const csm_timers *)ctx)->ent[pos].id == *(const uint64_t *)id;
+}
+
+static int key_match(const void *ctx, uint32_t pos, const void *k)
+{
+    const csm_timer_entry *e = &((const csm_timers *)ctx)->ent[pos];
+    const key_of *want = k;
+    return e->key == want->key && e->plugin == want->plugin;
+}
 
 void csm_timers_init(csm_timers *t)
 {
     *t = (csm_timers){0};
+    csm_itab_init(&t->by_id, id_hash, t);
+    csm_itab_init(&t->by_key, key_hash, t);
     t->next_id = 1;
-}
-
-static void free_groups(csm_timers *t)
-{
-    timer_group *g, *tmp;
-    HASH_ITER(hh, t->groups, g, tmp)
-    {
-        HASH_DEL(t->groups, g);
-        free(g);
-    }
-    while (t->spare_groups) {
-        g = t->spare_groups;
-        t->spare_groups = g->next_spare;
-        free(g);
-    }
 }
 
 void csm_timers_free(csm_timers *t)
 {
-    free_groups(t);
-    csm_timer_entry *e, *tmp;
-    HASH_ITER(hh, t->by_id, e, tmp)
-    {
-        HASH_DEL(t->by_id, e);
-        free(e);
-    }
-    while (t->spare) {
-        e = t->spare;
-        t->spare = e->next_spare;
-        free(e);
-    }
+    csm_itab_free(&t->by_id);
+    csm_itab_free(&t->by_key);
+    free(t->ent);
     free(t->heap);
     *t = (csm_timers){0};
 }
 
-static int before(const csm_timer_entry *a, const csm_timer_entry *b)
+static int before(const csm_timers *t, uint32_t a, uint32_t b)
 {
-    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+    const csm_timer_entry *x = &t->ent[a], *y = &t->ent[b];
+    return x->deadline < y->deadline || (x->deadline == y->deadline && x->seq < y->seq);
 }
 
-static void place(csm_timers *t, size_t i, csm_timer_entry *e)
+static void place(csm_timers *t, size_t i, uint32_t pos)
 {
-    t->heap[i] = e;
-    e->idx = i;
+    t->heap[i] = pos;
+    t->ent[pos].idx = (uint32_t)i;
 }
 
 static void sift_up(csm_timers *t, size_t i)
 {
-    csm_timer_entry *e = t->heap[i];
+    uint32_t e = t->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!before(e, t->heap[parent]))
+        if (!before(t, e, t->heap[parent]))
             break;
         place(t, i, t->heap[parent]);
         i = parent;
@@ -97,15 +104,15 @@ static void sift_up(csm_timers *t, size_t i)
 
 static void sift_down(csm_timers *t, size_t i)
 {
-    csm_timer_entry *e = t->heap[i];
+    uint32_t e = t->heap[i];
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        const csm_timer_entry *best = e;
-        if (l < t->n && before(t->heap[l], best)) {
+        uint32_t best = e;
+        if (l < t->n && before(t, t->heap[l], best)) {
             m = l;
             best = t->heap[l];
         }
-        if (r < t->n && before(t->heap[r], best))
+        if (r < t->n && before(t, t->heap[r], best))
             m = r;
         if (m == i)
             break;
@@ -117,85 +124,116 @@ static void sift_down(csm_timers *t, size_t i)
 
 static void heap_remove(csm_timers *t, size_t i)
 {
-    csm_timer_entry *last = t->heap[--t->n];
+    uint32_t last = t->heap[--t->n];
     if (i == t->n)
         return;
     place(t, i, last);
     sift_down(t, i);
-    sift_up(t, last->idx);
+    sift_up(t, t->ent[last].idx);
 }
 
-static timer_group *find_group(const csm_timers *t, uint32_t plugin, uint64_t key)
+static uint32_t *group_slot(const csm_timers *t, uint32_t plugin, uint64_t key)
 {
-    timer_group probe = {.id = {key, plugin, 0}}, *g = NULL;
-    HASH_FIND(hh, t->groups, &probe.id, sizeof probe.id, g);
-    return g;
+    key_of k = {key, plugin};
+    return csm_itab_find(&t->by_key, hash_key(plugin, key), key_match, &k);
 }
 
-static void link_to_group(csm_timers *t, csm_timer_entry *e)
+/* The newest timer of a (plugin, key) heads its list and is the one the
+ * index holds. */
+static void link_to_group(csm_timers *t, uint32_t pos)
 {
-    timer_group *g = find_group(t, e->plugin, e->key);
-    if (!g) {
-        g = t->spare_groups;
-        if (g)
-            t->spare_groups = g->next_spare;
-        else if (!(g = malloc(sizeof *g)))
-            abort();
-        *g = (timer_group){.id = {e->key, e->plugin, 0}};
-        HASH_ADD(hh, t->groups, id, sizeof g->id, g);
+    csm_timer_entry *e = &t->ent[pos];
+    uint32_t *slot = group_slot(t, e->plugin, e->key);
+    e->prev_of_key = NONE;
+    e->next_of_key = slot ? *slot - 1 : NONE;
+    if (slot) {
+        t->ent[*slot - 1].prev_of_key = pos;
+        *slot = pos + 1;
+    } else {
+        csm_itab_add(&t->by_key, hash_key(e->plugin, e->key), pos);
     }
-    e->prev_of_key = NULL;
-    e->next_of_key = g->first;
-    if (g->first)
-        g->first->prev_of_key = e;
-    g->first = e;
 }
 
-static void unlink_from_group(csm_timers *t, csm_timer_entry *e)
+static void unlink_from_group(csm_timers *t, uint32_t pos)
 {
-    if (e->next_of_key)
-        e->next_of_key->prev_of_key = e->prev_of_key;
-    if (e->prev_of_key) {
-        e->prev_of_key->next_of_key = e->next_of_key;
+    const csm_timer_entry *e = &t->ent[pos];
+    if (e->next_of_key != NONE)
+        t->ent[e->next_of_key].prev_of_key = e->prev_of_key;
+    if (e->prev_of_key != NONE) {
+        t->ent[e->prev_of_key].next_of_key = e->next_of_key;
         return;
     }
-    timer_group *g = find_group(t, e->plugin, e->key);
-    g->first = e->next_of_key;
-    if (!g->first) {
-        HASH_DEL(t->groups, g);
-        g->next_spare = t->spare_groups;
-        t->spare_groups = g;
-    }
+    uint32_t *slot = group_slot(t, e->plugin, e->key);
+    if (e->next_of_key != NONE)
+        *slot = e->next_of_key + 1;
+    else
+        csm_itab_del(&t->by_key, slot);
 }
 
-static csm_timer_entry *insert(csm_timers *t, uint64_t id, uint64_t seq, csm_ts deadline,
-                               uint32_t plugin, uint64_t key, uint32_t tag)
+static uint32_t new_entry(csm_timers *t)
 {
-    csm_timer_entry *e = t->spare;
-    if (e)
-        t->spare = e->next_spare;
-    else
-        e = malloc(sizeof *e);
-    *e = (csm_timer_entry){
+    if (t->spare) {
+        uint32_t pos = t->spare - 1;
+        t->spare = t->ent[pos].idx;
+        return pos;
+    }
+    if (t->n_ent == t->cap_ent) {
+        uint32_t cap = t->cap_ent ? t->cap_ent * 2 : 256;
+        csm_timer_entry *ent = realloc(t->ent, (size_t)cap * sizeof *ent);
+        if (!ent || cap < t->cap_ent)
+            abort();
+        t->ent = ent;
+        t->cap_ent = cap;
+    }
+    return t->n_ent++;
+}
+
+static void insert(csm_timers *t, uint64_t id, uint64_t seq, csm_ts deadline, uint32_t plugin,
+                   uint64_t key, uint32_t tag)
+{
+    uint32_t pos = new_entry(t);
+    t->ent[pos] = (csm_timer_entry){
         .id = id, .deadline = deadline, .seq = seq, .plugin = plugin, .tag = tag, .key = key};
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 256;
-        t->heap = realloc(t->heap, t->cap * sizeof *t->heap);
+        uint32_t *heap = realloc(t->heap, t->cap * sizeof *heap);
+        if (!heap)
+            abort();
+        t->heap = heap;
     }
-    t->heap[t->n] = e;
-    e->idx = t->n++;
-    sift_up(t, e->idx);
-    HASH_ADD(hh, t->by_id, id, sizeof e->id, e);
-    link_to_group(t, e);
-    return e;
+    t->heap[t->n] = pos;
+    t->ent[pos].idx = (uint32_t)t->n++;
+    sift_up(t, t->ent[pos].idx);
+    csm_itab_add(&t->by_id, mix(id), pos);
+    link_to_group(t, pos);
 }
 
-static void release(csm_timers *t, csm_timer_entry *e)
+/* Once no timer is pending, arrays grown by a burst are given back. */
+#define SHRINK_ABOVE 4096
+
+static void drop_arrays(csm_timers *t)
 {
-    unlink_from_group(t, e);
-    HASH_DEL(t->by_id, e);
-    e->next_spare = t->spare;
-    t->spare = e;
+    free(t->ent);
+    free(t->heap);
+    t->ent = NULL;
+    t->heap = NULL;
+    t->n_ent = t->cap_ent = t->spare = 0;
+    t->cap = 0;
+}
+
+static void release(csm_timers *t, uint32_t pos, uint32_t *id_slot)
+{
+    unlink_from_group(t, pos);
+    csm_itab_del(&t->by_id, id_slot);
+    t->ent[pos].idx = t->spare;
+    t->spare = pos + 1;
+    if (t->n == 0 && t->cap_ent > SHRINK_ABOVE)
+        drop_arrays(t);
+}
+
+static uint32_t *id_slot(const csm_timers *t, uint64_t id)
+{
+    return csm_itab_find(&t->by_id, mix(id), id_match, &id);
 }
 
 uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_t key, uint32_t tag)
@@ -207,13 +245,13 @@ uint64_t csm_timers_add(csm_timers *t, csm_ts deadline, uint32_t plugin, uint64_
 
 int csm_timers_cancel(csm_timers *t, uint64_t id, uint32_t plugin, uint64_t *key)
 {
-    csm_timer_entry *e = NULL;
-    HASH_FIND(hh, t->by_id, &id, sizeof id, e);
-    if (!e || e->plugin != plugin)
+    uint32_t *slot = id_slot(t, id);
+    if (!slot || t->ent[*slot - 1].plugin != plugin)
         return -1;
-    *key = e->key;
-    heap_remove(t, e->idx);
-    release(t, e);
+    uint32_t pos = *slot - 1;
+    *key = t->ent[pos].key;
+    heap_remove(t, t->ent[pos].idx);
+    release(t, pos, slot);
     return 0;
 }
 
@@ -221,16 +259,17 @@ int csm_timers_peek(const csm_timers *t, csm_ts *deadline)
 {
     if (!t->n)
         return 0;
-    *deadline = t->heap[0]->deadline;
+    *deadline = t->ent[t->heap[0]].deadline;
     return 1;
 }
 
 void csm_timers_pop(csm_timers *t, csm_timer_fired *out)
 {
-    csm_timer_entry *e = t->heap[0];
+    uint32_t pos = t->heap[0];
+    const csm_timer_entry *e = &t->ent[pos];
     *out = (csm_timer_fired){e->id, e->deadline, e->plugin, e->key, e->tag};
     heap_remove(t, 0);
-    release(t, e);
+    release(t, pos, id_slot(t, out->id));
 }
 
 size_t csm_timers_count(const csm_timers *t)
@@ -244,7 +283,7 @@ void csm_timers_snapshot(const csm_timers *t, csm_writer *w)
     csm_writer_put_i64(w, (int64_t)t->next_seq);
     csm_writer_put_i64(w, (int64_t)t->n);
     for (size_t i = 0; i < t->n; i++) {
-        const csm_timer_entry *e = t->heap[i];
+        const csm_timer_entry *e = &t->ent[t->heap[i]];
         csm_writer_put_i64(w, (int64_t)e->id);
         csm_writer_put_i64(w, (int64_t)e->seq);
         csm_writer_put_i64(w, e->deadline);
@@ -277,8 +316,9 @@ int csm_timers_restore(csm_timers *t, csm_reader *r)
 void csm_timers_foreach_of(const csm_timers *t, uint32_t plugin, uint64_t key,
                            void (*fn)(void *arg, const csm_timer_saved *s), void *arg)
 {
-    const timer_group *g = find_group(t, plugin, key);
-    for (const csm_timer_entry *e = g ? g->first : NULL; e; e = e->next_of_key) {
+    const uint32_t *slot = group_slot(t, plugin, key);
+    for (uint32_t pos = slot ? *slot - 1 : NONE; pos != NONE; pos = t->ent[pos].next_of_key) {
+        const csm_timer_entry *e = &t->ent[pos];
         csm_timer_saved s = {e->id, e->seq, e->deadline, e->tag};
         fn(arg, &s);
     }

@@ -313,6 +313,7 @@ static void main_loop(csm_run *r)
         }
         csm_run_reload_pending(r, now);
         csm_run_flush_tick(r, now, 0);
+        csm_run_trim_tick(r, now);
         if (r->pause_stale)
             csm_run_apply_pause(r);
         csm_deadletter_poll(r->dlq);

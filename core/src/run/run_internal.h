@@ -93,6 +93,11 @@ typedef struct csm_run {
     int sbt_adopted;
     uint64_t sbt_sent;
     int64_t last_sbt_pub_ms;
+
+    /* Giving freed memory back once quiet (run_trim.c): events offered and
+     * applied as last seen. */
+    uint64_t trim_offered;
+    int64_t trim_quiet_since, trim_next_ms;
 } csm_run;
 
 /* Index (csm_stream) of a topic name, or -1. */
@@ -110,6 +115,11 @@ void csm_run_reload_pending(csm_run *r, int64_t now_ms);
 /* Tells librdkafka which topic partitions to pause or resume: paused
  * while Redis is down, while the slot is unloaded or its backlog full. */
 void csm_run_apply_pause(csm_run *r);
+
+/* run_trim.c: gives the heap's free memory back to the operating system
+ * at growing intervals (1, 2, 4 … 64 s) after the last event offered or
+ * applied. */
+void csm_run_trim_tick(csm_run *r, int64_t now_ms);
 
 /* run_flush.c */
 /* Writes every dirty slot in one atomic step, after the flush in flight

@@ -406,6 +406,52 @@ static void test_reply_before_request(void **state)
     csm_testkit_free(tk);
 }
 
+/* The record of a session is created at its request (or first
+ * assignment), not at its opening; what waited before is taken from the
+ * view's `unanswered`. Each event is applied once the next, 10 s or more
+ * later, moves event time past it by the 5 s lateness.
+ * c1: message 10:00:00, reply a1 10:00:20, message 10:00:30 (waiting),
+ * request 10:01:00, assigned a1 10:01:10: the 10:00:30 message waits, so a
+ * round opens at 10:01:10, answered at 10:02:10 after 60 000 ms (resp_60s
+ * and resp_3m, not resp_30s).
+ * c2: message 11:00:00, reply a1 11:00:20, request 11:01:00, assigned
+ * 11:01:10: nothing waits, no round; the reply 11:02:10 answers none.
+ * Shop, D20: rounds 1, answered 1, resp_ms_sum 60 000. Entries: c1's
+ * session record alone until its request is applied, then its SLA record
+ * too; by c2's first message c1's session closed idle (last customer
+ * event, the request at 10:01:00, + 15 min) and its SLA record went with
+ * it, so c1's and c2's session records are left. No alert: both replies come within
+ * 120 s of the request, both sessions are assigned, the round is answered
+ * within 180 s. */
+static void test_record_at_request(void **state)
+{
+    (void)state;
+    csm_testkit *tk = start(CHAIN);
+    EV("c1", AT(10, 0, 0), MSG_C);
+    EV("c1", AT(10, 0, 20), MSG_A("a1"));
+    EV("c1", AT(10, 0, 30), MSG_C);
+    EV("c1", AT(10, 1, 0), HUMAN_REQ);
+    assert_int_equal(csm_testkit_state_entries(tk), 1);
+    EV("c1", AT(10, 1, 10), ASSIGN("a1"));
+    assert_int_equal(csm_testkit_state_entries(tk), 2);
+    EV("c1", AT(10, 2, 10), MSG_A("a1"));
+    EV("c2", AT(11, 0, 0), MSG_C);
+    EV("c2", AT(11, 0, 20), MSG_A("a1"));
+    assert_int_equal(csm_testkit_state_entries(tk), 2);
+    EV("c2", AT(11, 1, 0), HUMAN_REQ);
+    EV("c2", AT(11, 1, 10), ASSIGN("a1"));
+    EV("c2", AT(11, 2, 10), MSG_A("a1"));
+    csm_testkit_end(tk);
+    assert_int_equal(board(tk, D20, "rounds"), 1);
+    assert_int_equal(board(tk, D20, "rounds_answered"), 1);
+    assert_int_equal(board(tk, D20, "resp_ms_sum"), 60000);
+    assert_int_equal(board(tk, D20, "resp_30s"), 0);
+    assert_int_equal(board(tk, D20, "resp_60s"), 1);
+    assert_int_equal(board(tk, D20, "resp_3m"), 1);
+    assert_int_equal(csm_testkit_alert_count(tk, NULL, NULL), 0);
+    csm_testkit_free(tk);
+}
+
 /* A bad configuration value is refused. */
 static void test_bad_config(void **state)
 {
@@ -429,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_not_picked_up_offline),
         cmocka_unit_test(test_assigned_at_midnight),
         cmocka_unit_test(test_reply_before_request),
+        cmocka_unit_test(test_record_at_request),
         cmocka_unit_test(test_bad_config),
     };
     return RUN_BOTH_WAYS(tests);
