@@ -8,7 +8,7 @@
 /* Feeds the file to @p md; 0, or -1 with err set. */
 static int digest_stream(FILE *f, const char *path, EVP_MD_CTX *md, char *err, size_t errlen)
 {
-    static char buf[65536]; /* the daemon's file work is single-threaded */
+    char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         if (!EVP_DigestUpdate(md, buf, n)) {

@@ -88,3 +88,8 @@ void csm_ckpt_batch_drop(csm_ckpt_batch *b, uint16_t section)
 {
     push(b, CSM_CKPT_DROP, section, NULL);
 }
+
+void csm_ckpt_plugin_section(char out[CSM_CKPT_SECTION_MAX], const char *plugin)
+{
+    snprintf(out, CSM_CKPT_SECTION_MAX, "state:%s", plugin);
+}

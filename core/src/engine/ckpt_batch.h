@@ -40,6 +40,9 @@ typedef struct csm_ckpt_batch {
 
 void csm_ckpt_batch_reset(csm_ckpt_batch *b);
 void csm_ckpt_batch_free(csm_ckpt_batch *b);
+/* The section of plugin @p plugin's records, "state:<plugin>" (written,
+ * loaded and dropped under that one name). */
+void csm_ckpt_plugin_section(char out[CSM_CKPT_SECTION_MAX], const char *plugin);
 /* The index of section @p name, added if new. */
 uint16_t csm_ckpt_batch_section(csm_ckpt_batch *b, const char *name);
 /* Sets @p field to the bytes written to b->bytes since offset @p from. */

@@ -70,6 +70,5 @@ struct csm_engine {
 
 /* engine.c */
 void csm_engine_apply(csm_engine *e, const csm_event *ev);
-/* Copies ev's strings into a slot; -1 when they do not fit. */
 
 #endif

@@ -342,11 +342,6 @@ static int load_core(load_ctx *c, const core_fields *f)
     return csm_engine_check_clocks(c->e, c->err, c->errlen) ? LOAD_REFUSED : 0;
 }
 
-static void plugin_section(char *out, size_t n, const csm_plugin *p)
-{
-    snprintf(out, n, "state:%s", p->name);
-}
-
 static int load_plugins(load_ctx *c, const csm_ckpt_source *src)
 {
     char section[CSM_CKPT_SECTION_MAX];
@@ -354,7 +349,7 @@ static int load_plugins(load_ctx *c, const csm_ckpt_source *src)
         if (!c->stored[i])
             continue;
         c->plugin = i;
-        plugin_section(section, sizeof section, c->e->chain->links[i].plugin);
+        csm_ckpt_plugin_section(section, c->e->chain->links[i].plugin->name);
         int rc = src->scan(src->arg, section, visit_record, c, c->err, c->errlen);
         if (rc)
             return rc;
@@ -411,7 +406,7 @@ size_t csm_engine_ckpt_sections(const csm_chain *chain, char (*out)[CSM_CKPT_SEC
     if (n < max)
         out[n++][0] = 0;
     for (size_t i = 0; i < chain->n && n < max; i++)
-        plugin_section(out[n++], CSM_CKPT_SECTION_MAX, chain->links[i].plugin);
+        csm_ckpt_plugin_section(out[n++], chain->links[i].plugin->name);
     static const char *const tail[] = {"buffer", "dedup"};
     for (size_t i = 0; i < 2 && n < max; i++)
         snprintf(out[n++], CSM_CKPT_SECTION_MAX, "%s", tail[i]);

@@ -313,17 +313,15 @@ static int build_plugin(csm_engine *e, csm_ckpt_batch *b, uint32_t i, char *err,
 {
     const csm_plugin *p = e->chain->links[i].plugin;
     char name[CSM_CKPT_SECTION_MAX];
-    snprintf(name, sizeof name, "state:%s", p->name);
+    csm_ckpt_plugin_section(name, p->name);
     record_ctx c = {e, b, i, csm_ckpt_batch_section(b, name), 0, err, errlen};
     if (!csm_plugin_has_entries(p) && save_whole(&c))
         return -1;
     return csm_keyset_foreach(&e->ckst.dirty[i], save_record, &c) ? -1 : 0;
 }
 
-static void drop_section(csm_ckpt_batch *b, const char *prefix, const char *name)
+static void drop_section(csm_ckpt_batch *b, const char *section)
 {
-    char section[CSM_CKPT_SECTION_MAX];
-    snprintf(section, sizeof section, "%s%s", prefix, name);
     csm_ckpt_batch_drop(b, csm_ckpt_batch_section(b, section));
 }
 
@@ -331,8 +329,8 @@ int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t er
 {
     csm_ckpt_batch_reset(b);
     if (e->ckst.reset) {
-        drop_section(b, "", "dedup");
-        drop_section(b, "", "buffer");
+        drop_section(b, "dedup");
+        drop_section(b, "buffer");
     }
     build_dedup(e, b);
     build_buffer(e, b);
@@ -340,8 +338,11 @@ int csm_engine_ckpt_build(csm_engine *e, csm_ckpt_batch *b, char *err, size_t er
     for (uint32_t i = 0; i < e->chain->n; i++)
         if (build_plugin(e, b, i, err, errlen))
             return -1;
-    for (size_t i = 0; i < e->ckst.n_drop; i++)
-        drop_section(b, "state:", e->ckst.drop[i]);
+    char name[CSM_CKPT_SECTION_MAX];
+    for (size_t i = 0; i < e->ckst.n_drop; i++) {
+        csm_ckpt_plugin_section(name, e->ckst.drop[i]);
+        drop_section(b, name);
+    }
     return 0;
 }
 

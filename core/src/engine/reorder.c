@@ -1,8 +1,11 @@
 #include "reorder.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
-#include "event_slot.h"
+/* Any event the engine accepts fits in one pool block. */
+_Static_assert(offsetof(csm_reorder_item, str) + CSM_EVENT_STRINGS_MAX <= CSM_POOL_MAX_BLOCK,
+               "a buffered event's block exceeds the pool's largest");
 
 void csm_reorder_init(csm_reorder *r)
 {

@@ -7,11 +7,11 @@
 #include "ckpt_store.h"
 #include "delta_writer.h"
 #include "redis_conn.h"
+#include "time_bounds.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -649,13 +649,6 @@ static void take_reply(csm_redis_store *s, redisReply *r)
     }
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Writes what the socket takes, from where the last write stopped.
  * hiredis's own redisBufferWrite() moves the rest of its buffer to the
  * front after every partial write: a flush of megabytes, written in
@@ -678,7 +671,7 @@ static int write_some(csm_redis_store *s)
             return -1;
         }
         f->written += (size_t)n;
-        f->progress_ms = now_ms();
+        f->progress_ms = csm_monotonic_ms();
     }
     if (len && f->written == len) {
         sdsclear(c->obuf); /* keeps the memory for the next flush */
@@ -724,7 +717,7 @@ static int wait_socket(csm_redis_store *s, int ms)
     }
     if (n <= 0)
         return 0;
-    f->progress_ms = now_ms();
+    f->progress_ms = csm_monotonic_ms();
     if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && redisBufferRead(s->c) != REDIS_OK) {
         fail_io(s, phase_name(f));
         return -1;
@@ -745,7 +738,7 @@ static void pump(csm_redis_store *s, int block)
         int got = wait_socket(s, 0);
         if (got)
             continue;
-        int64_t left = limit - (now_ms() - f->progress_ms);
+        int64_t left = limit - (csm_monotonic_ms() - f->progress_ms);
         if (left <= 0) {
             snprintf(f->err, sizeof f->err,
                      "redis %s:%d: %s: timed out after %d ms (redis.timeout)", s->host, s->port,
@@ -774,7 +767,7 @@ int csm_redis_flush_start(csm_redis_store *s, csm_flush_part *parts, size_t n)
         parts[i].conflict = parts[i].landed = parts[i].stored_by_us = 0;
         parts[i].stored_seq = 0;
     }
-    *f = (csm_redis_flight){.parts = parts, .n = n, .progress_ms = now_ms()};
+    *f = (csm_redis_flight){.parts = parts, .n = n, .progress_ms = csm_monotonic_ms()};
     s->commands = 0;
     if (ensure(s, f->err, sizeof f->err)) {
         finish(s, -1);
