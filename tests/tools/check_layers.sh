@@ -5,7 +5,7 @@
 # include that breaks the rule and exits 1 if there is any.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../../core/src" && pwd)
-order=(base config codec engine store kafka http run cli bench)
+order=(base config codec engine store kafka http report run cli bench)
 # "file header": includes the rule allows although they point up.
 allowed=(
     "config/config.h codec.h" "config/config.h redis_store.h" "config/config.c event_slot.h"
