@@ -8,7 +8,8 @@
  *                 "allday:<shop>:<day>": {...},
  *                 "agent:<shop>:<day>:<agent>": {...},
  *                 "intent:<shop>:<day>:<intent>": {...}},
- *    "sets": {"<shop>:<day>:<name>": N},
+ *    "sets": {"<shop>:<day>:<name>": N},       the whole day's set
+ *    "board_sets": {"<shop>:<day>:<name>": N}, its members anchored in the window
  *    "alerts": [{"type": "...", "customer_id": "...", ...}],  all, any order
  *    "verdicts": {"accepted": N, "duplicate": N, "late": N, "deadletter": N}}
  */
@@ -131,6 +132,32 @@ static void check_alerts(csm_testkit *tk, json_t *alerts)
     free(used);
 }
 
+typedef int64_t (*set_size_fn)(csm_testkit *tk, const char *shop, const char *day,
+                               const char *name);
+
+/* {"<shop>:<day>:<name>": N, ...}: each set has N members. */
+static void check_sets(csm_testkit *tk, json_t *sets, set_size_fn size_of, const char *what)
+{
+    const char *name;
+    json_t *want;
+    json_object_foreach(sets, name, want)
+    {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", name);
+        char *shop = buf, *day = strchr(buf, ':');
+        if (!day || strlen(day) < 12) {
+            FAIL("bad %s name '%s'", what, name);
+            continue;
+        }
+        *day++ = 0;
+        day[10] = 0;
+        int64_t got = size_of(tk, shop, day, day + 11);
+        if (got != json_integer_value(want))
+            FAIL("%s %s: %lld members, expected %lld", what, name, (long long)got,
+                 (long long)json_integer_value(want));
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -230,23 +257,8 @@ int main(int argc, char **argv)
     if (json_is_true(json_object_get(expect, "exact")))
         csm_testkit_foreach_counter(tk, check_unlisted, &x);
 
-    json_t *sets = json_object_get(expect, "sets"), *want;
-    json_object_foreach(sets, name, want)
-    {
-        char buf[512];
-        snprintf(buf, sizeof buf, "%s", name);
-        char *shop = buf, *day = strchr(buf, ':');
-        if (!day || strlen(day) < 12) {
-            FAIL("bad set name '%s'", name);
-            continue;
-        }
-        *day++ = 0;
-        day[10] = 0;
-        int64_t got = csm_testkit_set_size(tk, shop, day, day + 11);
-        if (got != json_integer_value(want))
-            FAIL("set %s: %lld members, expected %lld", name, (long long)got,
-                 (long long)json_integer_value(want));
-    }
+    check_sets(tk, json_object_get(expect, "sets"), csm_testkit_set_size, "set");
+    check_sets(tk, json_object_get(expect, "board_sets"), csm_testkit_board_set_size, "board set");
     json_t *alerts = json_object_get(expect, "alerts");
     if (alerts)
         check_alerts(tk, alerts);

@@ -157,15 +157,30 @@ static void count_members(void *arg, const csm_delta_op *op)
         w->n++;
 }
 
-int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day, const char *name)
+typedef int (*set_key_fn)(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
+                          const char *name);
+
+static int64_t members_of(csm_testkit *tk, set_key_fn key_of, const char *shop, const char *day,
+                          const char *name)
 {
     int32_t d;
     char key[512];
-    if (csm_day_parse(day, &d) || csm_key_set(key, sizeof key, tk->cfg.prefix, shop, d, name) < 0)
+    if (csm_day_parse(day, &d) || key_of(key, sizeof key, tk->cfg.prefix, shop, d, name) < 0)
         return -1;
     walk w = {.key = key};
     csm_deltas_foreach(csm_engine_deltas(tk->engine), count_members, &w);
     return w.n;
+}
+
+int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day, const char *name)
+{
+    return members_of(tk, csm_key_set, shop, day, name);
+}
+
+int64_t csm_testkit_board_set_size(csm_testkit *tk, const char *shop, const char *day,
+                                   const char *name)
+{
+    return members_of(tk, csm_key_boardset, shop, day, name);
 }
 
 static void collect_alert(void *arg, const csm_delta_op *op)

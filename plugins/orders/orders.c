@@ -276,17 +276,17 @@ static void become_seeker(orders_ctx *c, csm_host *h, const char *shop, const ch
     int32_t day = csm_local_day(h, shop, ts);
     if (s->seek_day != day || s->n_pend)
         csm_state_touch(h, s->k.key);
-    if (s->seek_day != day) {
-        /* Once a day is enough: the set has it already otherwise. */
-        csm_set_member m = {.struct_size = sizeof m,
-                            .shop_id = shop,
-                            .platform = platform,
-                            .anchor_ts = ts,
-                            .name = "aftersale_seekers",
-                            .member = customer};
-        csm_emit_set_add(h, &m);
-        s->seek_day = day;
-    }
+    /* At every seeking, not only the day's first: the host puts a member on
+     * the board only for a seeking in the assessment window, and a customer
+     * who sought at 07:00 and again at 10:00 belongs there. */
+    csm_set_member m = {.struct_size = sizeof m,
+                        .shop_id = shop,
+                        .platform = platform,
+                        .anchor_ts = ts,
+                        .name = "aftersale_seekers",
+                        .member = customer};
+    csm_emit_set_add(h, &m);
+    s->seek_day = day;
     drop_old_pending(s, day);
     for (uint32_t i = 0; i < s->n_pend; i++)
         emit(h, shop, s->pend[i].platform, "escalations", s->pend[i].ts, 1);

@@ -131,6 +131,7 @@ static void windows_days_and_hours_are_the_shops(void **state)
     csm_testkit_feed(tk, chat("d", DAY0 + 23 * H, NULL));         /* 23:00:00.000 */
     csm_testkit_feed(tk, chat("e", DAY0 + 24 * H - 1, NULL));     /* 23:59:59.999 */
     csm_testkit_feed(tk, chat("f", DAY0 + 24 * H + 8 * H, NULL)); /* next day 08:00 */
+    csm_testkit_feed(tk, chat("g", DAY0 + 48 * H + 7 * H, NULL)); /* 11-22 07:00 */
     csm_testkit_end(tk);
     assert_int_equal(csm_testkit_counter(tk, "allday", "s1", "2026-11-20", "events"), 5);
     assert_int_equal(csm_testkit_counter(tk, "board", "s1", "2026-11-20", "events"), 2);
@@ -140,6 +141,12 @@ static void windows_days_and_hours_are_the_shops(void **state)
     assert_int_equal(csm_testkit_counter(tk, "board", "s1", "2026-11-20", "hourly.events.22"), 1);
     assert_int_equal(csm_testkit_counter(tk, "board", "s1", "2026-11-21", "events"), 1);
     assert_int_equal(csm_testkit_set_size(tk, "s1", "2026-11-20", "customers"), 1);
+    /* Set members go to the board like counters: c1 came in the window on
+     * 11-20 and 11-21, only at 07:00 on 11-22. */
+    assert_int_equal(csm_testkit_board_set_size(tk, "s1", "2026-11-20", "customers"), 1);
+    assert_int_equal(csm_testkit_board_set_size(tk, "s1", "2026-11-21", "customers"), 1);
+    assert_int_equal(csm_testkit_set_size(tk, "s1", "2026-11-22", "customers"), 1);
+    assert_int_equal(csm_testkit_board_set_size(tk, "s1", "2026-11-22", "customers"), 0);
     csm_testkit_free(tk);
 }
 

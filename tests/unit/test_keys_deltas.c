@@ -80,6 +80,8 @@ static void test_keys(void **state)
     assert_string_equal(b, "p:{s1}:intents:2026-11-22");
     csm_key_set(b, sizeof b, "p", "s1", d, "aftersale_seekers");
     assert_string_equal(b, "p:{s1}:set:2026-11-22:aftersale_seekers");
+    csm_key_boardset(b, sizeof b, "p", "s1", d, "aftersale_seekers");
+    assert_string_equal(b, "p:{s1}:boardset:2026-11-22:aftersale_seekers");
     csm_key_alerts(b, sizeof b, "p", "s1");
     assert_string_equal(b, "p:{s1}:alerts");
     csm_key_shops(b, sizeof b, "p");
@@ -227,6 +229,28 @@ static void test_deltas_aggregate_order(void **state)
     assert_int_equal(csm_deltas_counter(d, &board, id(d, "a"), NONE, 7), 1);
     assert_int_equal(csm_deltas_counter(d, &board, id(d, "a"), NONE, 8), 0);
     assert_fill_ops(d);
+    csm_deltas_free(d);
+}
+
+/* A set's board half is a set of its own, with its own expiry. */
+static void test_deltas_boardset(void **state)
+{
+    (void)state;
+    csm_deltas *d = csm_deltas_new("p");
+    csm_dkey set = key_of(d, CSM_KEY_SET, "s1", "seekers");
+    csm_dkey board = key_of(d, CSM_KEY_BOARDSET, "s1", "seekers");
+    csm_deltas_sadd_str(d, &set, "m1", 300);
+    csm_deltas_sadd_str(d, &set, "m2", 300);
+    csm_deltas_sadd_str(d, &board, "m2", 300);
+    rec r = {.n = 0};
+    csm_deltas_foreach(d, record, &r);
+    static const char *const want[] = {
+        "SADD p:{s1}:set:2026-11-22:seekers m1", "SADD p:{s1}:set:2026-11-22:seekers m2",
+        "SADD p:{s1}:boardset:2026-11-22:seekers m2", "EXPIREAT p:{s1}:set:2026-11-22:seekers 300",
+        "EXPIREAT p:{s1}:boardset:2026-11-22:seekers 300"};
+    assert_int_equal(r.n, 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(r.text[i], want[i]);
     csm_deltas_free(d);
 }
 
@@ -410,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_day_format_parse),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_deltas_aggregate_order),
+        cmocka_unit_test(test_deltas_boardset),
         cmocka_unit_test(test_deltas_clear_reuse),
         cmocka_unit_test(test_deltas_merge),
         cmocka_unit_test(test_deltas_zadd),

@@ -1,4 +1,5 @@
-/* The exactly-once writer against a real redis-server started here. */
+/* The exactly-once writer against a real redis-server started here, and
+ * the report's reading of what it wrote. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include "deltas.h"
 #include "ckpt_store.h"
 #include "redis_store.h"
+#include "report.h"
 
 static pid_t server_pid = -1;
 static int server_port;
@@ -805,6 +807,46 @@ static void test_partitions_summed_in_one_flush(void **state)
     csm_redis_store_close(s);
 }
 
+/* The report reads the board's aftersale_seekers from the board's own set
+ * and the all-day figure from the whole day's, written in one flush: c1
+ * sought help outside the window only, c2 inside it. With one escalation
+ * on both blocks, resolution_rate is 1 - 1/1 = 0 on the board and
+ * 1 - 1/2 = 0.5 all day. */
+static void test_report_reads_board_seekers(void **state)
+{
+    (void)state;
+    csm_redis_store *s = open_store();
+    char err[256] = "";
+    csm_deltas *d = csm_deltas_new("t");
+    hincr(d, CSM_KEY_BOARD, "s1", "escalations", 1, FAR);
+    hincr(d, CSM_KEY_ALLDAY, "s1", "escalations", 1, FAR);
+    sadd(d, CSM_KEY_SET, "s1", "aftersale_seekers", "c1", FAR);
+    sadd(d, CSM_KEY_SET, "s1", "aftersale_seekers", "c2", FAR);
+    sadd(d, CSM_KEY_BOARDSET, "s1", "aftersale_seekers", "c2", FAR);
+    csm_flush_part p = {.ckpt_key = "t:ckpt:g:0", .deltas = d};
+    assert_int_equal(csm_redis_flush(s, &p, 1, err, sizeof err), 0);
+    assert_int_equal(cmd_int("EXPIRETIME t:{s1}:boardset:2026-11-22:aftersale_seekers"), FAR);
+
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "redis:\n  port: %d\n  prefix: t\n", server_port);
+    csm_config cfg;
+    if (csm_config_load_string(yaml, &cfg, err, sizeof err))
+        fail_msg("config: %s", err);
+    csm_report r = {.shop = "s1", .from = DAY, .to = DAY};
+    assert_int_equal(csm_report_read(&cfg, &r, err, sizeof err), 0);
+    assert_int_equal(r.board.c[CSM_F_AFTERSALE_SEEKERS], 1);
+    assert_int_equal(r.allday.c[CSM_F_AFTERSALE_SEEKERS], 2);
+    double v = -1;
+    assert_int_equal(csm_figure_rate(CSM_F_RESOLUTION_RATE, r.board.c, &v), 1);
+    assert_true(v == 0.0);
+    assert_int_equal(csm_figure_rate(CSM_F_RESOLUTION_RATE, r.allday.c, &v), 1);
+    assert_true(v == 0.5);
+    csm_report_free(&r);
+    csm_config_free(&cfg);
+    csm_deltas_free(d);
+    csm_redis_store_close(s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -832,6 +874,7 @@ int main(void)
         cmocka_unit_test_setup(test_conflict_forgets_expiries, setup),
         cmocka_unit_test_setup(test_past_expiry_always_sent, setup),
         cmocka_unit_test_setup(test_partitions_summed_in_one_flush, setup),
+        cmocka_unit_test_setup(test_report_reads_board_seekers, setup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (raw)

@@ -274,7 +274,9 @@ typedef struct csm_count {
     int64_t delta;
 } csm_count;
 
-/** Adds a member to a per-shop, per-day set (counted with SCARD). */
+/** Adds a member to a per-shop, per-day set (counted with SCARD): the set of
+ *  anchor_ts's day, and the board's set too if anchor_ts is in the assessment
+ *  window of the shop and platform (as for a count). */
 typedef struct csm_set_member {
     uint32_t struct_size;
     const char *shop_id;

@@ -54,6 +54,10 @@ int64_t csm_testkit_counter(csm_testkit *tk, const char *block, const char *shop
                             const char *field);
 /** Number of members of a per-day set, e.g. "aftersale_seekers". */
 int64_t csm_testkit_set_size(csm_testkit *tk, const char *shop, const char *day, const char *name);
+/** The same set on the board: the members added with an anchor in the
+ *  shop's assessment window. */
+int64_t csm_testkit_board_set_size(csm_testkit *tk, const char *shop, const char *day,
+                                   const char *name);
 /** Number of alerts of @p type (NULL: all) for @p shop (NULL: all shops). */
 long csm_testkit_alert_count(csm_testkit *tk, const char *shop, const char *type);
 /** The i-th alert (emission order) as field/value pairs; NULL past the end.

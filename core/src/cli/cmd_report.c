@@ -33,6 +33,14 @@ static void fmt_figure(char *buf, size_t n, int id, const int64_t *c)
         snprintf(buf, n, "%.2f%%", v * 100);
 }
 
+/* A shop-day alert is filed under its day but judges a week: without this,
+ * one on a day with few or no ratings looks like a mistake. */
+static void print_shop_day_alert_note(void)
+{
+    printf("note: SATISFACTION_BELOW_TARGET of day D judges the 7 days D-6 .. D (board "
+           "ratings), decided once D+1 is over: it can appear on a quiet day\n");
+}
+
 static void print_text(const csm_report *r, int agents, const char *only_agent)
 {
     char d1[11], d2[11], a[32], b[32];
@@ -116,6 +124,7 @@ static void print_text(const csm_report *r, int agents, const char *only_agent)
 
     size_t first = r->n_alerts > TEXT_ALERTS ? r->n_alerts - TEXT_ALERTS : 0;
     printf("\nalerts: %zu in range%s\n", r->n_alerts, first ? ", the latest shown" : "");
+    print_shop_day_alert_note();
     for (size_t i = first; i < r->n_alerts; i++) {
         const csm_report_alert *al = &r->alerts[i];
         time_t t = (time_t)(al->raised_ts / 1000);

@@ -14,17 +14,18 @@
 
 /* What a key is; docs/redis-keys.md gives each one's string. */
 typedef enum csm_key_kind {
-    CSM_KEY_BOARD,   /* hash of counters: shop, day */
-    CSM_KEY_ALLDAY,  /* hash of counters: shop, day */
-    CSM_KEY_AGENT,   /* hash of counters: shop, day, name = agent */
-    CSM_KEY_INTENT,  /* hash of counters: shop, day, name = intent */
-    CSM_KEY_AGENTS,  /* set of agents: shop, day */
-    CSM_KEY_INTENTS, /* set of intents: shop, day */
-    CSM_KEY_SET,     /* named set: shop, day, name */
-    CSM_KEY_SHOPS,   /* set of every shop seen */
-    CSM_KEY_SBT_DUE, /* sorted set of due satisfaction decisions */
-    CSM_KEY_ALERTS,  /* stream: shop */
-    CSM_KEY_RAW,     /* any key, given whole as name (rare writes) */
+    CSM_KEY_BOARD,    /* hash of counters: shop, day */
+    CSM_KEY_ALLDAY,   /* hash of counters: shop, day */
+    CSM_KEY_AGENT,    /* hash of counters: shop, day, name = agent */
+    CSM_KEY_INTENT,   /* hash of counters: shop, day, name = intent */
+    CSM_KEY_AGENTS,   /* set of agents: shop, day */
+    CSM_KEY_INTENTS,  /* set of intents: shop, day */
+    CSM_KEY_SET,      /* named set: shop, day, name */
+    CSM_KEY_BOARDSET, /* the named set's members anchored in the window: shop, day, name */
+    CSM_KEY_SHOPS,    /* set of every shop seen */
+    CSM_KEY_SBT_DUE,  /* sorted set of due satisfaction decisions */
+    CSM_KEY_ALERTS,   /* stream: shop */
+    CSM_KEY_RAW,      /* any key, given whole as name (rare writes) */
     CSM_KEY_KINDS
 } csm_key_kind;
 

@@ -156,7 +156,14 @@ static void host_set_add(csm_host *h, const csm_set_member *m)
     csm_intern *names = csm_deltas_names(e->deltas);
     csm_dkey k = {CSM_KEY_SET, csm_intern_id(names, m->shop_id),
                   csm_shoptime_day(e->st, m->shop_id, m->anchor_ts), csm_intern_id(names, m->name)};
-    csm_deltas_sadd_str(e->deltas, &k, m->member, expiry_of(e, m->shop_id, k.shop, k.day));
+    int64_t expire = expiry_of(e, m->shop_id, k.shop, k.day);
+    csm_deltas_sadd_str(e->deltas, &k, m->member, expire);
+    /* The board counts a member only for an anchor in the window, like a
+     * counter: a set of its own, so its SCARD needs no filtering. */
+    if (csm_shoptime_in_window(e->st, m->shop_id, m->platform, m->anchor_ts)) {
+        k.kind = CSM_KEY_BOARDSET;
+        csm_deltas_sadd_str(e->deltas, &k, m->member, expire);
+    }
     note_shop(e, k.shop);
 }
 

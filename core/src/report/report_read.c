@@ -155,28 +155,42 @@ static int read_members(reader *rd, const char *prefix, csm_report *r, int32_t d
     return 0;
 }
 
+/* The day's keys, in the order read_day sends them. */
+enum { DAY_BOARD, DAY_ALLDAY, DAY_AGENTS, DAY_INTENTS, DAY_SEEKERS, DAY_BOARD_SEEKERS, DAY_KEYS };
+
+static int day_keys(const char *prefix, const char *shop, int32_t day, char keys[][KEY_MAX])
+{
+    static const char seekers[] = "aftersale_seekers";
+    int bad = csm_key_block(keys[DAY_BOARD], KEY_MAX, prefix, shop, "board", day) < 0;
+    bad |= csm_key_block(keys[DAY_ALLDAY], KEY_MAX, prefix, shop, "allday", day) < 0;
+    bad |= csm_key_agents(keys[DAY_AGENTS], KEY_MAX, prefix, shop, day) < 0;
+    bad |= csm_key_intents(keys[DAY_INTENTS], KEY_MAX, prefix, shop, day) < 0;
+    bad |= csm_key_set(keys[DAY_SEEKERS], KEY_MAX, prefix, shop, day, seekers) < 0;
+    bad |= csm_key_boardset(keys[DAY_BOARD_SEEKERS], KEY_MAX, prefix, shop, day, seekers) < 0;
+    return bad ? -1 : 0;
+}
+
 static int read_day(reader *rd, const char *prefix, csm_report *r, int32_t day)
 {
-    char keys[5][KEY_MAX];
-    if (csm_key_block(keys[0], KEY_MAX, prefix, r->shop, "board", day) < 0 ||
-        csm_key_block(keys[1], KEY_MAX, prefix, r->shop, "allday", day) < 0 ||
-        csm_key_agents(keys[2], KEY_MAX, prefix, r->shop, day) < 0 ||
-        csm_key_intents(keys[3], KEY_MAX, prefix, r->shop, day) < 0 ||
-        csm_key_set(keys[4], KEY_MAX, prefix, r->shop, day, "aftersale_seekers") < 0) {
+    char keys[DAY_KEYS][KEY_MAX];
+    if (day_keys(prefix, r->shop, day, keys)) {
         snprintf(rd->err, sizeof rd->err, "shop id too long");
         return -1;
     }
-    static const char *const cmds[5] = {"HGETALL", "HGETALL", "SMEMBERS", "SMEMBERS", "SCARD"};
-    for (int i = 0; i < 5; i++) {
+    static const char *const cmds[DAY_KEYS] = {
+        [DAY_BOARD] = "HGETALL",    [DAY_ALLDAY] = "HGETALL", [DAY_AGENTS] = "SMEMBERS",
+        [DAY_INTENTS] = "SMEMBERS", [DAY_SEEKERS] = "SCARD",  [DAY_BOARD_SEEKERS] = "SCARD"};
+    for (int i = 0; i < DAY_KEYS; i++) {
         const char *argv[2] = {cmds[i], keys[i]};
         if (send_cmd(rd, 2, argv))
             return -1;
     }
-    redisReply *rep[5] = {0};
+    redisReply *rep[DAY_KEYS] = {0};
     int rc = 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < DAY_KEYS; i++) {
         /* Every reply is read even after a failure, to keep the pipeline in step. */
-        redisReply *x = recv_reply(rd, i == 4 ? REDIS_REPLY_INTEGER : REDIS_REPLY_ARRAY, keys[i]);
+        int want = strcmp(cmds[i], "SCARD") ? REDIS_REPLY_ARRAY : REDIS_REPLY_INTEGER;
+        redisReply *x = recv_reply(rd, want, keys[i]);
         if (!x)
             rc = -1;
         rep[i] = x;
@@ -184,17 +198,17 @@ static int read_day(reader *rd, const char *prefix, csm_report *r, int32_t day)
             break; /* the connection is gone */
     }
     if (!rc) {
-        add_hash(&r->board, rep[0]);
-        add_hash(&r->allday, rep[1]);
-        /* The seekers set is per shop and day, with no window: board and
-         * all-day see the same distinct customers. */
-        r->board.c[CSM_F_AFTERSALE_SEEKERS] += rep[4]->integer;
-        r->allday.c[CSM_F_AFTERSALE_SEEKERS] += rep[4]->integer;
-        rc = read_members(rd, prefix, r, day, 1, rep[2]);
+        add_hash(&r->board, rep[DAY_BOARD]);
+        add_hash(&r->allday, rep[DAY_ALLDAY]);
+        /* Distinct customers of the day: the board's are those whose
+         * seeking fell in the assessment window (a set of their own). */
+        r->board.c[CSM_F_AFTERSALE_SEEKERS] += rep[DAY_BOARD_SEEKERS]->integer;
+        r->allday.c[CSM_F_AFTERSALE_SEEKERS] += rep[DAY_SEEKERS]->integer;
+        rc = read_members(rd, prefix, r, day, 1, rep[DAY_AGENTS]);
         if (!rc)
-            rc = read_members(rd, prefix, r, day, 0, rep[3]);
+            rc = read_members(rd, prefix, r, day, 0, rep[DAY_INTENTS]);
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < DAY_KEYS; i++)
         if (rep[i])
             freeReplyObject(rep[i]);
     return rc;

@@ -39,7 +39,8 @@ int csm_dkey_format(const csm_deltas *d, const csm_dkey *k, char *buf, size_t n)
     int needs_shop =
         k->kind != CSM_KEY_SHOPS && k->kind != CSM_KEY_SBT_DUE && k->kind != CSM_KEY_RAW;
     int needs_name = k->kind == CSM_KEY_AGENT || k->kind == CSM_KEY_INTENT ||
-                     k->kind == CSM_KEY_SET || k->kind == CSM_KEY_RAW;
+                     k->kind == CSM_KEY_SET || k->kind == CSM_KEY_BOARDSET ||
+                     k->kind == CSM_KEY_RAW;
     if ((needs_shop && !shop) || (needs_name && !name))
         return -1;
     switch (k->kind) {
@@ -57,6 +58,8 @@ int csm_dkey_format(const csm_deltas *d, const csm_dkey *k, char *buf, size_t n)
         return csm_key_intents(buf, n, p, shop, k->day);
     case CSM_KEY_SET:
         return csm_key_set(buf, n, p, shop, k->day, name);
+    case CSM_KEY_BOARDSET:
+        return csm_key_boardset(buf, n, p, shop, k->day, name);
     case CSM_KEY_SHOPS:
         return csm_key_shops(buf, n, p);
     case CSM_KEY_SBT_DUE:

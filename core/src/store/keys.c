@@ -83,6 +83,12 @@ int csm_key_set(char *buf, size_t n, const char *prefix, const char *shop, int32
     return shop_day_key(buf, n, prefix, shop, "set", day, name);
 }
 
+int csm_key_boardset(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
+                     const char *name)
+{
+    return shop_day_key(buf, n, prefix, shop, "boardset", day, name);
+}
+
 int csm_key_alerts(char *buf, size_t n, const char *prefix, const char *shop)
 {
     return fits(snprintf(buf, n, "%s:{%s}:alerts", prefix, shop), n);

@@ -21,6 +21,10 @@ int csm_key_intents(char *buf, size_t n, const char *prefix, const char *shop, i
 /* {P}:{shop}:set:DAY:NAME (set) */
 int csm_key_set(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
                 const char *name);
+/* {P}:{shop}:boardset:DAY:NAME (set): the members of set NAME whose anchor
+ * is in the assessment window */
+int csm_key_boardset(char *buf, size_t n, const char *prefix, const char *shop, int32_t day,
+                     const char *name);
 /* {P}:{shop}:alerts (stream) */
 int csm_key_alerts(char *buf, size_t n, const char *prefix, const char *shop);
 /* {P}:shops (set of every shop seen; not hash-tagged) */
