@@ -171,6 +171,22 @@ check_page "$CSM_TMP/day.prom" 1 2026-11-20 2026-11-20 1
 check_promtool "$CSM_TMP/day.prom"
 log "--day --agents: every figure of both shops as derived by hand"
 
+# The deploy files name only metrics and labels this page (or the daemon) has;
+# the checker does see a name that is not there.
+CHECK=$CSM_TESTS/tools/check_deploy_metrics.py
+RULES=$CSM_ROOT/deploy/prometheus/csmetrics-rules.yml
+DASH=$CSM_ROOT/deploy/grafana/csmetrics.json
+python3 "$CHECK" "$CSM_TMP/day.prom" "$RULES" "$DASH" || fail "deploy files name unknown metrics"
+sed 's/csmetrics_board_unserved_rate/csmetrics_board_unserved_ratio/' "$RULES" >"$CSM_TMP/bad-rules.yml"
+sed 's/by (partition)/by (partition, shop)/' "$DASH" >"$CSM_TMP/bad-dash.json"
+for bad in "$CSM_TMP/bad-rules.yml $DASH" "$RULES $CSM_TMP/bad-dash.json"; do
+    # shellcheck disable=SC2086
+    if python3 "$CHECK" "$CSM_TMP/day.prom" $bad >"$CSM_TMP/check-bad.log"; then
+        fail "check_deploy_metrics accepted $bad"
+    fi
+done
+log "rules and dashboard name only exported or daemon metrics"
+
 # One Redis connection per scrape: redis-cli's own INFO is one more.
 conns() { rcli "$REDIS_PORT" info stats | sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'; }
 before=$(conns)
