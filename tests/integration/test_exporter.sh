@@ -113,7 +113,7 @@ if up == "1":
     if agents:
         put("csmetrics_agent_", a1, shop="S1", day=day1, agent="a1")
         put("csmetrics_agent_", a2, shop="S1", day=day1, agent="a2")
-        put("csmetrics_agent_", b1, shop="S2", day=day2, agent="b1")
+        put("csmetrics_agent_", b1, shop="S2", day=day2, agent='b"1\\')
     want[("csmetrics_shop_satisfaction_target", (("shop", "S1"),))] = 0.8
     want[("csmetrics_shop_satisfaction_target", (("shop", "S2"),))] = 0.9
 want[("csmetrics_exporter_redis_up", ())] = float(up)
@@ -137,7 +137,9 @@ for line in open(path):
     name, labels, value = m.groups()
     if name not in typed:
         sys.exit(f"{name}: sample before its # TYPE")
-    lab = tuple(sorted(re.findall(r'([a-z_]+)="([^"]*)"', labels or "")))
+    unescape = lambda v: re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+    lab = tuple(sorted((k, unescape(v))
+                       for k, v in re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', labels or "")))
     if name == "csmetrics_exporter_scrape_duration_seconds":
         continue  # a duration: no value to expect
     got[(name, lab)] = float(value)

@@ -287,12 +287,12 @@ static void scrape_all(exporter *x, FILE *out)
     if (!rc)
         write_figures(x, &s, out);
     put_header(out, "csmetrics_exporter_redis_up",
-               "1 if the last scrape read every shop from Redis, 0 if it failed (see the log)");
+               "1 if this scrape read every shop from Redis, 0 if it could not (see the log)");
     fprintf(out, "csmetrics_exporter_redis_up %d\n", rc ? 0 : 1);
-    put_header(out, "csmetrics_exporter_shops", "Shops read by the last scrape (P:shops)");
+    put_header(out, "csmetrics_exporter_shops", "Shops read by this scrape (P:shops)");
     fprintf(out, "csmetrics_exporter_shops %zu\n", rc ? 0 : s.shops);
     put_header(out, "csmetrics_exporter_scrape_duration_seconds",
-               "Time the last scrape took to read Redis");
+               "Time this scrape took to read Redis");
     fprintf(out, "csmetrics_exporter_scrape_duration_seconds %.3f\n",
             (double)(csm_monotonic_ms() - t0) / 1000.0);
     scrape_close(x, &s);
