@@ -26,6 +26,7 @@ int csm_cmd_run(int argc, char **argv);
 int csm_cmd_replay(int argc, char **argv);
 int csm_cmd_broker(int argc, char **argv);
 int csm_cmd_report(int argc, char **argv);
+int csm_cmd_exporter(int argc, char **argv);
 int csm_cmd_gen(int argc, char **argv);
 int csm_cmd_produce(int argc, char **argv);
 int csm_cmd_bench(int argc, char **argv);

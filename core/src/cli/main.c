@@ -18,6 +18,7 @@ static const command commands[] = {
     {"run", csm_cmd_run, "consume Kafka, run the plugin chain, keep the figures in Redis"},
     {"replay", csm_cmd_replay, "run the same chain on a .jsonl or .avro file into Redis"},
     {"report", csm_cmd_report, "print a shop's board for a day (--json: operations.md shape)"},
+    {"exporter", csm_cmd_exporter, "serve every shop's board figures to Prometheus (/metrics)"},
     {"broker", csm_cmd_broker, "embedded development broker (librdkafka mock cluster)"},
     {"produce", csm_cmd_produce, "produce the events of a file to the topics, as Avro"},
     {"gen", csm_cmd_gen, "synthetic traffic to Kafka or a file"},

@@ -32,9 +32,15 @@ typedef struct csm_report_alert {
     long long session_open_ts, anchor_ts, raised_ts, figure;
 } csm_report_alert;
 
+/* Parts of a report a caller can leave unread (csm_report.skip). */
+#define CSM_REPORT_SKIP_AGENTS 0x1u
+#define CSM_REPORT_SKIP_INTENTS 0x2u
+#define CSM_REPORT_SKIP_ALERTS 0x4u
+
 typedef struct csm_report {
-    const char *shop; /* set by the caller, with from and to */
+    const char *shop; /* set by the caller, with from, to and skip */
     int32_t from, to;
+    unsigned skip; /* CSM_REPORT_SKIP_*; 0 reads everything */
     csm_block board, allday;
     csm_report_list agents, intents;
     csm_report_alert *alerts;
@@ -46,6 +52,19 @@ typedef struct csm_report {
  * order. 0, or -1 with the reason in err. */
 int csm_report_read(const csm_config *cfg, csm_report *r, char *err, size_t errlen);
 void csm_report_free(csm_report *r);
+
+/* One Redis connection for several reads (the exporter reads every shop
+ * in one scrape). */
+typedef struct csm_report_redis csm_report_redis;
+/* NULL with the reason in err when Redis cannot be reached. */
+csm_report_redis *csm_report_connect(const csm_config *cfg, char *err, size_t errlen);
+void csm_report_disconnect(csm_report_redis *rr);
+/* csm_report_read on @p rr's connection. */
+int csm_report_read_on(csm_report_redis *rr, csm_report *r, char *err, size_t errlen);
+/* Every shop of P:shops (redis-keys.md), sorted, as a malloc'd array of
+ * malloc'd strings (csm_report_shops_free). 0, or -1 with the reason. */
+int csm_report_shops(csm_report_redis *rr, char ***shops, size_t *n, char *err, size_t errlen);
+void csm_report_shops_free(char **shops, size_t n);
 
 /* The first min(10, n) intents by sessions, or by contribution to the
  * dissatisfied ratings, as a sorted copy to free. */

@@ -72,11 +72,13 @@ void csm_report_free(csm_report *r)
 
 /* ---- reading Redis ---------------------------------------------------- */
 
-typedef struct reader {
+struct csm_report_redis {
     redisContext *c;
     int timeout_ms;
+    const char *prefix; /* the config's, which outlives the connection */
     char err[512];
-} reader;
+};
+typedef struct csm_report_redis reader;
 
 static void transport_failed(reader *rd)
 {
@@ -204,8 +206,9 @@ static int read_day(reader *rd, const char *prefix, csm_report *r, int32_t day)
          * seeking fell in the assessment window (a set of their own). */
         r->board.c[CSM_F_AFTERSALE_SEEKERS] += rep[DAY_BOARD_SEEKERS]->integer;
         r->allday.c[CSM_F_AFTERSALE_SEEKERS] += rep[DAY_SEEKERS]->integer;
-        rc = read_members(rd, prefix, r, day, 1, rep[DAY_AGENTS]);
-        if (!rc)
+        if (!(r->skip & CSM_REPORT_SKIP_AGENTS))
+            rc = read_members(rd, prefix, r, day, 1, rep[DAY_AGENTS]);
+        if (!rc && !(r->skip & CSM_REPORT_SKIP_INTENTS))
             rc = read_members(rd, prefix, r, day, 0, rep[DAY_INTENTS]);
     }
     for (int i = 0; i < DAY_KEYS; i++)
@@ -230,7 +233,6 @@ static char *dup_field(const redisReply *fv, const char *name)
 }
 
 /* CSM_REPORT_NO_TS for an empty or missing value (shop-level alerts have no session). */
-#define CSM_REPORT_NO_TS LLONG_MIN
 static long long int_field(const redisReply *fv, const char *name)
 {
     const char *v = entry_field(fv, name);
@@ -277,23 +279,87 @@ static int read_alerts(reader *rd, const char *prefix, csm_report *r)
     return 0;
 }
 
-int csm_report_read(const csm_config *cfg, csm_report *r, char *err, size_t errlen)
+csm_report_redis *csm_report_connect(const csm_config *cfg, char *err, size_t errlen)
 {
-    reader rd = {.c = csm_redis_connect(&cfg->redis, err, errlen),
-                 .timeout_ms = cfg->redis.timeout_ms};
-    if (!rd.c)
-        return -1;
+    reader *rd = xcalloc(1, sizeof *rd);
+    rd->c = csm_redis_connect(&cfg->redis, err, errlen);
+    if (!rd->c) {
+        free(rd);
+        return NULL;
+    }
+    rd->timeout_ms = cfg->redis.timeout_ms;
+    rd->prefix = cfg->prefix;
+    return rd;
+}
+
+void csm_report_disconnect(csm_report_redis *rr)
+{
+    if (!rr)
+        return;
+    redisFree(rr->c);
+    free(rr);
+}
+
+int csm_report_read_on(csm_report_redis *rd, csm_report *r, char *err, size_t errlen)
+{
     int rc = 0;
     for (int32_t d = r->from; d <= r->to && !rc; d++)
-        rc = read_day(&rd, cfg->prefix, r, d);
-    if (!rc)
-        rc = read_alerts(&rd, cfg->prefix, r);
+        rc = read_day(rd, rd->prefix, r, d);
+    if (!rc && !(r->skip & CSM_REPORT_SKIP_ALERTS))
+        rc = read_alerts(rd, rd->prefix, r);
     if (rc)
-        snprintf(err, errlen, "%s", rd.err);
-    redisFree(rd.c);
+        snprintf(err, errlen, "%s", rd->err);
     if (r->agents.n)
         qsort(r->agents.v, r->agents.n, sizeof *r->agents.v, by_name);
     if (r->intents.n)
         qsort(r->intents.v, r->intents.n, sizeof *r->intents.v, by_name);
     return rc;
+}
+
+int csm_report_read(const csm_config *cfg, csm_report *r, char *err, size_t errlen)
+{
+    csm_report_redis *rd = csm_report_connect(cfg, err, errlen);
+    if (!rd)
+        return -1;
+    int rc = csm_report_read_on(rd, r, err, errlen);
+    csm_report_disconnect(rd);
+    return rc;
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int csm_report_shops(csm_report_redis *rd, char ***shops, size_t *n, char *err, size_t errlen)
+{
+    char key[KEY_MAX];
+    *shops = NULL;
+    *n = 0;
+    if (csm_key_shops(key, sizeof key, rd->prefix) < 0) {
+        snprintf(err, errlen, "redis.prefix too long");
+        return -1;
+    }
+    const char *argv[2] = {"SMEMBERS", key};
+    redisReply *x = send_cmd(rd, 2, argv) ? NULL : recv_reply(rd, REDIS_REPLY_ARRAY, key);
+    if (!x) {
+        snprintf(err, errlen, "%s", rd->err);
+        return -1;
+    }
+    char **v = xcalloc(x->elements, sizeof *v);
+    for (size_t i = 0; i < x->elements; i++)
+        if (x->element[i]->type == REDIS_REPLY_STRING && (v[*n] = strdup(x->element[i]->str)))
+            (*n)++;
+    freeReplyObject(x);
+    if (*n)
+        qsort(v, *n, sizeof *v, by_string);
+    *shops = v;
+    return 0;
+}
+
+void csm_report_shops_free(char **shops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(shops[i]);
+    free(shops);
 }
