@@ -1,8 +1,9 @@
 /* A shop's figures for a day or a range of days, read from Redis: the
  * board and all-day blocks, the agents, the intents and the alerts, with
  * counters summed over the range. The report command, the exporter and the
- * dashboard all read through here; rates are computed from the sums by the
- * figure table (figures.h), never stored. */
+ * dashboard all read through here; the figures are those the plugins of
+ * the chain declare (the registry, figures.h), and rates are computed from
+ * the sums, never stored. */
 #ifndef CSM_REPORT_H
 #define CSM_REPORT_H
 
@@ -33,25 +34,33 @@ typedef struct csm_report_alert {
 } csm_report_alert;
 
 typedef struct csm_report {
-    const char *shop; /* set by the caller, with from and to */
+    const char *shop; /* set by the caller, with from, to and reg */
     int32_t from, to;
+    const csm_registry *reg; /* csm_registry_load() */
     csm_block board, allday;
     csm_report_list agents, intents;
     csm_report_alert *alerts;
     size_t n_alerts;
 } csm_report;
 
-/* Reads r->shop's figures for days r->from..r->to (set by the caller, the
- * rest zeroed). Agents and intents come sorted by name, alerts in stream
- * order. 0, or -1 with the reason in err. */
+/* csm_report_read() of a shop that is not in P:shops (no event of it was
+ * ever counted): err names the known shops. */
+#define CSM_REPORT_UNKNOWN_SHOP (-2)
+
+/* Reads r->shop's figures for days r->from..r->to (shop, days and reg set
+ * by the caller, the rest zeroed). Agents and intents come sorted by name,
+ * alerts in stream order. 0, or -1 (Redis, out of memory) or
+ * CSM_REPORT_UNKNOWN_SHOP with the reason in err; csm_report_free() in
+ * every case. */
 int csm_report_read(const csm_config *cfg, csm_report *r, char *err, size_t errlen);
 void csm_report_free(csm_report *r);
 
 /* The first min(10, n) intents by sessions, or by contribution to the
  * dissatisfied ratings, as a sorted copy to free. */
-csm_report_named *csm_report_top10(const csm_report_list *l, int by_contribution, size_t *n);
+csm_report_named *csm_report_top10(const csm_registry *reg, const csm_report_list *l,
+                                   int by_contribution, size_t *n);
 /* Sum of rated_1_2 over the intents: the contributions' denominator. */
-int64_t csm_report_total_rated_1_2(const csm_report_list *l);
+int64_t csm_report_total_rated_1_2(const csm_registry *reg, const csm_report_list *l);
 
 /* The operations.md JSON shape; only_agent NULL for every agent. */
 json_t *csm_report_json(const csm_report *r, const char *only_agent);
