@@ -398,7 +398,7 @@ static int fcr_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t versio
 /* The figures of metrics.md this plugin emits, and the rates and averages
  * made of them, for the report, the exporter and the dashboard. */
 static const csm_figure_decl figures[] = {
-    CSM_FIGURE(.name = "fcr_served", .label = "after-sale sessions served", .unit = "count",
+    CSM_FIGURE(.name = "fcr_served", .label = "after-sale served", .unit = "count",
                .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),
     CSM_FIGURE(.name = "fcr_repeated", .label = "asked again within 3 days", .unit = "count",
                .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),

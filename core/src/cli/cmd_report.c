@@ -34,8 +34,12 @@ static int print_report(const csm_config *cfg, const csm_report *r, int json, in
     }
     csm_report_text o = {.cfg = cfg, .st = st, .all_agents = agents, .only_agent = agent};
     int rc = 0;
-    if (csm_report_print(stdout, r, &o)) {
-        fprintf(stderr, "csmetrics report: agent '%s' has no figures on these days\n", agent);
+    int printed = csm_report_print(stdout, r, &o);
+    if (printed) {
+        if (printed == -1)
+            fprintf(stderr, "csmetrics report: agent '%s' has no figures on these days\n", agent);
+        else
+            fprintf(stderr, "csmetrics report: out of memory\n");
         rc = 1;
     }
     csm_shoptime_free(st);

@@ -1,6 +1,7 @@
 /* The report as text: cells, the board by group, splits and hours. */
 #include "report_text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "civil_day.h"
@@ -25,6 +26,13 @@ void csm_text_pad(FILE *out, const char *s, size_t w)
     fputs(s, out);
     for (size_t k = display_width(s); k < w; k++)
         fputc(' ', out);
+}
+
+void csm_text_rpad(FILE *out, const char *s, size_t w)
+{
+    for (size_t k = display_width(s); k < w; k++)
+        fputc(' ', out);
+    fputs(s, out);
 }
 
 void csm_text_duration(char *buf, size_t n, double ms)
@@ -214,7 +222,7 @@ static void put_hours(FILE *out, const csm_report *r, int from)
     }
 }
 
-static void put_header(FILE *out, const csm_report *r)
+static void put_header(FILE *out, const csm_report *r, int board)
 {
     char d1[11], d2[11];
     csm_day_format(r->from, d1);
@@ -223,7 +231,9 @@ static void put_header(FILE *out, const csm_report *r)
         fprintf(out, "shop %s, %s\n", r->shop, d1);
     else
         fprintf(out, "shop %s, %s .. %s (counters summed, rates from the sums)\n", r->shop, d1, d2);
-    fputs("board: figures anchored in the assessment window; all day: the whole day\n\n", out);
+    if (board)
+        fputs("board: figures anchored in the assessment window; all day: the whole day\n", out);
+    fputc('\n', out);
 }
 
 static int has_agent(const csm_report *r, const char *agent)
@@ -234,11 +244,25 @@ static int has_agent(const csm_report *r, const char *agent)
     return 0;
 }
 
-int csm_report_print(FILE *out, const csm_report *r, const csm_report_text *o)
+/* Copies text to out without the spaces that padding left at line ends. */
+static void put_trimmed(FILE *out, const char *text, size_t len)
 {
-    if (o->only_agent && !has_agent(r, o->only_agent))
-        return -1;
-    put_header(out, r);
+    const char *end = text + len;
+    while (text < end) {
+        const char *nl = memchr(text, '\n', (size_t)(end - text));
+        const char *stop = nl ? nl : end, *last = stop;
+        while (last > text && last[-1] == ' ')
+            last--;
+        fwrite(text, 1, (size_t)(last - text), out);
+        if (nl)
+            fputc('\n', out);
+        text = nl ? nl + 1 : end;
+    }
+}
+
+static void put_report(FILE *out, const csm_report *r, const csm_report_text *o)
+{
+    put_header(out, r, !o->only_agent);
     if (!o->only_agent) {
         put_board(out, r, o);
         fputs("\nper hour (board, shop-local hours)\n", out);
@@ -250,5 +274,25 @@ int csm_report_print(FILE *out, const csm_report *r, const csm_report_text *o)
     if (!o->only_agent)
         csm_text_intents(out, r);
     csm_text_alerts(out, r, o);
+}
+
+int csm_report_print(FILE *out, const csm_report *r, const csm_report_text *o)
+{
+    if (o->only_agent && !has_agent(r, o->only_agent))
+        return -1;
+    /* Columns are padded as they are written; the padding of the last
+     * column goes when the text is copied out. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return -2;
+    put_report(mem, r, o);
+    if (fclose(mem)) {
+        free(text);
+        return -2;
+    }
+    put_trimmed(out, text, len);
+    free(text);
     return 0;
 }

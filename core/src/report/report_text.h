@@ -19,15 +19,17 @@ typedef struct csm_report_text {
 } csm_report_text;
 
 /* Prints r. -1 when only_agent has no figures in the range (nothing
- * printed: the caller says so). */
+ * printed: the caller says so), -2 out of memory. */
 int csm_report_print(FILE *out, const csm_report *r, const csm_report_text *o);
 
 /* ---- shared by report_text*.c ---------------------------------------- */
 
 #define CSM_TEXT_LABEL_W 26
 
-/* Pads s (UTF-8) with spaces to w columns. */
+/* Pads s (UTF-8) with spaces to w columns: after it, or before it
+ * (right-aligned). */
 void csm_text_pad(FILE *out, const char *s, size_t w);
+void csm_text_rpad(FILE *out, const char *s, size_t w);
 /* Milliseconds as "36.7 s", "2.0 min" or "7.5 h". */
 void csm_text_duration(char *buf, size_t n, double ms);
 /* Figure id of counters c: the value in main ("87.5 %", "36.7 s", "4")

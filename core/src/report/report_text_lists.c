@@ -45,9 +45,7 @@ static void put_table_heading(FILE *out, const csm_registry *reg)
             if (!in_table(reg, id))
                 continue;
             heading_line(buf, sizeof buf, reg->fig[id].label, AGENT_COL_W, line);
-            for (size_t k = strlen(buf); k < AGENT_COL_W; k++) /* right-aligned */
-                fputc(' ', out);
-            fputs(buf, out);
+            csm_text_rpad(out, buf, AGENT_COL_W);
         }
         fputc('\n', out);
     }
