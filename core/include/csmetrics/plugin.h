@@ -394,13 +394,17 @@ typedef struct csm_figure_decl {
     /** Unit of a counter or average: "count", "ms" (shown in s/min), or any
      *  other word shown as is. Rates are fractions whatever is set here. */
     const char *unit;
-    csm_figure_kind kind;
+    csm_figure_kind kind; /**< a counter, or how it is derived from counters */
     /** Counters: CSM_FIGURE_* bits, where the counter is kept. Derived
      *  figures: 0 (they exist wherever their counters do). */
     uint32_t where;
-    /** Derived figures: the counters they are computed from, by name; @c num2
-     *  (NULL if none) is added to @c num. NULL for counters. */
-    const char *num, *num2, *den;
+    /** Derived figures: the numerator, a counter's name (NULL for counters). */
+    const char *num;
+    /** Derived figures: a second counter added to @c num (e.g. unserved_offline +
+     *  unserved_noreply), or NULL. */
+    const char *num2;
+    /** Derived figures: the denominator, a counter's name (NULL for counters). */
+    const char *den;
     /** Section of the text report and of the dashboard's board ("core
      *  monitor", "satisfaction", "after-sale", or a plugin's own); sections
      *  come in chain order, figures in declaration order. */
@@ -411,7 +415,7 @@ typedef struct csm_figure_decl {
      *  for the report's "below target" mark; ignored when @c target_dir is
      *  #CSM_TARGET_NONE. */
     double target;
-    csm_figure_target_dir target_dir;
+    csm_figure_target_dir target_dir; /**< #CSM_TARGET_NONE: no target */
     /** A shop setting (shops.<id>.KEY) that overrides @c target per shop,
      *  parsed as a fraction or a percentage ("0.9", "90%"); NULL for none. */
     const char *target_setting;

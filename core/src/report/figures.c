@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain.h"
 #include "sat_target.h"
 
 const char *const csm_splits[CSM_N_SPLITS] = {"presale", "aftersale", "human", "robot"};
@@ -243,15 +242,20 @@ fail:
     return NULL;
 }
 
+csm_registry *csm_registry_of_chain(const csm_chain *chain, char *err, size_t errlen)
+{
+    const csm_plugin *plugins[CSM_MAX_PLUGINS];
+    for (size_t i = 0; i < chain->n; i++)
+        plugins[i] = chain->links[i].plugin;
+    return csm_registry_build(plugins, chain->n, err, errlen);
+}
+
 csm_registry *csm_registry_load(const csm_config *cfg, char *err, size_t errlen)
 {
     csm_chain *chain = csm_chain_load(cfg, err, errlen);
     if (!chain)
         return NULL;
-    const csm_plugin *plugins[CSM_MAX_PLUGINS];
-    for (size_t i = 0; i < chain->n; i++)
-        plugins[i] = chain->links[i].plugin;
-    csm_registry *reg = csm_registry_build(plugins, chain->n, err, errlen);
+    csm_registry *reg = csm_registry_of_chain(chain, err, errlen);
     csm_chain_free(chain);
     return reg;
 }

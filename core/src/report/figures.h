@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain.h"
 #include "config.h"
 #include "csmetrics/plugin.h"
 #include "shoptime.h"
@@ -50,6 +51,8 @@ typedef struct csm_registry {
  * builds its registry. NULL with the reason in err (a plugin that does
  * not load, or a declaration that does not hold together). */
 csm_registry *csm_registry_load(const csm_config *cfg, char *err, size_t errlen);
+/* The registry of a loaded chain (what `run` and `replay` check at start). */
+csm_registry *csm_registry_of_chain(const csm_chain *chain, char *err, size_t errlen);
 /* The registry of these descriptors, in chain order. A descriptor older
  * than ABI 1.3 declares nothing. The core's own alert type
  * (SATISFACTION_BELOW_TARGET) is always in it. */
