@@ -108,7 +108,7 @@ alerts: 7, times in Asia/Shanghai
   2026-03-10 12:04:10  reply round too long               3.0 min  customer c3  agent a2
   2026-03-10 12:09:30  dissatisfied rating                2 stars  customer c3  agent a2
   2026-03-10 12:10:00  unserved session                   9.8 min  customer c3  agent a2
-  2026-03-12 00:00:00  7-day satisfaction under target    50.00 %
+  2026-03-12 00:00:00  7-day satisfaction under target    50.00 %  filed under 2026-03-10
 EOF
 "$CSM_BIN" report -c "$CFG" --shop T1 --day 2026-03-10 >"$CSM_TMP/got.txt" \
     2>"$CSM_TMP/report.log" || fail "report failed"
@@ -167,6 +167,28 @@ for block in ("board", "allday"):
     assert b["satisfaction_rate"] == 0.5 and b["avg_refund_ms"] == 21600000
 PY
 log "declared figures in the JSON"
+
+# A range sums the days: c9's session of 03-12 00:30 is all-day only; the 7 alerts of 03-10
+# and the 7-day satisfaction alerts of 03-11 and 03-12.
+"$CSM_BIN" report -c "$CFG" --shop T1 --day 2026-03-10 --to 2026-03-12 --json \
+    >"$CSM_TMP/range.json" 2>>"$CSM_TMP/report.log" || fail "report --to failed"
+python3 - "$CSM_TMP/range.json" <<'PY' || fail "the range's JSON is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert (d["day"], d["to"]) == ("2026-03-10", "2026-03-12"), d
+assert d["board"]["sessions_started"] == 3 and d["allday"]["sessions_started"] == 5
+assert d["board"]["parcel_updates"] == 3 and len(d["alerts"]) == 9
+sbt = [(a["day"], a["figure"]) for a in d["alerts"] if a["type"] == "SATISFACTION_BELOW_TARGET"]
+assert sbt == [("2026-03-10", 5000), ("2026-03-11", 5000), ("2026-03-12", 5000)], sbt
+PY
+"$CSM_BIN" report -c "$CFG" --shop T1 --day 2026-03-10 --to 2026-03-12 >"$CSM_TMP/range.txt" \
+    2>>"$CSM_TMP/report.log" || fail "report --to (text) failed"
+head -1 "$CSM_TMP/range.txt" |
+    grep -qx "shop T1, 2026-03-10 .. 2026-03-12 (counters summed, rates from the sums)" ||
+    fail "range header: $(head -1 "$CSM_TMP/range.txt")"
+grep -q "^  sessions started                3                       5$" "$CSM_TMP/range.txt" ||
+    fail "range: sessions started"
+log "range as expected"
 
 # The same Redis read with the default chain: no plugin declares them, no reader shows them.
 sed 's/, parcels\]/]/' "$CFG" >"$CSM_TMP/default.yaml"

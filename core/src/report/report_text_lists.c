@@ -184,8 +184,10 @@ static void put_alert(FILE *out, const csm_report *r, const csm_report_text *o,
         fprintf(out, "  customer %s", a->customer_id);
     if (a->agent_id)
         fprintf(out, "  agent %s", a->agent_id);
-    if (a->day && r->to != r->from)
-        fprintf(out, "  (day %s)", a->day);
+    /* Raised on another day than the one it belongs to (a day's 7-day
+     * satisfaction, a request not picked up by midnight): say which. */
+    if (a->day && strncmp(when, a->day, 10))
+        fprintf(out, "  filed under %s", a->day);
     fputc('\n', out);
 }
 
