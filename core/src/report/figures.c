@@ -25,6 +25,9 @@ static const void *table_entry(const decl_table *t, size_t i)
     return t->base + i * t->stride;
 }
 
+_Static_assert(offsetof(csm_figure_decl, name) == offsetof(csm_alert_decl, type),
+               "both tables end at an entry whose first string is NULL");
+
 static const char *entry_name(const void *e)
 {
     const char *name;
