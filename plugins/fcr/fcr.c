@@ -395,6 +395,19 @@ static int fcr_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t versio
     return rc;
 }
 
+/* The figures of metrics.md this plugin emits, and the rates and averages
+ * made of them, for the report, the exporter and the dashboard. */
+static const csm_figure_decl figures[] = {
+    CSM_FIGURE(.name = "fcr_served", .label = "after-sale served", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),
+    CSM_FIGURE(.name = "fcr_repeated", .label = "asked again within 3 days", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),
+    CSM_FIGURE(.name = "fcr_3d_rate", .label = "FCR 3 days", .unit = "ratio",
+               .kind = CSM_FIGURE_ONE_MINUS, .num = "fcr_repeated", .den = "fcr_served",
+               .group = "after-sale"),
+    {0},
+};
+
 /* Repeat contacts are sessions closed and reopened: the session lifecycle. */
 static const char *const needs[] = {"session", NULL};
 
@@ -417,5 +430,6 @@ static const csm_plugin descriptor = {
     .state_version = STATE_VERSION,
     .save_entry = fcr_save_entry,
     .load_entry = fcr_load_entry,
+    .figures = figures,
 };
 CSM_PLUGIN_DEFINE(descriptor)

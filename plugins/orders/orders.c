@@ -552,6 +552,27 @@ static int orders_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t ver
     return rc;
 }
 
+/* The figures of metrics.md this plugin emits, and the rates and averages
+ * made of them, for the report, the exporter and the dashboard. */
+static const csm_figure_decl figures[] = {
+    CSM_FIGURE(.name = "refunds_finished", .label = "refunds finished", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),
+    CSM_FIGURE(.name = "refund_ms_sum", .label = "refund time (sum)", .unit = "ms",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),
+    CSM_FIGURE(.name = "avg_refund_ms", .label = "avg refund time", .unit = "ms",
+               .kind = CSM_FIGURE_AVERAGE, .num = "refund_ms_sum", .den = "refunds_finished",
+               .group = "after-sale"),
+    CSM_FIGURE(.name = "aftersale_seekers", .label = "after-sale seekers", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale",
+               .flags = CSM_FIGURE_SET),
+    CSM_FIGURE(.name = "escalations", .label = "escalations", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "after-sale"),
+    CSM_FIGURE(.name = "resolution_rate", .label = "resolution", .unit = "ratio",
+               .kind = CSM_FIGURE_ONE_MINUS, .num = "escalations", .den = "aftersale_seekers",
+               .group = "after-sale"),
+    {0},
+};
+
 /* Escalations count after-sale human requests of sessions. */
 static const char *const needs[] = {"session", NULL};
 
@@ -575,5 +596,6 @@ static const csm_plugin descriptor = {
     .state_version = STATE_VERSION,
     .save_entry = orders_save_entry,
     .load_entry = orders_load_entry,
+    .figures = figures,
 };
 CSM_PLUGIN_DEFINE(descriptor)

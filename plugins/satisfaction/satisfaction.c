@@ -228,6 +228,51 @@ static void sat_on_timer(void *vctx, csm_host *h, const csm_timer *t)
         sat_arm_sweep(c, h);
 }
 
+/* The figures of metrics.md this plugin emits, and the rates and averages
+ * made of them, for the report, the exporter and the dashboard. */
+static const csm_figure_decl figures[] = {
+    CSM_FIGURE(.name = "sessions", .label = "sessions", .unit = "count", .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_INTENTS, .group = "satisfaction"),
+    CSM_FIGURE(.name = "invited", .label = "invited to rate", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_BOARD | CSM_FIGURE_SPLITS | CSM_FIGURE_AGENTS,
+               .group = "satisfaction"),
+    CSM_FIGURE(.name = "rated", .label = "rated", .unit = "count", .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_BOARD | CSM_FIGURE_SPLITS | CSM_FIGURE_AGENTS |
+                        CSM_FIGURE_INTENTS | CSM_FIGURE_HOURLY,
+               .group = "satisfaction"),
+    CSM_FIGURE(.name = "rated_4_5", .label = "rated 4–5 stars", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER,
+               .where =
+                   CSM_FIGURE_BOARD | CSM_FIGURE_SPLITS | CSM_FIGURE_AGENTS | CSM_FIGURE_HOURLY,
+               .group = "satisfaction"),
+    CSM_FIGURE(.name = "rated_5", .label = "rated 5 stars", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_BOARD | CSM_FIGURE_SPLITS | CSM_FIGURE_AGENTS,
+               .group = "satisfaction"),
+    CSM_FIGURE(.name = "rated_1_2", .label = "rated 1–2 stars", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_BOARD | CSM_FIGURE_SPLITS | CSM_FIGURE_INTENTS,
+               .group = "satisfaction"),
+    CSM_FIGURE(.name = "satisfaction_rate", .label = "satisfaction", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "rated_4_5", .den = "rated", .group = "satisfaction",
+               .flags = CSM_FIGURE_SUMMARY, .target = 0.8, .target_dir = CSM_TARGET_AT_LEAST,
+               .target_setting = "satisfaction_target"),
+    CSM_FIGURE(.name = "very_satisfied_rate", .label = "very satisfied", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "rated_5", .den = "rated", .group = "satisfaction"),
+    CSM_FIGURE(.name = "dissatisfied_rate", .label = "dissatisfied", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "rated_1_2", .den = "rated",
+               .group = "satisfaction"),
+    CSM_FIGURE(.name = "rating_rate", .label = "rating rate", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "rated", .den = "invited", .group = "satisfaction"),
+    {0},
+};
+
+static const csm_alert_decl alerts[] = {
+    CSM_ALERT_TYPE(.type = "DISSATISFIED", .label = "dissatisfied rating", .unit = "stars"),
+    {0},
+};
+
 /* Ratings are counted per session: the session builder routes them. */
 static const char *const needs[] = {"session", NULL};
 
@@ -250,6 +295,8 @@ static const csm_plugin descriptor = {
     .state_version = SAT_STATE_VERSION,
     .save_entry = sat_save_entry,
     .load_entry = sat_load_entry,
+    .figures = figures,
+    .alerts = alerts,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

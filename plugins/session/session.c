@@ -439,6 +439,29 @@ static void session_on_timer(void *vctx, csm_host *h, const csm_timer *t)
     close_session(h, r, s, t->deadline, "IDLE", NULL);
 }
 
+/* The figures of metrics.md this plugin emits, and the rates and averages
+ * made of them, for the report, the exporter and the dashboard. */
+static const csm_figure_decl figures[] = {
+    CSM_FIGURE(.name = "sessions_started", .label = "sessions started", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_HOURLY,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "human_requested", .label = "human requested", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_HOURLY,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "assigned", .label = "assigned", .unit = "count", .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS, .group = "core monitor",
+               .flags = CSM_FIGURE_SUMMARY),
+    CSM_FIGURE(.name = "pickup_rate", .label = "picked up", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "assigned", .den = "human_requested",
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "queue_ms_sum", .label = "queue time (sum)", .unit = "ms",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "core monitor"),
+    CSM_FIGURE(.name = "avg_queue_ms", .label = "avg queue", .unit = "ms",
+               .kind = CSM_FIGURE_AVERAGE, .num = "queue_ms_sum", .den = "assigned",
+               .group = "core monitor"),
+    {0},
+};
+
 static const csm_plugin descriptor = {
     .struct_size = sizeof(csm_plugin),
     .abi_major = CSM_PLUGIN_ABI_MAJOR,
@@ -458,6 +481,7 @@ static const csm_plugin descriptor = {
     .save_entry = session_save_entry,
     .load_entry = session_load_entry,
     .load_done = session_load_done,
+    .figures = figures,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

@@ -562,6 +562,65 @@ static int sla_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t versio
     return 0;
 }
 
+/* The figures of metrics.md this plugin emits, and the rates and averages
+ * made of them, for the report, the exporter and the dashboard. */
+static const csm_figure_decl figures[] = {
+    CSM_FIGURE(.name = "first_reply_2m", .label = "first replies ≤ 2 min", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_HOURLY,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "first_reply_2m_rate", .label = "first reply ≤ 2 min", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "first_reply_2m", .den = "human_requested",
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "first_resp_ms_sum", .label = "first response (sum)", .unit = "ms",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "first_resp_n", .label = "first responses", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "avg_first_resp_ms", .label = "avg first response", .unit = "ms",
+               .kind = CSM_FIGURE_AVERAGE, .num = "first_resp_ms_sum", .den = "first_resp_n",
+               .group = "core monitor", .flags = CSM_FIGURE_SUMMARY),
+    CSM_FIGURE(.name = "rounds", .label = "reply rounds", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "rounds_answered", .label = "rounds answered", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "resp_ms_sum", .label = "response time (sum)", .unit = "ms",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "avg_resp_ms", .label = "avg response", .unit = "ms",
+               .kind = CSM_FIGURE_AVERAGE, .num = "resp_ms_sum", .den = "rounds_answered",
+               .group = "core monitor", .flags = CSM_FIGURE_SUMMARY),
+    CSM_FIGURE(.name = "resp_30s", .label = "answered ≤ 30 s", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "resp_60s", .label = "answered ≤ 60 s", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "resp_3m", .label = "answered ≤ 3 min", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "resp_30s_rate", .label = "response ≤ 30 s", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "resp_30s", .den = "rounds_answered",
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "resp_60s_rate", .label = "response ≤ 60 s", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "resp_60s", .den = "rounds_answered",
+               .group = "core monitor"),
+    CSM_FIGURE(.name = "human_reply_3m_rate", .label = "human reply ≤ 3 min", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "resp_3m", .den = "rounds", .group = "core monitor",
+               .flags = CSM_FIGURE_SUMMARY),
+    {0},
+};
+
+static const csm_alert_decl alerts[] = {
+    CSM_ALERT_TYPE(.type = "FIRST_RESPONSE_TIMEOUT", .label = "no first reply in time",
+                   .unit = "ms"),
+    CSM_ALERT_TYPE(.type = "RESPONSE_TIMEOUT", .label = "reply round too long", .unit = "ms"),
+    CSM_ALERT_TYPE(.type = "NOT_PICKED_UP", .label = "not picked up", .unit = "ms"),
+    {0},
+};
+
 /* Reply and response times are measured on the session lifecycle. */
 static const char *const needs[] = {"session", NULL};
 
@@ -584,5 +643,7 @@ static const csm_plugin descriptor = {
     .state_version = SLA_STATE_VERSION,
     .save_entry = sla_save_entry,
     .load_entry = sla_load_entry,
+    .figures = figures,
+    .alerts = alerts,
 };
 CSM_PLUGIN_DEFINE(descriptor)

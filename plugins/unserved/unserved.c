@@ -184,6 +184,27 @@ static int unserved_load_entry(void *vctx, csm_host *h, uint64_t key, uint32_t v
     return remember(vctx, key);
 }
 
+/* The figures of metrics.md this plugin emits, and the rates and averages
+ * made of them, for the report, the exporter and the dashboard. */
+static const csm_figure_decl figures[] = {
+    CSM_FIGURE(.name = "unserved_offline", .label = "unserved: offline", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD, .group = "core monitor"),
+    CSM_FIGURE(.name = "unserved_noreply", .label = "unserved: no reply", .unit = "count",
+               .kind = CSM_FIGURE_COUNTER, .where = CSM_FIGURE_BOARD | CSM_FIGURE_AGENTS,
+               .group = "core monitor", .flags = CSM_FIGURE_SUMMARY),
+    CSM_FIGURE(.name = "unserved", .label = "unserved", .unit = "count", .kind = CSM_FIGURE_COUNTER,
+               .where = CSM_FIGURE_HOURLY, .group = "core monitor"),
+    CSM_FIGURE(.name = "unserved_rate", .label = "unserved", .unit = "ratio",
+               .kind = CSM_FIGURE_RATE, .num = "unserved_offline", .num2 = "unserved_noreply",
+               .den = "human_requested", .group = "core monitor"),
+    {0},
+};
+
+static const csm_alert_decl alerts[] = {
+    CSM_ALERT_TYPE(.type = "UNSERVED", .label = "unserved session", .unit = "ms"),
+    {0},
+};
+
 /* Requests, offline messages and closes come from the session builder. */
 static const char *const needs[] = {"session", NULL};
 
@@ -204,6 +225,8 @@ static const csm_plugin descriptor = {
     .state_version = UNSERVED_STATE_VERSION,
     .save_entry = unserved_save_entry,
     .load_entry = unserved_load_entry,
+    .figures = figures,
+    .alerts = alerts,
 };
 
 CSM_PLUGIN_DEFINE(descriptor)

@@ -85,7 +85,7 @@ PY
 wait_for check_seekers "the board's seekers"
 "$CSM_BIN" report -c "$CFG" --shop S1 --day 2026-03-10 >"$CSM_TMP/report.txt" \
     || fail "text report failed"
-grep -q "^note: SATISFACTION_BELOW_TARGET of day D judges the 7 days D-6 .. D" "$CSM_TMP/report.txt" \
+grep -q "a 7-day satisfaction alert judges" "$CSM_TMP/report.txt" \
     || fail "the text report does not explain the shop-day alert: $(cat "$CSM_TMP/report.txt")"
 log "seekers and the alert note as expected"
 stop_run 10

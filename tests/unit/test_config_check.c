@@ -57,6 +57,10 @@ static void plugins_and_their_keys(void **state)
     assert_refused("plugins:\n  - session\n  - name: orders\n    refund_keep: 0\n",
                    "plugin 'orders': init failed");
     assert_refused("plugins: []\n", "plugins: the list is empty");
+    /* Declared figures must hold together (ABI 1.3). */
+    assert_refused("plugins:\n  - bad_figures\n",
+                   "plugin 'bad_figures': figure 'orphan_rate' is made of 'no_such_counter', "
+                   "which no plugin of the chain declares as a counter");
 }
 
 static void zones_schemas_kafka(void **state)

@@ -832,16 +832,27 @@ static void test_report_reads_board_seekers(void **state)
     csm_config cfg;
     if (csm_config_load_string(yaml, &cfg, err, sizeof err))
         fail_msg("config: %s", err);
-    csm_report r = {.shop = "s1", .from = DAY, .to = DAY};
-    assert_int_equal(csm_report_read(&cfg, &r, err, sizeof err), 0);
-    assert_int_equal(r.board.c[CSM_F_AFTERSALE_SEEKERS], 1);
-    assert_int_equal(r.allday.c[CSM_F_AFTERSALE_SEEKERS], 2);
+    csm_registry *reg = csm_registry_load(&cfg, err, sizeof err);
+    if (!reg)
+        fail_msg("registry: %s", err);
+    int seekers = csm_figure_lookup(reg, "aftersale_seekers");
+    int resolution = csm_figure_lookup(reg, "resolution_rate");
+    assert_true(seekers >= 0 && resolution >= 0);
+    /* No P:shops member was written here: read without the shop check. */
+    csm_report_redis *rr = csm_report_connect(&cfg, err, sizeof err);
+    assert_non_null(rr);
+    csm_report r = {.shop = "s1", .from = DAY, .to = DAY, .reg = reg};
+    assert_int_equal(csm_report_read_on(rr, &r, err, sizeof err), 0);
+    csm_report_disconnect(rr);
+    assert_int_equal(r.board.c[seekers], 1);
+    assert_int_equal(r.allday.c[seekers], 2);
     double v = -1;
-    assert_int_equal(csm_figure_rate(CSM_F_RESOLUTION_RATE, r.board.c, &v), 1);
+    assert_int_equal(csm_figure_rate(reg, resolution, r.board.c, &v), 1);
     assert_true(v == 0.0);
-    assert_int_equal(csm_figure_rate(CSM_F_RESOLUTION_RATE, r.allday.c, &v), 1);
+    assert_int_equal(csm_figure_rate(reg, resolution, r.allday.c, &v), 1);
     assert_true(v == 0.5);
     csm_report_free(&r);
+    csm_registry_free(reg);
     csm_config_free(&cfg);
     csm_deltas_free(d);
     csm_redis_store_close(s);

@@ -37,8 +37,9 @@ extern "C" {
 
 #define CSM_PLUGIN_ABI_MAJOR 1 /**< Bumped on incompatible change. */
 /** Bumped when the host API or the descriptor grows (1: csm_plugin::needs;
- *  2: incremental state, csm_plugin::state_version and csm_host_api::state_touch). */
-#define CSM_PLUGIN_ABI_MINOR 2
+ *  2: incremental state, csm_plugin::state_version and csm_host_api::state_touch;
+ *  3: declared figures and alerts, csm_plugin::figures and csm_plugin::alerts). */
+#define CSM_PLUGIN_ABI_MINOR 3
 
 /** Name of the one symbol a plugin exports. */
 #define CSM_PLUGIN_ENTRY_SYMBOL "csm_plugin_entry"
@@ -325,6 +326,130 @@ typedef struct csm_config_entry {
 /** @} */
 
 /* ------------------------------------------------------------------ */
+/** @name Declared figures and alerts (ABI 1.3)
+ * What a plugin emits, described for the readers: `csmetrics report`
+ * (text and JSON), the exporter and the dashboard list every figure and
+ * alert type declared by the plugins of the chain, so a new plugin's
+ * counters show up there without any change to the core. Declaring is
+ * optional: a counter nobody declares is still written to Redis, but no
+ * reader shows it. @{ */
+
+/** How a figure is obtained (csm_figure_decl::kind). */
+typedef enum csm_figure_kind {
+    /** A counter or sum the plugin emits with csm_emit_count() (or, with
+     *  #CSM_FIGURE_SET, the number of distinct members of a set). */
+    CSM_FIGURE_COUNTER = 0,
+    /** A rate computed when read: (num + num2) / den. */
+    CSM_FIGURE_RATE,
+    /** A rate computed when read: 1 − (num + num2) / den (e.g. FCR). */
+    CSM_FIGURE_ONE_MINUS,
+    /** An average computed when read: num / den, in the unit of num
+     *  (e.g. a sum of milliseconds over a count). */
+    CSM_FIGURE_AVERAGE
+} csm_figure_kind;
+
+/** @name Bits of csm_figure_decl::where (counters only)
+ * Where a counter is kept. A derived figure exists wherever all its
+ * counters do, except in the hourly series (which hold counters only). @{ */
+#define CSM_FIGURE_BOARD 0x1u   /**< board and all-day blocks (#CSM_SCOPE_SHOP) */
+#define CSM_FIGURE_SPLITS 0x2u  /**< also split by presale/aftersale and human/robot */
+#define CSM_FIGURE_AGENTS 0x4u  /**< per agent (#CSM_SCOPE_AGENT) */
+#define CSM_FIGURE_INTENTS 0x8u /**< per intent (#CSM_SCOPE_INTENT) */
+#define CSM_FIGURE_HOURLY                                                                          \
+    0x10u /**< per shop-local hour (#CSM_COUNT_HOURLY; the name                                    \
+               is then csm_count::hourly_name, or name) */
+/** @} */
+
+/** @name Bits of csm_figure_decl::flags @{ */
+/** A per-shop, per-day set (csm_set_member::name = the figure's name) whose
+ *  size is the counter, on the board and all-day blocks alike. */
+#define CSM_FIGURE_SET 0x1u
+/** One of the handful of figures of compact tables (the report's agent
+ *  table): the others are shown only in full listings. */
+#define CSM_FIGURE_SUMMARY 0x2u
+/** @} */
+
+/** Direction of csm_figure_decl::target. */
+typedef enum csm_figure_target_dir {
+    CSM_TARGET_NONE = 0, /**< no target */
+    CSM_TARGET_AT_LEAST, /**< good when the value is >= target (satisfaction) */
+    CSM_TARGET_AT_MOST   /**< good when the value is <= target (unserved) */
+} csm_figure_target_dir;
+
+/**
+ * One figure a plugin emits or derives from counters. A plugin points
+ * csm_plugin::figures at an array of these ended by an entry whose @c name
+ * is NULL; every entry has the same @c struct_size (use CSM_FIGURE()).
+ *
+ * Names are global: the same name in two plugins of a chain is refused
+ * at load. A rate may use counters of other plugins (then list those
+ * plugins in csm_plugin::needs), e.g. sla's first_reply_2m_rate divides
+ * its own first_reply_2m by the session builder's human_requested.
+ */
+typedef struct csm_figure_decl {
+    uint32_t struct_size; /**< sizeof(csm_figure_decl) of the plugin's build */
+    /** As in Redis and in the report's JSON (a metrics.md name). */
+    const char *name;
+    /** Short, human wording for the text report and the dashboard
+     *  ("first reply ≤ 2 min"); UTF-8, at most 26 characters. */
+    const char *label;
+    /** Unit of a counter or average: "count", "ms" (shown in s/min), or any
+     *  other word shown as is. Rates are fractions whatever is set here. */
+    const char *unit;
+    csm_figure_kind kind; /**< a counter, or how it is derived from counters */
+    /** Counters: CSM_FIGURE_* bits, where the counter is kept. Derived
+     *  figures: 0 (they exist wherever their counters do). */
+    uint32_t where;
+    /** Derived figures: the numerator, a counter's name (NULL for counters). */
+    const char *num;
+    /** Derived figures: a second counter added to @c num (e.g. unserved_offline +
+     *  unserved_noreply), or NULL. */
+    const char *num2;
+    /** Derived figures: the denominator, a counter's name (NULL for counters). */
+    const char *den;
+    /** Section of the text report and of the dashboard's board ("core
+     *  monitor", "satisfaction", "after-sale", or a plugin's own); sections
+     *  come in chain order, figures in declaration order. */
+    const char *group;
+    /** #CSM_FIGURE_SET, #CSM_FIGURE_SUMMARY. */
+    uint32_t flags;
+    /** Target of a rate, as a fraction (0.8 for 80 %), for colouring and
+     *  for the report's "below target" mark; ignored when @c target_dir is
+     *  #CSM_TARGET_NONE. */
+    double target;
+    csm_figure_target_dir target_dir; /**< #CSM_TARGET_NONE: no target */
+    /** A shop setting (shops.<id>.KEY) that overrides @c target per shop,
+     *  parsed as a fraction or a percentage ("0.9", "90%"); NULL for none. */
+    const char *target_setting;
+} csm_figure_decl;
+
+/** An entry of a figure table, with its struct_size filled in. */
+#define CSM_FIGURE(...)                                                                            \
+    {                                                                                              \
+        .struct_size = sizeof(csm_figure_decl), __VA_ARGS__                                        \
+    }
+
+/**
+ * One alert type a plugin raises. A plugin points csm_plugin::alerts at an
+ * array of these ended by an entry whose @c type is NULL.
+ */
+typedef struct csm_alert_decl {
+    uint32_t struct_size; /**< sizeof(csm_alert_decl) of the plugin's build */
+    const char *type;     /**< csm_alert::type */
+    const char *label;    /**< human wording ("no first reply in time") */
+    /** Unit of csm_alert::figure: "ms" (shown in s/min), "bp" (basis points,
+     *  shown as %), "stars", "count", or another word shown as is. */
+    const char *unit;
+} csm_alert_decl;
+
+/** An entry of an alert table, with its struct_size filled in. */
+#define CSM_ALERT_TYPE(...)                                                                        \
+    {                                                                                              \
+        .struct_size = sizeof(csm_alert_decl), __VA_ARGS__                                         \
+    }
+/** @} */
+
+/* ------------------------------------------------------------------ */
 /** A timer as delivered to on_timer(). */
 typedef struct csm_timer {
     uint32_t struct_size;
@@ -421,6 +546,19 @@ typedef struct csm_plugin {
     int (*load_entry)(void *ctx, csm_host *host, uint64_t key, uint32_t version, csm_reader *r);
     /** After every entry is loaded (rebuild indexes, check links). May be NULL. */
     int (*load_done)(void *ctx, csm_host *host);
+
+    /* ---- ABI 1.3: declared figures and alerts ---- */
+    /**
+     * The figures this plugin emits or derives (csm_figure_decl), ended by
+     * an entry with a NULL name; NULL for none. The host builds from them
+     * the registry that `csmetrics report`, the exporter and the dashboard
+     * list. Read only when @c struct_size covers it: a 1.0–1.2 plugin
+     * declares nothing and still loads.
+     */
+    const csm_figure_decl *figures;
+    /** The alert types this plugin raises (csm_alert_decl), ended by an
+     *  entry with a NULL type; NULL for none. Same rule as @c figures. */
+    const csm_alert_decl *alerts;
 } csm_plugin;
 
 /* ------------------------------------------------------------------ */

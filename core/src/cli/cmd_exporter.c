@@ -22,7 +22,7 @@
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 /* ---- the figures served ---------------------------------------------------
- * The only code of the exporter that knows the figure table (figures.h):
+ * The only code of the exporter that reads the figure registry (figures.h):
  * which figures a scope has, their unit and their value in a block. */
 
 typedef enum exp_unit { EXP_COUNT, EXP_RATIO, EXP_MS } exp_unit;
@@ -33,33 +33,34 @@ typedef struct exp_figure {
     int id;
 } exp_figure;
 
-/* The figures of @p scope (CSM_FIGSCOPE_BLOCK for the board,
- * CSM_FIGSCOPE_AGENTS), in metrics.md order, as a malloc'd array. */
-static exp_figure *exported_figures(unsigned scope, size_t *n)
+/* The figures the chain declares for @p where (CSM_FIGURE_BOARD for the
+ * board, CSM_FIGURE_AGENTS), in declaration order, as a malloc'd array. */
+static exp_figure *exported_figures(const csm_registry *reg, unsigned where, size_t *n)
 {
-    exp_figure *v = calloc(CSM_N_FIGURES, sizeof *v);
+    exp_figure *v = calloc(reg->n ? reg->n : 1, sizeof *v);
     *n = 0;
-    for (int i = 0; v && i < CSM_N_FIGURES; i++) {
-        if (!csm_figure_in_scope(i, scope))
+    for (size_t i = 0; v && i < reg->n; i++) {
+        if (!csm_figure_in_scope(reg, (int)i, where))
             continue;
-        csm_figure_kind k = csm_figures[i].kind;
-        v[(*n)++] = (exp_figure){csm_figures[i].name,
-                                 k == CSM_FIG_COUNTER  ? EXP_COUNT
-                                 : k == CSM_FIG_AVG_MS ? EXP_MS
-                                                       : EXP_RATIO,
-                                 i};
+        csm_figure_kind k = reg->fig[i].kind;
+        v[(*n)++] = (exp_figure){reg->fig[i].name,
+                                 k == CSM_FIGURE_COUNTER   ? EXP_COUNT
+                                 : k == CSM_FIGURE_AVERAGE ? EXP_MS
+                                                           : EXP_RATIO,
+                                 (int)i};
     }
     return v;
 }
 
 /* 1 with the figure's value in *v; 0 for a rate whose denominator is 0. */
-static int exported_value(const exp_figure *f, const csm_block *b, double *v)
+static int exported_value(const csm_registry *reg, const exp_figure *f, const csm_block *b,
+                          double *v)
 {
     if (f->unit == EXP_COUNT) {
         *v = (double)b->c[f->id];
         return 1;
     }
-    return csm_figure_rate(f->id, b->c, v);
+    return csm_figure_rate(reg, f->id, b->c, v);
 }
 
 /* ---- Prometheus text ------------------------------------------------------- */
@@ -157,6 +158,7 @@ typedef struct exporter {
     int agents;
     int has_day;
     int32_t day;
+    const csm_registry *reg; /* the figures the chain's plugins declare */
     exp_figure *board, *agent;
     size_t n_board, n_agent;
     /* One scrape at a time: a Redis connection at most, whatever
@@ -204,11 +206,11 @@ static void add_shop(const exporter *x, scrape *s, const csm_report *r)
     csm_day_format(r->from, day);
     double v;
     for (size_t i = 0; i < x->n_board; i++)
-        if (exported_value(&x->board[i], &r->board, &v))
+        if (exported_value(x->reg, &x->board[i], &r->board, &v))
             put_sample(&s->board[i], r->shop, day, NULL, v);
     for (size_t a = 0; a < r->agents.n; a++)
         for (size_t i = 0; i < x->n_agent; i++)
-            if (exported_value(&x->agent[i], r->agents.v[a].b, &v))
+            if (exported_value(x->reg, &x->agent[i], r->agents.v[a].b, &v))
                 put_sample(&s->agent[i], r->shop, day, r->agents.v[a].name, v);
     int64_t bp = csm_sbt_target_bp(x->cfg, x->st, r->shop);
     put_sample(&s->target, r->shop, NULL, NULL, (double)bp / 10000.0);
@@ -229,6 +231,7 @@ static int read_shops(exporter *x, scrape *s, char *err, size_t errlen)
         csm_report r;
         memset(&r, 0, sizeof r);
         r.shop = shops[i];
+        r.reg = x->reg;
         r.from = r.to = x->has_day ? x->day : csm_shoptime_day(x->st, shops[i], now);
         r.skip = CSM_REPORT_SKIP_INTENTS | CSM_REPORT_SKIP_ALERTS |
                  (x->agents ? 0 : CSM_REPORT_SKIP_AGENTS);
@@ -440,9 +443,11 @@ int csm_cmd_exporter(int argc, char **argv)
     int rc = 1;
     x.cfg = &cfg;
     x.st = csm_shoptime_new(&cfg, err, sizeof err);
-    x.board = exported_figures(CSM_FIGSCOPE_BLOCK, &x.n_board);
-    x.agent = exported_figures(CSM_FIGSCOPE_AGENTS, &x.n_agent);
-    if (!x.st)
+    csm_registry *reg = x.st ? csm_registry_load(&cfg, err, sizeof err) : NULL;
+    x.reg = reg;
+    x.board = reg ? exported_figures(reg, CSM_FIGURE_BOARD, &x.n_board) : NULL;
+    x.agent = reg ? exported_figures(reg, CSM_FIGURE_AGENTS, &x.n_agent) : NULL;
+    if (!x.st || !reg)
         fprintf(stderr, "csmetrics exporter: %s\n", err);
     else if (!x.board || !x.agent)
         fprintf(stderr, "csmetrics exporter: out of memory\n");
@@ -453,6 +458,7 @@ int csm_cmd_exporter(int argc, char **argv)
     }
     free(x.board);
     free(x.agent);
+    csm_registry_free(reg);
     csm_shoptime_free(x.st);
     csm_config_free(&cfg);
     return rc;

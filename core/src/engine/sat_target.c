@@ -38,6 +38,10 @@ void csm_sbt_note(csm_deltas *d, csm_shoptime *st, const char *shop, uint32_t sh
                                 csm_shoptime_day_start(st, shop, day + k + 2));
 }
 
+const csm_alert_decl csm_sbt_alert_decl =
+    CSM_ALERT_TYPE(.type = "SATISFACTION_BELOW_TARGET", .label = "7-day satisfaction under target",
+                   .unit = "bp");
+
 int64_t csm_sbt_parse_target(const char *s)
 {
     if (!s || !*s)
@@ -101,7 +105,7 @@ int csm_sbt_decide(const csm_config *cfg, csm_shoptime *st, const char *member,
     /* Strictly below: good / rated < target / 10000, in integers. */
     if (rated == 0 || good * 10000 >= target * rated)
         return 0;
-    const char *values[CSM_ALERT_NFIELDS] = {[CSM_ALERT_TYPE] = "SATISFACTION_BELOW_TARGET",
+    const char *values[CSM_ALERT_NFIELDS] = {[CSM_ALERT_TYPE] = csm_sbt_alert_decl.type,
                                              [CSM_ALERT_SHOP_ID] = shop,
                                              [CSM_ALERT_CUSTOMER_ID] = "",
                                              [CSM_ALERT_SESSION_OPEN_TS] = "",

@@ -28,6 +28,10 @@
 
 #define CSM_SBT_WINDOW_DAYS 7
 
+/* The alert type the core raises itself, declared like the plugins'
+ * (figure: the 7-day rate in basis points). */
+extern const csm_alert_decl csm_sbt_alert_decl;
+
 /* P:sbt:due into buf; its length or -1. */
 int csm_sbt_key(char *buf, size_t n, const char *prefix);
 

@@ -193,6 +193,11 @@ int32_t csm_shoptime_offset(csm_shoptime *st, const char *shop, csm_ts ts)
     return zone_offset(shop_zone(st, shop), ts);
 }
 
+const char *csm_shoptime_zone(csm_shoptime *st, const char *shop)
+{
+    return shop_zone(st, shop)->name;
+}
+
 int32_t csm_shoptime_day(csm_shoptime *st, const char *shop, csm_ts ts)
 {
     int64_t local = local_of(shop_zone(st, shop), ts);

@@ -8,43 +8,54 @@
 
 /* ---- intents top 10 ------------------------------------------------------ */
 
-static int by_sessions(const void *a, const void *b)
+/* An intent and the counter it is ranked by. */
+typedef struct ranked {
+    csm_report_named named;
+    int64_t key;
+} ranked;
+
+static int by_key(const void *a, const void *b)
 {
-    const csm_report_named *x = a, *y = b;
-    int64_t sx = x->b->c[CSM_F_SESSIONS], sy = y->b->c[CSM_F_SESSIONS];
-    return sx != sy ? (sx < sy ? 1 : -1) : strcmp(x->name, y->name);
+    const ranked *x = a, *y = b;
+    return x->key != y->key ? (x->key < y->key ? 1 : -1) : strcmp(x->named.name, y->named.name);
+}
+
+static int64_t counter(const csm_block *b, int id)
+{
+    return id >= 0 ? b->c[id] : 0;
 }
 
 /* Contributions share one denominator, so ranking by rated_1_2 is ranking
  * by contribution, without comparing doubles. */
-static int by_contribution_cmp(const void *a, const void *b)
+csm_report_named *csm_report_top10(const csm_registry *reg, const csm_report_list *l,
+                                   int by_contribution, size_t *n)
 {
-    const csm_report_named *x = a, *y = b;
-    int64_t sx = x->b->c[CSM_F_RATED_1_2], sy = y->b->c[CSM_F_RATED_1_2];
-    return sx != sy ? (sx < sy ? 1 : -1) : strcmp(x->name, y->name);
-}
-
-csm_report_named *csm_report_top10(const csm_report_list *l, int by_contribution, size_t *n)
-{
-    int (*cmp)(const void *, const void *) = by_contribution ? by_contribution_cmp : by_sessions;
+    int id = csm_figure_lookup(reg, by_contribution ? "rated_1_2" : "sessions");
+    ranked *tmp = calloc(l->n ? l->n : 1, sizeof *tmp);
     csm_report_named *v = calloc(l->n ? l->n : 1, sizeof *v);
-    if (!v) {
-        *n = 0;
+    *n = 0;
+    if (!tmp || !v) {
+        free(tmp);
+        free(v);
         return NULL;
     }
-    if (l->n) {
-        memcpy(v, l->v, l->n * sizeof *v);
-        qsort(v, l->n, sizeof *v, cmp);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        tmp[i] = (ranked){l->v[i], counter(l->v[i].b, id)};
+    if (l->n)
+        qsort(tmp, l->n, sizeof *tmp, by_key);
+    for (size_t i = 0; i < l->n; i++)
+        v[i] = tmp[i].named;
+    free(tmp);
     *n = l->n < 10 ? l->n : 10;
     return v;
 }
 
-int64_t csm_report_total_rated_1_2(const csm_report_list *l)
+int64_t csm_report_total_rated_1_2(const csm_registry *reg, const csm_report_list *l)
 {
+    int id = csm_figure_lookup(reg, "rated_1_2");
     int64_t t = 0;
     for (size_t i = 0; i < l->n; i++)
-        t += l->v[i].b->c[CSM_F_RATED_1_2];
+        t += counter(l->v[i].b, id);
     return t;
 }
 
@@ -55,37 +66,40 @@ static json_t *int_or_null(long long v)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
-static void put_figures(json_t *o, const int64_t *c, unsigned scope)
+static void put_figures(const csm_registry *reg, json_t *o, const int64_t *c, unsigned where)
 {
-    for (int i = 0; i < CSM_N_FIGURES; i++) {
-        if (!csm_figure_in_scope(i, scope))
+    for (int i = 0; (size_t)i < reg->n; i++) {
+        if (!csm_figure_in_scope(reg, i, where))
             continue;
         double v;
-        if (csm_figures[i].kind == CSM_FIG_COUNTER)
-            json_object_set_new(o, csm_figures[i].name, json_integer(c[i]));
+        const char *name = reg->fig[i].name;
+        if (reg->fig[i].kind == CSM_FIGURE_COUNTER)
+            json_object_set_new(o, name, json_integer(c[i]));
         else
-            json_object_set_new(o, csm_figures[i].name,
-                                csm_figure_rate(i, c, &v) ? json_real(v) : json_null());
+            json_object_set_new(o, name,
+                                csm_figure_rate(reg, i, c, &v) ? json_real(v) : json_null());
     }
 }
 
-static json_t *block_json(const csm_block *b)
+static json_t *block_json(const csm_registry *reg, const csm_block *b)
 {
     json_t *o = json_object();
-    put_figures(o, b->c, CSM_FIGSCOPE_BLOCK);
+    put_figures(reg, o, b->c, CSM_FIGURE_BOARD);
     json_t *split = json_object();
     for (int s = 0; s < CSM_N_SPLITS; s++) {
         json_t *so = json_object();
-        put_figures(so, b->split[s], CSM_FIGSCOPE_SPLIT);
+        put_figures(reg, so, b->split[s], CSM_FIGURE_SPLITS);
         json_object_set_new(split, csm_splits[s], so);
     }
     json_object_set_new(o, "split", split);
     json_t *hourly = json_object();
-    for (int h = 0; h < CSM_N_HOURLY; h++) {
+    for (int h = 0; (size_t)h < reg->n; h++) {
+        if (!csm_figure_in_scope(reg, h, CSM_FIGURE_HOURLY))
+            continue;
         json_t *a = json_array();
         for (int i = 0; i < 24; i++)
             json_array_append_new(a, json_integer(b->hourly[h][i]));
-        json_object_set_new(hourly, csm_hourly_names[h], a);
+        json_object_set_new(hourly, reg->fig[h].name, a);
     }
     json_object_set_new(o, "hourly", hourly);
     return o;
@@ -106,27 +120,28 @@ json_t *csm_report_json(const csm_report *r, const char *only_agent)
     json_object_set_new(o, "day", json_string(d1));
     if (r->to != r->from)
         json_object_set_new(o, "to", json_string(d2));
-    json_object_set_new(o, "board", block_json(&r->board));
-    json_object_set_new(o, "allday", block_json(&r->allday));
+    json_object_set_new(o, "board", block_json(r->reg, &r->board));
+    json_object_set_new(o, "allday", block_json(r->reg, &r->allday));
 
     json_t *agents = json_object();
     for (size_t i = 0; i < r->agents.n; i++) {
         if (only_agent && strcmp(only_agent, r->agents.v[i].name))
             continue;
         json_t *a = json_object();
-        put_figures(a, r->agents.v[i].b->c, CSM_FIGSCOPE_AGENTS);
+        put_figures(r->reg, a, r->agents.v[i].b->c, CSM_FIGURE_AGENTS);
         json_object_set_new(agents, r->agents.v[i].name, a);
     }
     json_object_set_new(o, "agents", agents);
 
     json_t *intents = json_object(), *by = json_object();
-    int64_t total = csm_report_total_rated_1_2(&r->intents);
+    int64_t total = csm_report_total_rated_1_2(r->reg, &r->intents);
+    int rated_1_2 = csm_figure_lookup(r->reg, "rated_1_2");
     for (size_t i = 0; i < r->intents.n; i++) {
-        const int64_t *c = r->intents.v[i].b->c;
+        const csm_block *b = r->intents.v[i].b;
         json_t *io = json_object();
-        put_figures(io, c, CSM_FIGSCOPE_INTENTS);
+        put_figures(r->reg, io, b->c, CSM_FIGURE_INTENTS);
         json_object_set_new(io, "dissatisfaction_contribution",
-                            total ? json_real((double)c[CSM_F_RATED_1_2] / (double)total)
+                            total ? json_real((double)counter(b, rated_1_2) / (double)total)
                                   : json_null());
         json_object_set_new(by, r->intents.v[i].name, io);
     }
@@ -134,7 +149,7 @@ json_t *csm_report_json(const csm_report *r, const char *only_agent)
     const char *lists[2] = {"top10_sessions", "top10_contribution"};
     for (int k = 0; k < 2; k++) {
         size_t n;
-        csm_report_named *v = csm_report_top10(&r->intents, k, &n);
+        csm_report_named *v = csm_report_top10(r->reg, &r->intents, k, &n);
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(a, json_string(v[i].name));
