@@ -81,8 +81,7 @@ static uint64_t now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* Charges the time since the mark to the plugin being timed. */
-static void time_charge(csm_engine_timing *t)
+void csm_engine_time_charge(csm_engine_timing *t)
 {
     uint64_t now = now_ns();
     if (t->cur >= 0)
@@ -96,26 +95,6 @@ static void time_dispatch(csm_engine *e)
     csm_engine_timing *t = &e->timing;
     t->on = t->tick++ % CSM_ENGINE_TIMING_EVERY == 0;
     t->cur = -1;
-}
-
-int csm_engine_time_enter(csm_engine *e, int plugin)
-{
-    csm_engine_timing *t = &e->timing;
-    int prev = t->cur;
-    if (t->on) {
-        time_charge(t);
-        t->cur = plugin;
-    }
-    return prev;
-}
-
-void csm_engine_time_leave(csm_engine *e, int prev)
-{
-    csm_engine_timing *t = &e->timing;
-    if (t->on) {
-        time_charge(t);
-        t->cur = prev;
-    }
 }
 
 void csm_engine_apply(csm_engine *e, const csm_event *ev)

@@ -19,8 +19,9 @@ struct csm_host {
 
 /* Time spent in plugins' callbacks (csm_engine_plugin_ns): one top-level
  * dispatch (an event, a timer) in CSM_ENGINE_TIMING_EVERY is timed, with
- * its derived events, and counts that many times: two clock reads per
- * callback on every event would cost ~8 % of an event's CPU. */
+ * its derived events, and counts that many times. Measured on `replay`
+ * (callgrind, 71 k events): timing every dispatch adds 1.1 % of the
+ * instructions, one in 16 adds 0.3 %. */
 #define CSM_ENGINE_TIMING_EVERY 16
 
 typedef struct csm_engine_timing {
@@ -77,9 +78,28 @@ struct csm_engine {
 
 /* engine.c */
 void csm_engine_apply(csm_engine *e, const csm_event *ev);
-/* Around every plugin callback: enter returns what leave restores, so a
- * derived event's handler is charged apart from its publisher. */
-int csm_engine_time_enter(csm_engine *e, int plugin);
-void csm_engine_time_leave(csm_engine *e, int prev);
+/* Charges the time since the mark to the plugin being timed. */
+void csm_engine_time_charge(csm_engine_timing *t);
+/* Around every plugin callback (inline: they run on every event, timed
+ * or not): enter returns what leave restores, so a derived event's
+ * handler is charged apart from its publisher. */
+static inline int csm_engine_time_enter(csm_engine *e, int plugin)
+{
+    csm_engine_timing *t = &e->timing;
+    int prev = t->cur;
+    if (t->on) {
+        csm_engine_time_charge(t);
+        t->cur = plugin;
+    }
+    return prev;
+}
+static inline void csm_engine_time_leave(csm_engine *e, int prev)
+{
+    csm_engine_timing *t = &e->timing;
+    if (t->on) {
+        csm_engine_time_charge(t);
+        t->cur = prev;
+    }
+}
 
 #endif
