@@ -2,6 +2,7 @@
  * readiness rules of docs/telemetry.md one by one, the exposition format
  * (escaping, histogram buckets), and figures placed in a snapshot by hand
  * coming out under their documented names. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,7 +89,7 @@ static void exposition_format(void **state)
     csm_prom_u64(&w, "x_total", l, 2, 18446744073709551615u);
     csm_prom_i64(&w, "y", NULL, 0, -3);
     csm_prom_f64(&w, "z", l + 1, 1, 0.1);
-    csm_prom_f64(&w, "z", NULL, 0, 1.0 / 0.0);
+    csm_prom_f64(&w, "z", NULL, 0, INFINITY);
     assert_string_equal(text_of(&w), "# HELP x_total a \\\\ and a\\nnewline, \"quoted\"\n"
                                      "# TYPE x_total counter\n"
                                      "x_total{a=\"q\\\"b\\\\s\\nn\",b=\"\"} 18446744073709551615\n"
