@@ -31,6 +31,7 @@ build_root=${CSM_BUILD_ROOT:-$root}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
     libjansson-dev libssl-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3
+    curl
     clang libclang-rt-14-dev prometheus)
 
 install_missing() {

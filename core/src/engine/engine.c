@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine_internal.h"
 #include "log.h"
@@ -73,6 +74,29 @@ void csm_engine_free(csm_engine *e)
     free(e);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void csm_engine_time_charge(csm_engine_timing *t)
+{
+    uint64_t now = now_ns();
+    if (t->cur >= 0)
+        t->ns[t->cur] += (now - t->mark_ns) * CSM_ENGINE_TIMING_EVERY;
+    t->mark_ns = now;
+}
+
+/* An event or a timer about to be dispatched: is it one of those timed? */
+static void time_dispatch(csm_engine *e)
+{
+    csm_engine_timing *t = &e->timing;
+    t->on = t->tick++ % CSM_ENGINE_TIMING_EVERY == 0;
+    t->cur = -1;
+}
+
 void csm_engine_apply(csm_engine *e, const csm_event *ev)
 {
     uint32_t bit = ev->stream == CSM_STREAM_CHAT ? CSM_SUBSCRIBE_CHAT : CSM_SUBSCRIBE_ORDER;
@@ -81,10 +105,14 @@ void csm_engine_apply(csm_engine *e, const csm_event *ev)
         e->applied_max = ev->ts;
     e->stats.applied[ev->stream]++;
     csm_engine_state_applied(e);
+    time_dispatch(e);
     for (size_t i = 0; i < e->chain->n; i++) {
         const csm_plugin *p = e->chain->links[i].plugin;
-        if ((p->subscribe & bit) && p->on_event)
+        if ((p->subscribe & bit) && p->on_event) {
+            int prev = csm_engine_time_enter(e, (int)i);
             p->on_event(e->ctx[i], &e->hosts[i], ev);
+            csm_engine_time_leave(e, prev);
+        }
     }
 }
 
@@ -102,7 +130,10 @@ static void fire_next_timer(csm_engine *e)
     if (!p->on_timer)
         return;
     csm_timer t = {sizeof t, f.id, f.deadline, f.key, f.tag};
+    time_dispatch(e);
+    int prev = csm_engine_time_enter(e, (int)f.plugin);
     p->on_timer(e->ctx[f.plugin], &e->hosts[f.plugin], &t);
+    csm_engine_time_leave(e, prev);
 }
 
 static void apply_next_event(csm_engine *e)
@@ -307,12 +338,31 @@ void csm_engine_move_deltas(csm_engine *to, csm_engine *from)
 uint64_t csm_engine_state_entries(const csm_engine *e)
 {
     uint64_t n = 0;
-    for (size_t i = 0; i < e->chain->n; i++) {
-        const csm_plugin *p = e->chain->links[i].plugin;
-        if (p->state_entries)
-            n += p->state_entries(e->ctx[i], (csm_host *)&e->hosts[i]);
-    }
+    for (size_t i = 0; i < e->chain->n; i++)
+        n += csm_engine_plugin_entries(e, i);
     return n;
+}
+
+uint64_t csm_engine_plugin_entries(const csm_engine *e, size_t i)
+{
+    const csm_plugin *p = e->chain->links[i].plugin;
+    return p->state_entries ? p->state_entries(e->ctx[i], (csm_host *)&e->hosts[i]) : 0;
+}
+
+uint64_t csm_engine_plugin_ns(const csm_engine *e, size_t i)
+{
+    return e->timing.ns[i];
+}
+
+const csm_plugin_stat *csm_engine_plugin_stats(const csm_engine *e, size_t *n)
+{
+    *n = e->n_plugin_stats;
+    return e->plugin_stats;
+}
+
+size_t csm_engine_timers_pending(const csm_engine *e)
+{
+    return csm_timers_count(&e->timers);
 }
 
 void csm_engine_keep_alerts(csm_engine *e, int keep)

@@ -49,6 +49,14 @@ typedef struct csm_engine_stats {
     uint64_t timers_fired;
 } csm_engine_stats;
 
+/* A plugin's statistic (csm_host_api::stat_add), by chain index. */
+#define CSM_MAX_PLUGIN_STATS 64
+typedef struct csm_plugin_stat {
+    uint32_t plugin;
+    char name[48];
+    int64_t value;
+} csm_plugin_stat;
+
 /* A chain instance for partition @p partition. cfg, chain and st must
  * outlive the engine. NULL + err when a plugin's init() refuses. */
 csm_engine *csm_engine_new(const csm_config *cfg, const csm_chain *chain, csm_shoptime *st,
@@ -104,6 +112,15 @@ size_t csm_engine_buffered(const csm_engine *e); /* events waiting for event tim
 const csm_engine_stats *csm_engine_stats_get(const csm_engine *e);
 /* Sum of the plugins' state_entries() (open sessions, customers…). */
 uint64_t csm_engine_state_entries(const csm_engine *e);
+/* For /metrics, since this engine was created (none is checkpointed):
+ * plugin @p i's (chain index) state_entries(), its time in on_event,
+ * on_derived and on_timer in ns (sampled, see engine_internal.h), the
+ * statistics plugins added (*n of them, in the order first added), and
+ * the timers pending. */
+uint64_t csm_engine_plugin_entries(const csm_engine *e, size_t i);
+uint64_t csm_engine_plugin_ns(const csm_engine *e, size_t i);
+const csm_plugin_stat *csm_engine_plugin_stats(const csm_engine *e, size_t *n);
+size_t csm_engine_timers_pending(const csm_engine *e);
 
 /* Pending writes since the last csm_deltas_clear() by the caller. */
 csm_deltas *csm_engine_deltas(csm_engine *e);

@@ -35,8 +35,11 @@ static void host_publish(csm_host *h, const csm_derived *d)
     e->publish_depth++;
     for (size_t j = h->index + 1; j < e->chain->n; j++) {
         const csm_plugin *p = e->chain->links[j].plugin;
-        if ((p->subscribe & CSM_SUBSCRIBE_DERIVED) && p->on_derived)
+        if ((p->subscribe & CSM_SUBSCRIBE_DERIVED) && p->on_derived) {
+            int prev = csm_engine_time_enter(e, (int)j);
             p->on_derived(e->ctx[j], &e->hosts[j], d);
+            csm_engine_time_leave(e, prev);
+        }
     }
     e->publish_depth--;
 }

@@ -17,13 +17,20 @@ struct csm_host {
     uint32_t index; /* position in the chain */
 };
 
-#define CSM_MAX_PLUGIN_STATS 64
+/* Time spent in plugins' callbacks (csm_engine_plugin_ns): one top-level
+ * dispatch (an event, a timer) in CSM_ENGINE_TIMING_EVERY is timed, with
+ * its derived events, and counts that many times. Measured on `replay`
+ * (callgrind, 71 k events): timing every dispatch adds 1.1 % of the
+ * instructions, one in 16 adds 0.3 %. */
+#define CSM_ENGINE_TIMING_EVERY 16
 
-typedef struct csm_plugin_stat {
-    uint32_t plugin;
-    char name[48];
-    int64_t value;
-} csm_plugin_stat;
+typedef struct csm_engine_timing {
+    uint64_t ns[CSM_MAX_PLUGINS]; /* per chain index, scaled */
+    uint64_t mark_ns;             /* when the running callback began or resumed */
+    uint32_t tick;                /* top-level dispatches so far */
+    int on;                       /* this dispatch is timed */
+    int cur;                      /* chain index being timed, -1 none */
+} csm_engine_timing;
 
 /* The expiry of the last (shop, day) counted (engine_host.c). */
 typedef struct csm_expiry_memo {
@@ -64,11 +71,35 @@ struct csm_engine {
 
     csm_plugin_stat plugin_stats[CSM_MAX_PLUGIN_STATS];
     size_t n_plugin_stats;
+    csm_engine_timing timing;
 
     csm_engine_state ckst; /* incremental checkpoints (engine_state.c) */
 };
 
 /* engine.c */
 void csm_engine_apply(csm_engine *e, const csm_event *ev);
+/* Charges the time since the mark to the plugin being timed. */
+void csm_engine_time_charge(csm_engine_timing *t);
+/* Around every plugin callback (inline: they run on every event, timed
+ * or not): enter returns what leave restores, so a derived event's
+ * handler is charged apart from its publisher. */
+static inline int csm_engine_time_enter(csm_engine *e, int plugin)
+{
+    csm_engine_timing *t = &e->timing;
+    int prev = t->cur;
+    if (t->on) {
+        csm_engine_time_charge(t);
+        t->cur = plugin;
+    }
+    return prev;
+}
+static inline void csm_engine_time_leave(csm_engine *e, int prev)
+{
+    csm_engine_timing *t = &e->timing;
+    if (t->on) {
+        csm_engine_time_charge(t);
+        t->cur = prev;
+    }
+}
 
 #endif

@@ -150,6 +150,7 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
         if (tp->head_bad) {
             csm_deadletter_send(r->dlq, m, r->topics[t], tp->head_reason);
             r->dead_letters++;
+            csm_tel_undecodable(&r->tel_now.c, t);
         } else {
             check_key(r, t, m, &tp->head.ev);
             csm_verdict v =
@@ -309,6 +310,7 @@ static void main_loop(csm_run *r)
                     continue;
                 busy |= process_slot(r, s, now) > 0;
                 idle_advance(r, s, now);
+                csm_tel_harvest(&r->tel_now.c, &s->tel, s->engine);
             }
         }
         csm_run_reload_pending(r, now);
@@ -319,6 +321,7 @@ static void main_loop(csm_run *r)
         csm_deadletter_poll(r->dlq);
         csm_run_sbt_tick(r, now, 0);
         csm_run_alerts_pump(r, now);
+        csm_run_tel_tick(r, now);
         if (now - last_stats >= 60000) {
             last_stats = now;
             csm_logf(CSM_LOG_INFO, "run",
@@ -436,6 +439,10 @@ int csm_cmd_run(int argc, char **argv)
     for (size_t i = 0; i < r->cfg.n_schema_ids; i++)
         csm_codec_map_schema_id(r->codec, r->cfg.schema_ids[i], r->cfg.schema_streams[i]);
     log_start(r);
+    if (csm_run_tel_start(r, err, sizeof err)) {
+        fprintf(stderr, "csmetrics run: %s\n", err);
+        goto out;
+    }
     int opened = open_redis(r);
     if (opened) {
         rc = opened > 0; /* refused: 1; stopped while waiting: nothing consumed, 0 */
@@ -452,7 +459,9 @@ int csm_cmd_run(int argc, char **argv)
     /* Known before any assignment: even an instance that owns nothing
      * yet can decide shop-days that every partition has passed. */
     csm_run_count_partitions(r);
+    csm_run_tel_phase(r, CSM_TEL_RUNNING);
     main_loop(r);
+    csm_run_tel_phase(r, CSM_TEL_STOPPING);
     csm_logf(CSM_LOG_INFO, "run", "stopping%s", r->fatal ? " after a fatal error" : "");
     int64_t leave_by = csm_monotonic_ms() + CSM_RUN_STOP_BUDGET_MS;
     int flushed = r->fatal ? -1 : shutdown_flush(r);
@@ -477,6 +486,7 @@ int csm_cmd_run(int argc, char **argv)
 out:
     if (r->rk)
         rd_kafka_destroy_flags(r->rk, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    csm_run_tel_stop(r);
     csm_run_flush_end(r);
     csm_pset_free(&r->ps);
     csm_deadletter_free(r->dlq);

@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "engine.h"
 #include "event_slot.h"
+#include "run_telemetry.h"
 
 /* A FIFO of fetched messages (owned: destroyed on pop/clear). */
 typedef struct csm_msgq {
@@ -73,6 +74,7 @@ typedef struct csm_pslot {
     int64_t alerts_hold_until_ms;
     char ckpt_key[256];
     csm_ckpt_keys ckpt_keys; /* the checkpoint's other keys */
+    csm_tel_seen tel;        /* the engine's counts already in /metrics */
 } csm_pslot;
 
 typedef struct csm_pset {

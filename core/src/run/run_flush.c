@@ -151,6 +151,7 @@ static int flush_begin(csm_run *r, int reload, char *err, size_t errlen)
     /* Dead letters first: the checkpoint below moves past their offsets.
      * Those sent after the cut are past the cut's offsets. */
     if (csm_deadletter_sync(r->dlq, 2000)) {
+        r->tel_now.c.flushes[CSM_FLUSH_FAILED]++;
         snprintf(err, errlen, "dead letters not yet delivered to %s", r->cfg.deadletter_topic);
         return -1;
     }
@@ -226,7 +227,10 @@ static int flush_take(csm_run *r, int block, char *err, size_t errlen)
     if (!csm_redis_flush_busy(r->redis))
         return 0;
     int rc = csm_redis_flush_poll(r->redis, block, err, errlen);
-    return rc == 2 ? 2 : flush_outcome(r, rc);
+    if (rc == 2)
+        return 2;
+    csm_run_tel_flight(r, rc, (monotonic_us() - r->flight.cut_us) / 1e6, err);
+    return flush_outcome(r, rc);
 }
 
 int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
@@ -239,6 +243,7 @@ int csm_run_flush(csm_run *r, int reload, char *err, size_t errlen)
 /* The Redis-down state machine after an outcome @p rc (not 2). */
 static void after_outcome(csm_run *r, int rc, int64_t now, const char *err)
 {
+    csm_run_tel_sink(r, rc, now, err);
     if (rc >= 0) {
         if (r->sink_down) {
             csm_logf(CSM_LOG_INFO, "run",
@@ -299,6 +304,7 @@ void csm_run_flush_tick(csm_run *r, int64_t now, int force)
                                  now - r->last_flush_ms >= r->cfg.flush_interval_ms;
     if (!due)
         return;
+    r->tel_now.c.redis_retries += (uint64_t)r->sink_down;
     int rc = flush_begin(r, 1, err, sizeof err);
     if (rc == 1) {
         r->last_flush_ms = now;

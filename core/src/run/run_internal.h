@@ -16,6 +16,7 @@
 #include "deadletter.h"
 #include "partition_set.h"
 #include "redis_store.h"
+#include "run_telemetry.h"
 #include "shoptime.h"
 #include "time_bounds.h"
 
@@ -98,6 +99,12 @@ typedef struct csm_run {
      * applied as last seen. */
     uint64_t trim_offered;
     int64_t trim_quiet_since, trim_next_ms;
+
+    /* Telemetry (run_telemetry.c): the loop's figures, and the endpoint
+     * serving their last publication (NULL when http.port is 0). */
+    csm_tel_snap tel_now;
+    struct csm_run_tel *tel;
+    int64_t tel_published_ms, tel_probe_ms, tel_redis_ok_ms;
 } csm_run;
 
 /* Index (csm_stream) of a topic name, or -1. */
@@ -143,6 +150,21 @@ void csm_run_count_partitions(csm_run *r);
 /* Decides the shop-day alerts that every partition's clock has passed
  * (about once a second, or now with @p force). */
 void csm_run_sbt_tick(csm_run *r, int64_t now_ms, int force);
+
+/* run_telemetry.c */
+/* Starts the HTTP endpoint when http.port is set: 0, or -1 (err) when it
+ * cannot listen. */
+int csm_run_tel_start(csm_run *r, char *err, size_t errlen);
+/* Stops the endpoint (its handlers have returned) and frees the figures. */
+void csm_run_tel_stop(csm_run *r);
+/* Once per loop turn: a Redis PING when idle, a publication when due. */
+void csm_run_tel_tick(csm_run *r, int64_t now_ms);
+/* Starting, running, stopping: published at once. */
+void csm_run_tel_phase(csm_run *r, csm_tel_phase phase);
+/* A flush's outcome @p rc (as csm_redis_flush_poll) after @p seconds. */
+void csm_run_tel_flight(csm_run *r, int rc, double seconds, const char *err);
+/* The Redis-down state machine's view of an outcome @p rc (not 2). */
+void csm_run_tel_sink(csm_run *r, int rc, int64_t now_ms, const char *err);
 
 /* run_alerts.c: the outbox of each partition to the alerts topic. */
 /* Delivery report (csm_alerts_delivered_fn; arg is the csm_run). */

@@ -82,6 +82,7 @@ static int load_slot(csm_run *r, csm_pslot *s, csm_ckpt_prefetch *pf)
         return -1;
     }
     s->engine = e;
+    csm_tel_adopt(&s->tel, e);
     if (csm_run_alerts_adopt(r, s, err, sizeof err)) {
         csm_logf(r->fatal ? CSM_LOG_ERROR : CSM_LOG_WARN, "run", "partition %d: %s%s",
                  (int)s->partition, err, r->fatal ? "" : "; will retry");
@@ -352,4 +353,5 @@ void csm_run_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         csm_logf(CSM_LOG_ERROR, "run", "rebalance error: %s", rd_kafka_err2str(err));
         on_revoke(r, parts);
     }
+    r->tel_now.joined = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
 }

@@ -362,6 +362,22 @@ int csm_redis_load_checkpoint(csm_redis_store *s, const char *ckpt_key, csm_chec
     return rc;
 }
 
+int csm_redis_store_ping(csm_redis_store *s, char *err, size_t errlen)
+{
+    settle_io(s);
+    if (ensure(s, err, errlen))
+        return -1;
+    redisReply *r = redisCommand(s->c, "PING");
+    if (!r)
+        return io_error(s, "PING", err, errlen);
+    int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
+    if (rc)
+        snprintf(err, errlen, "redis %s:%d: PING: %s", s->host, s->port, r->str);
+    s->healthy = !rc;
+    freeReplyObject(r);
+    return rc;
+}
+
 typedef struct pipe_ctx {
     csm_redis_store *s;
     int failed;

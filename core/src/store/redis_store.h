@@ -101,6 +101,10 @@ int csm_redis_flush_poll(csm_redis_store *s, int block, char *err, size_t errlen
 /* 1 from start until poll returned the outcome. */
 int csm_redis_flush_busy(const csm_redis_store *s);
 
+/* PING on the store's connection (waiting for a flush in flight first):
+ * 0 answered, -1 + err (the connection is rebuilt on the next use). */
+int csm_redis_store_ping(csm_redis_store *s, char *err, size_t errlen);
+
 /* Commands sent by the last flush (for /metrics). */
 uint64_t csm_redis_store_commands(const csm_redis_store *s);
 
