@@ -14,12 +14,11 @@
 #include "cli.h"
 #include "http_server.h"
 #include "log.h"
+#include "prom_text.h"
 #include "report.h"
 #include "sat_target.h"
 #include "shoptime.h"
 #include "time_bounds.h"
-
-#define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 /* ---- the figures served ---------------------------------------------------
  * The only code of the exporter that reads the figure registry (figures.h):
@@ -65,82 +64,36 @@ static int exported_value(const csm_registry *reg, const exp_figure *f, const cs
 
 /* ---- Prometheus text ------------------------------------------------------- */
 
-/* One metric family: its samples are written to a memory stream while the
- * shops are read, so that each family comes out whole, as the text format
- * requires, without keeping the shops' reports. */
+/* One metric family: its samples are written to a buffer of their own while
+ * the shops are read, so that each family comes out whole, as the text
+ * format requires, without keeping the shops' reports. */
 typedef struct family {
     char name[128];
-    char *body;
-    size_t len;
-    FILE *f;
+    csm_writer samples;
 } family;
 
 static int family_open(family *fam, const char *prefix, const char *figure)
 {
     snprintf(fam->name, sizeof fam->name, "%s%s", prefix, figure);
-    fam->body = NULL;
-    fam->len = 0;
-    fam->f = open_memstream(&fam->body, &fam->len);
-    return fam->f ? 0 : -1;
+    memset(&fam->samples, 0, sizeof fam->samples);
+    return 0;
 }
 
 static void family_close(family *fam)
 {
-    if (fam->f)
-        fclose(fam->f);
-    fam->f = NULL;
-    free(fam->body);
-    fam->body = NULL;
-}
-
-/* A label value: backslash, double quote and newline escaped. */
-static void put_label(FILE *f, const char *name, const char *value)
-{
-    fprintf(f, "%s=\"", name);
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"')
-            fputc('\\', f);
-        if (*p == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-/* The shortest of %.15g and %.17g that reads back as @p v, as Prometheus
- * itself prints (0.8, not 0.80000000000000004). */
-static void put_value(FILE *f, double v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.15g", v);
-    if (strtod(buf, NULL) != v)
-        snprintf(buf, sizeof buf, "%.17g", v);
-    fputs(buf, f);
+    csm_writer_free(&fam->samples);
 }
 
 /* `NAME{shop="S",day="D"[,agent="A"]} VALUE`. */
 static void put_sample(family *fam, const char *shop, const char *day, const char *agent, double v)
 {
-    FILE *f = fam->f;
-    fprintf(f, "%s{", fam->name);
-    put_label(f, "shop", shop);
-    if (day) {
-        fputc(',', f);
-        put_label(f, "day", day);
-    }
-    if (agent) {
-        fputc(',', f);
-        put_label(f, "agent", agent);
-    }
-    fputs("} ", f);
-    put_value(f, v);
-    fputc('\n', f);
-}
-
-static void put_header(FILE *out, const char *name, const char *help)
-{
-    fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    csm_prom_label labels[3] = {{"shop", shop}};
+    size_t n = 1;
+    if (day)
+        labels[n++] = (csm_prom_label){"day", day};
+    if (agent)
+        labels[n++] = (csm_prom_label){"agent", agent};
+    csm_prom_f64(&fam->samples, fam->name, labels, n, v);
 }
 
 static const char *unit_help(exp_unit u)
@@ -247,14 +200,14 @@ static int read_shops(exporter *x, scrape *s, char *err, size_t errlen)
     return rc;
 }
 
-static void put_family(FILE *out, family *fam, const char *help)
+static void put_family(csm_writer *out, family *fam, const char *help)
 {
-    put_header(out, fam->name, help);
-    fflush(fam->f);
-    fwrite(fam->body, 1, fam->len, out);
+    csm_prom_family(out, fam->name, "gauge", help);
+    if (fam->samples.len)
+        csm_writer_put_bytes(out, fam->samples.data, fam->samples.len);
 }
 
-static void put_figure_family(FILE *out, const exp_figure *f, family *fam, const char *scope)
+static void put_figure_family(csm_writer *out, const exp_figure *f, family *fam, const char *scope)
 {
     char help[256];
     snprintf(help, sizeof help, "%s %s, %s, of the shop-local day", scope, f->name,
@@ -262,7 +215,7 @@ static void put_figure_family(FILE *out, const exp_figure *f, family *fam, const
     put_family(out, fam, help);
 }
 
-static void write_figures(const exporter *x, scrape *s, FILE *out)
+static void write_figures(const exporter *x, scrape *s, csm_writer *out)
 {
     for (size_t i = 0; i < x->n_board; i++)
         put_figure_family(out, &x->board[i], &s->board[i], "Shop board (assessment window):");
@@ -275,7 +228,7 @@ static void write_figures(const exporter *x, scrape *s, FILE *out)
 
 /* The whole /metrics page; Redis unreachable still gives a page, with
  * csmetrics_exporter_redis_up 0 and no figures. */
-static void scrape_all(exporter *x, FILE *out)
+static void scrape_all(exporter *x, csm_writer *out)
 {
     int64_t t0 = csm_monotonic_ms();
     scrape s;
@@ -289,15 +242,16 @@ static void scrape_all(exporter *x, FILE *out)
     x->redis_ok = !rc;
     if (!rc)
         write_figures(x, &s, out);
-    put_header(out, "csmetrics_exporter_redis_up",
-               "1 if this scrape read every shop from Redis, 0 if it could not (see the log)");
-    fprintf(out, "csmetrics_exporter_redis_up %d\n", rc ? 0 : 1);
-    put_header(out, "csmetrics_exporter_shops", "Shops read by this scrape (P:shops)");
-    fprintf(out, "csmetrics_exporter_shops %zu\n", rc ? 0 : s.shops);
-    put_header(out, "csmetrics_exporter_scrape_duration_seconds",
-               "Time this scrape took to read Redis");
-    fprintf(out, "csmetrics_exporter_scrape_duration_seconds %.3f\n",
-            (double)(csm_monotonic_ms() - t0) / 1000.0);
+    csm_prom_family(out, "csmetrics_exporter_redis_up", "gauge",
+                    "1 if this scrape read every shop from Redis, 0 if it could not (see the log)");
+    csm_prom_i64(out, "csmetrics_exporter_redis_up", NULL, 0, rc ? 0 : 1);
+    csm_prom_family(out, "csmetrics_exporter_shops", "gauge",
+                    "Shops read by this scrape (P:shops)");
+    csm_prom_u64(out, "csmetrics_exporter_shops", NULL, 0, rc ? 0 : s.shops);
+    csm_prom_family(out, "csmetrics_exporter_scrape_duration_seconds", "gauge",
+                    "Time this scrape took to read Redis");
+    csm_prom_f64(out, "csmetrics_exporter_scrape_duration_seconds", NULL, 0,
+                 (double)(csm_monotonic_ms() - t0) / 1000.0);
     scrape_close(x, &s);
 }
 
@@ -305,22 +259,12 @@ static void on_metrics(void *opaque, const csm_http_request *req, csm_http_reply
 {
     (void)req;
     exporter *x = opaque;
-    char *body = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&body, &len);
-    if (!out) {
-        csm_http_reply_printf(reply, 500, NULL, "out of memory\n");
-        return;
-    }
+    csm_writer out = {0};
     pthread_mutex_lock(&x->lock);
-    scrape_all(x, out);
+    scrape_all(x, &out);
     pthread_mutex_unlock(&x->lock);
-    if (fclose(out)) {
-        free(body);
-        csm_http_reply_printf(reply, 500, NULL, "out of memory\n");
-        return;
-    }
-    csm_http_reply_take(reply, 200, PROM_TEXT, body, len);
+    /* The writer owns a malloc'd buffer: the reply takes it over. */
+    csm_http_reply_take(reply, 200, CSM_PROM_CONTENT_TYPE, (char *)out.data, out.len);
 }
 
 static void on_healthz(void *opaque, const csm_http_request *req, csm_http_reply *reply)
