@@ -237,3 +237,8 @@ const char *csm_shoptime_setting(csm_shoptime *st, const char *shop, const char 
             return e->override->settings[i].value;
     return NULL;
 }
+
+const char *csm_shoptime_zone(csm_shoptime *st, const char *shop)
+{
+    return shop_zone(st, shop)->name;
+}

@@ -23,6 +23,8 @@ csm_ts csm_shoptime_day_start(csm_shoptime *st, const char *shop, int32_t day);
 /* 1 if ts's shop-local time of day is in the window of the shop (its
  * own, else its platform's, else the default): start <= t < end. */
 int csm_shoptime_in_window(csm_shoptime *st, const char *shop, csm_platform platform, csm_ts ts);
+/* The tz database name of the shop's zone (its own, else time.timezone). */
+const char *csm_shoptime_zone(csm_shoptime *st, const char *shop);
 /* A shop's extra setting (shops.<id>.<key>), or NULL. */
 const char *csm_shoptime_setting(csm_shoptime *st, const char *shop, const char *key);
 

@@ -55,5 +55,14 @@ int64_t csm_report_total_rated_1_2(const csm_report_list *l);
 
 /* The operations.md JSON shape; only_agent NULL for every agent. */
 json_t *csm_report_json(const csm_report *r, const char *only_agent);
+/* One alert record as in that JSON's "alerts" (also the dashboard's feed). */
+json_t *csm_report_alert_json(const csm_report_alert *a);
+/* Frees an alert's strings and zeroes it. */
+void csm_report_alert_clear(csm_report_alert *a);
+
+/* Every shop id seen (the P:shops set), sorted; free with
+ * csm_report_shops_free. 0, or -1 with the reason in err. */
+int csm_report_shops(const csm_config *cfg, char ***shops, size_t *n, char *err, size_t errlen);
+void csm_report_shops_free(char **shops, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include "keys.h"
 #include "redis_conn.h"
 #include "report.h"
+#include "report_redis.h"
 
 #define KEY_MAX 512
 
@@ -59,15 +60,19 @@ void csm_report_free(csm_report *r)
 {
     list_free(&r->agents);
     list_free(&r->intents);
-    for (size_t i = 0; i < r->n_alerts; i++) {
-        csm_report_alert *a = &r->alerts[i];
-        free(a->type);
-        free(a->shop_id);
-        free(a->customer_id);
-        free(a->agent_id);
-        free(a->day);
-    }
+    for (size_t i = 0; i < r->n_alerts; i++)
+        csm_report_alert_clear(&r->alerts[i]);
     free(r->alerts);
+}
+
+void csm_report_alert_clear(csm_report_alert *a)
+{
+    free(a->type);
+    free(a->shop_id);
+    free(a->customer_id);
+    free(a->agent_id);
+    free(a->day);
+    memset(a, 0, sizeof *a);
 }
 
 /* ---- reading Redis ---------------------------------------------------- */
@@ -200,7 +205,7 @@ static int read_day(reader *rd, const char *prefix, csm_report *r, int32_t day)
     return rc;
 }
 
-static const char *entry_field(const redisReply *fv, const char *name)
+const char *csm_report_entry_field(const redisReply *fv, const char *name)
 {
     for (size_t i = 0; i + 1 < fv->elements; i += 2)
         if (fv->element[i]->type == REDIS_REPLY_STRING && !strcmp(fv->element[i]->str, name) &&
@@ -211,16 +216,28 @@ static const char *entry_field(const redisReply *fv, const char *name)
 
 static char *dup_field(const redisReply *fv, const char *name)
 {
-    const char *v = entry_field(fv, name);
+    const char *v = csm_report_entry_field(fv, name);
     return v && *v ? strdup(v) : NULL;
 }
 
 /* CSM_REPORT_NO_TS for an empty or missing value (shop-level alerts have no session). */
-#define CSM_REPORT_NO_TS LLONG_MIN
 static long long int_field(const redisReply *fv, const char *name)
 {
-    const char *v = entry_field(fv, name);
+    const char *v = csm_report_entry_field(fv, name);
     return v && *v ? strtoll(v, NULL, 10) : CSM_REPORT_NO_TS;
+}
+
+void csm_report_alert_from_entry(const redisReply *fv, csm_report_alert *a)
+{
+    a->type = dup_field(fv, "type");
+    a->shop_id = dup_field(fv, "shop_id");
+    a->customer_id = dup_field(fv, "customer_id");
+    a->agent_id = dup_field(fv, "agent_id");
+    a->day = dup_field(fv, "day");
+    a->session_open_ts = int_field(fv, "session_open_ts");
+    a->anchor_ts = int_field(fv, "anchor_ts");
+    a->raised_ts = int_field(fv, "raised_ts");
+    a->figure = int_field(fv, "figure");
 }
 
 static int read_alerts(reader *rd, const char *prefix, csm_report *r)
@@ -244,20 +261,11 @@ static int read_alerts(reader *rd, const char *prefix, csm_report *r)
             e->element[1]->type != REDIS_REPLY_ARRAY)
             continue;
         const redisReply *fv = e->element[1];
-        const char *ds = entry_field(fv, "day");
+        const char *ds = csm_report_entry_field(fv, "day");
         int32_t day;
         if (!ds || csm_day_parse(ds, &day) || day < r->from || day > r->to)
             continue;
-        csm_report_alert *a = &r->alerts[r->n_alerts++];
-        a->type = dup_field(fv, "type");
-        a->shop_id = dup_field(fv, "shop_id");
-        a->customer_id = dup_field(fv, "customer_id");
-        a->agent_id = dup_field(fv, "agent_id");
-        a->day = strdup(ds);
-        a->session_open_ts = int_field(fv, "session_open_ts");
-        a->anchor_ts = int_field(fv, "anchor_ts");
-        a->raised_ts = int_field(fv, "raised_ts");
-        a->figure = int_field(fv, "figure");
+        csm_report_alert_from_entry(fv, &r->alerts[r->n_alerts++]);
     }
     freeReplyObject(x);
     return 0;
