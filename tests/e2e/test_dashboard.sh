@@ -6,7 +6,7 @@
 # its alert in the feed without a reload. Screenshots: $CSM_E2E_DIR/dashboard.png and
 # dashboard-phone.png (docs/dashboard.png is one of them).
 #
-# Installs what it lacks: Debian's chromium, npm and a CJK font, and playwright-core with `npm ci`
+# Installs what it lacks: Debian's chromium, npm, curl and a CJK font, and playwright-core with `npm ci`
 # into $CSM_E2E_DIR (the build tree; ctest sets it), never into the source tree.
 source "$(dirname "$0")/../integration/lib.sh"
 : "${CSM_E2E_DIR:=$CSM_BUILD/tests/e2e}"
@@ -18,6 +18,7 @@ install_tools() {
     local pkgs=() sudo=()
     [[ -x $CHROMIUM ]] || pkgs+=(chromium)
     command -v npm >/dev/null || pkgs+=(npm)
+    command -v curl >/dev/null || pkgs+=(curl)
     [[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || pkgs+=(fonts-wqy-microhei)
     [[ ${#pkgs[@]} -eq 0 ]] && return 0
     log "installing ${pkgs[*]}"
@@ -39,7 +40,7 @@ install_playwright() {
     cp "$E2E_SRC/dashboard.js" "$CSM_E2E_DIR/"
 }
 
-install_tools || fail "cannot install chromium, npm or fonts-wqy-microhei"
+install_tools || fail "cannot install chromium, npm, curl or fonts-wqy-microhei"
 install_playwright
 csm_setup
 start_redis
@@ -77,6 +78,9 @@ applied() {
 wait_until 60 applied || fail "the scenario was not applied up to its last event"
 ! grep -q "deadletter: topic=" "$CSM_TMP/run.log" || fail "scenario events were dead-lettered"
 
+# Redis clients before the dashboard: each feed client adds one, until it is gone.
+clients() { rcli "$REDIS_PORT" info clients | sed -n 's/^connected_clients:\([0-9]*\).*/\1/p'; }
+BASE_CLIENTS=$(clients)
 "$CSM_BIN" dashboard -c "$CFG" --port 0 >"$CSM_TMP/dashboard.out" 2>"$CSM_TMP/dashboard.log" &
 DASH_PID=$!
 CSM_PIDS+=($DASH_PID)
@@ -104,10 +108,10 @@ get 'api/report?shop=s1&day=2026-11-20' >/dev/null
 python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
     "$CSM_TMP/body" "$CSM_TMP/report.json" || fail "/api/report differs from report --json"
 
-# A second client of the alert stream, outside the browser: the wire format, and a stream
-# still open when the server stops.
+# A second client of the alert stream, outside the browser: the wire format as it is sent.
 curl -sN "${DASH_URL}api/alerts/stream?shop=s1" >"$CSM_TMP/sse.txt" 2>&1 &
-CSM_PIDS+=($!)
+CURL_PID=$!
+CSM_PIDS+=($CURL_PID)
 
 DASH_URL=$DASH_URL CSM_CFG=$CFG LIVE_FILE=$E2E_SRC/dashboard_live.jsonl CHROMIUM=$CHROMIUM \
     SCREENSHOT=$CSM_E2E_DIR/dashboard.png SCREENSHOT_PHONE=$CSM_E2E_DIR/dashboard-phone.png \
@@ -118,10 +122,19 @@ grep -qx ': keepalive' "$CSM_TMP/sse.txt" || fail "stream: no keepalive comment"
 grep -q '^data: {"type":"DISSATISFIED","shop_id":"s1","customer_id":"c8",' "$CSM_TMP/sse.txt" ||
     fail "stream: no data line for the live alert: $(cat "$CSM_TMP/sse.txt")"
 
-# SIGTERM ends the server, and with it every alert stream still open, promptly and cleanly.
+# The browser has closed its feeds, and curl goes now: their Redis connections go with them.
+kill "$CURL_PID"
+at_base() { [[ $(clients) -eq $BASE_CLIENTS ]]; }
+wait_until 10 at_base || fail "Redis clients: $(clients), want $BASE_CLIENTS after the browser left"
+
+# SIGTERM ends the server, and with it an alert stream still open, promptly and cleanly.
+curl -sN "${DASH_URL}api/alerts/stream?shop=s1" >"$CSM_TMP/sse2.txt" 2>&1 &
+CSM_PIDS+=($!)
+wait_until 10 grep -qx 'event: ready' "$CSM_TMP/sse2.txt" || fail "second stream: no ready event"
 kill -TERM "$DASH_PID"
+stop_start=$(date +%s%N)
 rc=0
 timeout 10 tail --pid="$DASH_PID" -f /dev/null || fail "dashboard still running 10 s after SIGTERM"
 wait "$DASH_PID" || rc=$?
 [[ $rc -eq 0 ]] || fail "dashboard exited $rc after SIGTERM"
-log "PASS (screenshots in $CSM_E2E_DIR)"
+log "PASS (stopped $((($(date +%s%N) - stop_start) / 1000000)) ms after SIGTERM; screenshots in $CSM_E2E_DIR)"
