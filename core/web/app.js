@@ -101,10 +101,12 @@ function duration(ms) {
   return `${Math.floor(whole / 3600)} h ${String(Math.floor(whole / 60) % 60).padStart(2, '0')} min`;
 }
 
+const percent = (v) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
+
 function formatValue(name, v) {
   const m = state.meta[name];
   if (v === null || v === undefined) return '–';
-  if (m && m.unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
+  if (m && m.unit === 'ratio') return percent(v);
   if (m && m.unit === 'ms') return duration(v);
   return v.toLocaleString('en-US');
 }
@@ -151,7 +153,7 @@ function counts(name, figures) {
   if (m.kind === 'counter') return '';
   const num = (figures[m.num] || 0) + (m.num2 ? figures[m.num2] || 0 : 0);
   const den = figures[m.den] || 0;
-  if (!den) return 'nothing to rate yet';
+  if (!den) return 'no data yet';
   if (m.kind === 'avg_ms') return `over ${den.toLocaleString('en-US')}`;
   return `${m.kind === 'one_minus' ? '1 − ' : ''}${num} / ${den}`;
 }
@@ -258,7 +260,7 @@ function renderIntents() {
     ...(byContribution.length ? byContribution.map((n) => {
       const c = by[n].dissatisfaction_contribution;
       return row(n, el('td', {}, by[n].rated_1_2), el('td', { 'data-figure': 'dissatisfaction_contribution' },
-        el('span', { class: 'bar', style: `width:${Math.round((c || 0) * 60)}px` }), formatValue('dissatisfied_rate', c)));
+        el('span', { class: 'bar', style: `width:${Math.round((c || 0) * 60)}px` }), percent(c)));
     }) : [none.cloneNode(true)]));
 }
 
@@ -280,12 +282,12 @@ function renderAlerts() {
     const t = localTime(a.raised_ts);
     const who = [a.customer_id && `customer ${a.customer_id}`, a.agent_id && `agent ${a.agent_id}`,
       alertFigure(a), `day ${a.day}`].filter(Boolean).join(' · ');
-    return el('li', { class: a.fresh ? 'new' : '', 'data-type': a.type },
+    const fresh = a.receivedAt && Date.now() - a.receivedAt < 2000;
+    return el('li', { class: fresh ? 'new' : '', 'data-type': a.type },
       el('span', { class: 'time', title: t.date }, `${t.date.slice(5)} ${t.time}`),
       el('span', { class: `type ${a.type}` }, a.type),
       el('span', { class: 'detail' }, who));
   }) : [el('li', { class: 'empty' }, 'No alerts for these days.')]));
-  for (const a of state.live.values()) a.fresh = false;
 }
 
 function render() {
@@ -320,17 +322,24 @@ async function loadReport() {
 
 // The live feed: the stream says "ready" once it follows the shop's alerts, and the report
 // is (re)loaded then, so no alert falls between the two; after a reconnect too.
+// The browser reconnects by itself after a dropped stream, but gives up on an error reply
+// (Redis unreachable: 503); then the page tries again every few seconds.
 function follow(shop) {
   if (state.source) state.source.close();
-  state.live.clear();
   const live = $('#live');
   const source = new EventSource(`/api/alerts/stream?shop=${encodeURIComponent(shop)}`);
   source.addEventListener('ready', () => { live.classList.add('on'); loadReport(); });
-  source.onerror = () => live.classList.remove('on');
+  source.onerror = () => {
+    live.classList.remove('on');
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(() => { if (state.source === source) follow(shop); }, 5000);
+    }
+  };
   source.onmessage = (ev) => {
     const a = JSON.parse(ev.data);
-    a.fresh = true;
+    a.receivedAt = Date.now();
     state.live.set(alertKey(a), a);
+    if (state.report) renderAlerts();
     loadReport(); // the alert's flush also changed the figures
   };
   state.source = source;
@@ -355,6 +364,7 @@ function selectShop() {
   document.querySelectorAll('[data-zone]').forEach((e) => { e.textContent = `(${state.shop.timezone})`; });
   if (!$('#day').value) $('#day').value = todayOf(state.shop.timezone);
   saveUrl();
+  state.live.clear();
   follow(state.shop.id);
 }
 

@@ -4,7 +4,7 @@
 // dashboard_live.jsonl appears in the feed without a reload.
 //
 // Environment: DASH_URL (the dashboard's root), CSM_BIN and CSM_CFG (to produce the live
-// event), LIVE_FILE, SCREENSHOT and SCREENSHOT_PHONE (PNG paths), CHROMIUM (default
+// event), REDIS_PORT, LIVE_FILE, SCREENSHOT and SCREENSHOT_PHONE (PNG paths), CHROMIUM (default
 // /usr/bin/chromium).
 'use strict';
 const { chromium } = require('playwright-core');
@@ -101,6 +101,20 @@ async function checkLiveAlert(page) {
   expect('hourly rated at 13 after the rating', (await hourly(page, 'rated'))[13], 1);
 }
 
+// The feed's Redis connections dropped (CLIENT KILL of every XREAD): the stream ends, the
+// browser reconnects, and the feed is live again.
+async function checkReconnect(page) {
+  const port = env('REDIS_PORT');
+  const clients = execFileSync('redis-cli', ['-p', port, 'client', 'list'], { encoding: 'utf8' });
+  const feeds = clients.split('\n').filter((l) => / cmd=xread /.test(l)).map((l) => /\baddr=(\S+)/.exec(l)[1]);
+  expect('feed connections in Redis (page and curl)', feeds.length, 2);
+  for (const addr of feeds) execFileSync('redis-cli', ['-p', port, 'client', 'kill', addr]);
+  const off = await page.waitForSelector('#live:not(.on)', { timeout: 5000 }).then(() => true, () => false);
+  expect('feed shown as disconnected', off, true);
+  const on = await page.waitForSelector('#live.on', { timeout: 15000 }).then(() => true, () => false);
+  expect('feed live again', on, true);
+}
+
 async function ready(page) {
   await page.goto(PAGE);
   await page.waitForSelector('#live.on', { timeout: 15000 });
@@ -124,7 +138,8 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
   });
   try {
     // UTC in the browser: the shop's zone (Asia/Shanghai) must come from the server.
@@ -136,6 +151,7 @@ async function main() {
     await checkSortAndBlocks(page);
     await checkLiveAlert(page);
     await page.screenshot({ path: env('SCREENSHOT'), fullPage: true });
+    await checkReconnect(page);
     await checkPhone(browser);
   } finally {
     await browser.close();

@@ -108,12 +108,22 @@ get 'api/report?shop=s1&day=2026-11-20' >/dev/null
 python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
     "$CSM_TMP/body" "$CSM_TMP/report.json" || fail "/api/report differs from report --json"
 
+# Redis unreachable: 503 with the reason.
+"$CSM_BIN" dashboard -c "$CFG" --redis "127.0.0.1:$(free_port)" --port 0 \
+    >"$CSM_TMP/dashboard-noredis.out" 2>&1 &
+CSM_PIDS+=($!)
+wait_until 10 grep -q '^DASHBOARD ' "$CSM_TMP/dashboard-noredis.out" || fail "dashboard did not start"
+[[ $(curl -s -o "$CSM_TMP/body" -w '%{http_code}' \
+    "$(sed -n 's/^DASHBOARD //p' "$CSM_TMP/dashboard-noredis.out")api/shops") == 503 ]] &&
+    grep -q '"error":"redis 127.0.0.1:[0-9]*: connect' "$CSM_TMP/body" ||
+    fail "no Redis: $(cat "$CSM_TMP/body")"
+
 # A second client of the alert stream, outside the browser: the wire format as it is sent.
 curl -sN "${DASH_URL}api/alerts/stream?shop=s1" >"$CSM_TMP/sse.txt" 2>&1 &
 CURL_PID=$!
 CSM_PIDS+=($CURL_PID)
 
-DASH_URL=$DASH_URL CSM_CFG=$CFG LIVE_FILE=$E2E_SRC/dashboard_live.jsonl CHROMIUM=$CHROMIUM \
+DASH_URL=$DASH_URL CSM_CFG=$CFG REDIS_PORT=$REDIS_PORT LIVE_FILE=$E2E_SRC/dashboard_live.jsonl CHROMIUM=$CHROMIUM \
     SCREENSHOT=$CSM_E2E_DIR/dashboard.png SCREENSHOT_PHONE=$CSM_E2E_DIR/dashboard-phone.png \
     CSM_BIN=$CSM_BIN node "$CSM_E2E_DIR/dashboard.js" || fail "browser checks failed"
 
@@ -122,8 +132,9 @@ grep -qx ': keepalive' "$CSM_TMP/sse.txt" || fail "stream: no keepalive comment"
 grep -q '^data: {"type":"DISSATISFIED","shop_id":"s1","customer_id":"c8",' "$CSM_TMP/sse.txt" ||
     fail "stream: no data line for the live alert: $(cat "$CSM_TMP/sse.txt")"
 
-# The browser has closed its feeds, and curl goes now: their Redis connections go with them.
-kill "$CURL_PID"
+# The browser has closed its feeds, and curl's ended with its Redis connection (killed by
+# dashboard.js): none is left behind.
+kill "$CURL_PID" 2>/dev/null || true
 at_base() { [[ $(clients) -eq $BASE_CLIENTS ]]; }
 wait_until 10 at_base || fail "Redis clients: $(clients), want $BASE_CLIENTS after the browser left"
 

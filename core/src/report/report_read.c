@@ -205,7 +205,7 @@ static int read_day(reader *rd, const char *prefix, csm_report *r, int32_t day)
     return rc;
 }
 
-const char *csm_report_entry_field(const redisReply *fv, const char *name)
+static const char *entry_field(const redisReply *fv, const char *name)
 {
     for (size_t i = 0; i + 1 < fv->elements; i += 2)
         if (fv->element[i]->type == REDIS_REPLY_STRING && !strcmp(fv->element[i]->str, name) &&
@@ -216,14 +216,14 @@ const char *csm_report_entry_field(const redisReply *fv, const char *name)
 
 static char *dup_field(const redisReply *fv, const char *name)
 {
-    const char *v = csm_report_entry_field(fv, name);
+    const char *v = entry_field(fv, name);
     return v && *v ? strdup(v) : NULL;
 }
 
 /* CSM_REPORT_NO_TS for an empty or missing value (shop-level alerts have no session). */
 static long long int_field(const redisReply *fv, const char *name)
 {
-    const char *v = csm_report_entry_field(fv, name);
+    const char *v = entry_field(fv, name);
     return v && *v ? strtoll(v, NULL, 10) : CSM_REPORT_NO_TS;
 }
 
@@ -261,7 +261,7 @@ static int read_alerts(reader *rd, const char *prefix, csm_report *r)
             e->element[1]->type != REDIS_REPLY_ARRAY)
             continue;
         const redisReply *fv = e->element[1];
-        const char *ds = csm_report_entry_field(fv, "day");
+        const char *ds = entry_field(fv, "day");
         int32_t day;
         if (!ds || csm_day_parse(ds, &day) || day < r->from || day > r->to)
             continue;

@@ -8,8 +8,6 @@
 
 #include "report.h"
 
-/* The value of field @p name of a stream entry's field/value array, or NULL. */
-const char *csm_report_entry_field(const redisReply *fv, const char *name);
 /* Fills @p a (zeroed) from a stream entry's field/value array; empty
  * fields read as NULL or CSM_REPORT_NO_TS. */
 void csm_report_alert_from_entry(const redisReply *fv, csm_report_alert *a);
