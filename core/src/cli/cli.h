@@ -30,5 +30,6 @@ int csm_cmd_exporter(int argc, char **argv);
 int csm_cmd_gen(int argc, char **argv);
 int csm_cmd_produce(int argc, char **argv);
 int csm_cmd_bench(int argc, char **argv);
+int csm_cmd_dashboard(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"produce", csm_cmd_produce, "produce the events of a file to the topics, as Avro"},
     {"gen", csm_cmd_gen, "synthetic traffic to Kafka or a file"},
     {"bench", csm_cmd_bench, "the performance figures, on an embedded broker and Redis (JSON)"},
+    {"dashboard", csm_cmd_dashboard, "a live web page of every shop's figures and alerts"},
     {"config", cmd_config, "print every configuration key with its default, or check a file"},
 };
 
@@ -30,7 +31,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: csmetrics <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nEvery command takes -c FILE, --redis HOST:PORT and --brokers LIST.\n"
                  "`csmetrics <command> --help` describes a command.\n");
 }

@@ -15,7 +15,8 @@ typedef struct csm_shoptime csm_shoptime;
 csm_shoptime *csm_shoptime_new(const csm_config *cfg, char *err, size_t errlen);
 void csm_shoptime_free(csm_shoptime *st);
 
-/* The tz database name of the shop's zone ("Asia/Shanghai"). */
+/* The tz database name of the shop's zone ("Asia/Shanghai"): its own, else
+ * time.timezone. */
 const char *csm_shoptime_zone(csm_shoptime *st, const char *shop);
 /* UTC offset in seconds of the shop's zone at ts. */
 int32_t csm_shoptime_offset(csm_shoptime *st, const char *shop, csm_ts ts);

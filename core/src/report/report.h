@@ -84,5 +84,13 @@ int64_t csm_report_total_rated_1_2(const csm_registry *reg, const csm_report_lis
 
 /* The operations.md JSON shape; only_agent NULL for every agent. */
 json_t *csm_report_json(const csm_report *r, const char *only_agent);
+/* One alert record as in that JSON's "alerts" (also the dashboard's feed). */
+json_t *csm_report_alert_json(const csm_report_alert *a);
+/* Frees an alert's strings and zeroes it. */
+void csm_report_alert_clear(csm_report_alert *a);
+
+/* csm_report_shops on a connection of its own, for one-off callers. */
+int csm_report_list_shops(const csm_config *cfg, char ***shops, size_t *n, char *err,
+                          size_t errlen);
 
 #endif

@@ -110,6 +110,21 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+json_t *csm_report_alert_json(const csm_report_alert *a)
+{
+    json_t *ao = json_object();
+    json_object_set_new(ao, "type", str_or_null(a->type));
+    json_object_set_new(ao, "shop_id", str_or_null(a->shop_id));
+    json_object_set_new(ao, "customer_id", str_or_null(a->customer_id));
+    json_object_set_new(ao, "session_open_ts", int_or_null(a->session_open_ts));
+    json_object_set_new(ao, "agent_id", str_or_null(a->agent_id));
+    json_object_set_new(ao, "anchor_ts", int_or_null(a->anchor_ts));
+    json_object_set_new(ao, "raised_ts", int_or_null(a->raised_ts));
+    json_object_set_new(ao, "figure", int_or_null(a->figure));
+    json_object_set_new(ao, "day", str_or_null(a->day));
+    return ao;
+}
+
 json_t *csm_report_json(const csm_report *r, const char *only_agent)
 {
     char d1[11], d2[11];
@@ -159,20 +174,8 @@ json_t *csm_report_json(const csm_report *r, const char *only_agent)
     json_object_set_new(o, "intents", intents);
 
     json_t *alerts = json_array();
-    for (size_t i = 0; i < r->n_alerts; i++) {
-        const csm_report_alert *a = &r->alerts[i];
-        json_t *ao = json_object();
-        json_object_set_new(ao, "type", str_or_null(a->type));
-        json_object_set_new(ao, "shop_id", str_or_null(a->shop_id));
-        json_object_set_new(ao, "customer_id", str_or_null(a->customer_id));
-        json_object_set_new(ao, "session_open_ts", int_or_null(a->session_open_ts));
-        json_object_set_new(ao, "agent_id", str_or_null(a->agent_id));
-        json_object_set_new(ao, "anchor_ts", int_or_null(a->anchor_ts));
-        json_object_set_new(ao, "raised_ts", int_or_null(a->raised_ts));
-        json_object_set_new(ao, "figure", int_or_null(a->figure));
-        json_object_set_new(ao, "day", str_or_null(a->day));
-        json_array_append_new(alerts, ao);
-    }
+    for (size_t i = 0; i < r->n_alerts; i++)
+        json_array_append_new(alerts, csm_report_alert_json(&r->alerts[i]));
     json_object_set_new(o, "alerts", alerts);
     return o;
 }

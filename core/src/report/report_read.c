@@ -8,6 +8,7 @@
 #include "keys.h"
 #include "redis_conn.h"
 #include "report.h"
+#include "report_redis.h"
 
 #define KEY_MAX 512
 
@@ -58,15 +59,19 @@ void csm_report_free(csm_report *r)
     csm_block_free(&r->allday);
     list_free(&r->agents);
     list_free(&r->intents);
-    for (size_t i = 0; i < r->n_alerts; i++) {
-        csm_report_alert *a = &r->alerts[i];
-        free(a->type);
-        free(a->shop_id);
-        free(a->customer_id);
-        free(a->agent_id);
-        free(a->day);
-    }
+    for (size_t i = 0; i < r->n_alerts; i++)
+        csm_report_alert_clear(&r->alerts[i]);
     free(r->alerts);
+}
+
+void csm_report_alert_clear(csm_report_alert *a)
+{
+    free(a->type);
+    free(a->shop_id);
+    free(a->customer_id);
+    free(a->agent_id);
+    free(a->day);
+    memset(a, 0, sizeof *a);
 }
 
 /* ---- reading Redis ---------------------------------------------------- */
@@ -281,7 +286,7 @@ static long long int_field(const redisReply *fv, const char *name)
     return v && *v ? strtoll(v, NULL, 10) : CSM_REPORT_NO_TS;
 }
 
-static int read_alert(const redisReply *fv, csm_report_alert *a)
+int csm_report_alert_from_entry(const redisReply *fv, csm_report_alert *a)
 {
     a->session_open_ts = int_field(fv, "session_open_ts");
     a->anchor_ts = int_field(fv, "anchor_ts");
@@ -318,7 +323,7 @@ static int read_alerts(reader *rd, const char *prefix, csm_report *r)
         int32_t day;
         if (!ds || csm_day_parse(ds, &day) || day < r->from || day > r->to)
             continue;
-        rc = read_alert(fv, &r->alerts[r->n_alerts++]);
+        rc = csm_report_alert_from_entry(fv, &r->alerts[r->n_alerts++]);
     }
     freeReplyObject(x);
     if (rc)
@@ -479,6 +484,19 @@ int csm_report_shops(csm_report_redis *rd, char ***shops, size_t *n, char *err, 
         qsort(v, *n, sizeof *v, by_string);
     *shops = v;
     return 0;
+}
+
+int csm_report_list_shops(const csm_config *cfg, char ***shops, size_t *n, char *err,
+                          size_t errlen)
+{
+    *shops = NULL;
+    *n = 0;
+    csm_report_redis *rd = csm_report_connect(cfg, err, errlen);
+    if (!rd)
+        return -1;
+    int rc = csm_report_shops(rd, shops, n, err, errlen);
+    csm_report_disconnect(rd);
+    return rc;
 }
 
 void csm_report_shops_free(char **shops, size_t n)
