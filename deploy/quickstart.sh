@@ -14,6 +14,9 @@ build=${CSM_BUILD_DIR:-$root/build}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
     libjansson-dev libssl-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
+# The build installs the dashboard's chart library with npm (docs/dashboard.md); a Node.js
+# from elsewhere brings its own npm.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

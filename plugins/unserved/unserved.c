@@ -196,7 +196,8 @@ static const csm_figure_decl figures[] = {
                .where = CSM_FIGURE_HOURLY, .group = "core monitor"),
     CSM_FIGURE(.name = "unserved_rate", .label = "unserved", .unit = "ratio",
                .kind = CSM_FIGURE_RATE, .num = "unserved_offline", .num2 = "unserved_noreply",
-               .den = "human_requested", .group = "core monitor"),
+               .den = "human_requested", .group = "core monitor", .target = 0.05,
+               .target_dir = CSM_TARGET_AT_MOST),
     {0},
 };
 

@@ -92,9 +92,16 @@ log "dashboard at $DASH_URL"
 # wrong, and the report exactly as `csmetrics report --json` gives it (the same layer).
 get() { curl -s -o "$CSM_TMP/body" -w '%{http_code}' "${DASH_URL}$1"; }
 [[ $(get api/shops) == 200 ]] || fail "/api/shops: $(cat "$CSM_TMP/body")"
-python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != {"shops": [
-    {"id": "s1", "timezone": "Asia/Shanghai", "satisfaction_target": 0.8},
-    {"id": "s2", "timezone": "Europe/Berlin", "satisfaction_target": 0.9}]})' "$CSM_TMP/body" ||
+# Targets as the plugins declare them (satisfaction 80 %, 2-minute first reply 85 %,
+# unserved 5 %), s2's satisfaction from its own setting (90 %).
+python3 -c 'import json, sys
+def targets(sat):
+    return {"satisfaction_rate": {"value": sat, "dir": "at_least"},
+            "first_reply_2m_rate": {"value": 0.85, "dir": "at_least"},
+            "unserved_rate": {"value": 0.05, "dir": "at_most"}}
+sys.exit(json.load(open(sys.argv[1])) != {"shops": [
+    {"id": "s1", "timezone": "Asia/Shanghai", "targets": targets(0.8)},
+    {"id": "s2", "timezone": "Europe/Berlin", "targets": targets(0.9)}]})' "$CSM_TMP/body" ||
     fail "/api/shops: $(cat "$CSM_TMP/body")"
 [[ $(get 'api/report?shop=nosuch&day=2026-11-20') == 404 ]] || fail "unknown shop: not 404"
 grep -q '"known_shops":\["s1","s2"\]' "$CSM_TMP/body" || fail "unknown shop: $(cat "$CSM_TMP/body")"

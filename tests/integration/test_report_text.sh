@@ -39,7 +39,7 @@ core monitor
   human requested                 3                       3
   picked up                  66.7 %  (2 of 3)        66.7 %  (2 of 3)
   avg queue                  45.0 s  (over 2)        45.0 s  (over 2)
-  first reply ≤ 2 min        33.3 %  (1 of 3)        33.3 %  (1 of 3)
+  first reply ≤ 2 min        33.3 %  (1 of 3)        33.3 %  (1 of 3)       below target ≥ 85 %
   avg first response         30.0 s  (over 1)        30.0 s  (over 1)
   reply rounds                    2                       2
   rounds answered                 1                       1
@@ -47,7 +47,7 @@ core monitor
   response ≤ 30 s           100.0 %  (1 of 1)       100.0 %  (1 of 1)
   response ≤ 60 s           100.0 %  (1 of 1)       100.0 %  (1 of 1)
   human reply ≤ 3 min        50.0 %  (1 of 2)        50.0 %  (1 of 2)
-  unserved                   66.7 %  (2 of 3)        66.7 %  (2 of 3)
+  unserved                   66.7 %  (2 of 3)        66.7 %  (2 of 3)       above target ≤ 5 %
 satisfaction
   invited to rate                 2                       2
   satisfaction               50.0 %  (1 of 2)        50.0 %  (1 of 2)       below target ≥ 80 %

@@ -9,7 +9,6 @@
 #include "civil_day.h"
 #include "dashboard.h"
 #include "report.h"
-#include "sat_target.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 /* As `report --to`: longer than any retention (day_ttl_days defaults to 400). */
@@ -36,12 +35,26 @@ void csm_dash_reply_error(csm_http_reply *reply, int status, const char *fmt, ..
     free(text);
 }
 
+/* The shop's target of every figure that declares one (csm_figure_target:
+ * the shop's own setting, else the declared value): {"name": {"value", "dir"}}. */
+static json_t *targets_json(const csm_dashboard *d, const char *shop)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < d->reg->n; i++) {
+        double t;
+        csm_figure_target_dir dir = csm_figure_target(d->reg, (int)i, &d->cfg, d->st, shop, &t);
+        if (dir != CSM_TARGET_NONE)
+            json_object_set_new(o, d->reg->fig[i].name,
+                                json_pack("{s:f, s:s}", "value", t, "dir",
+                                          dir == CSM_TARGET_AT_LEAST ? "at_least" : "at_most"));
+    }
+    return o;
+}
+
 static json_t *shop_json(const csm_dashboard *d, const char *shop)
 {
-    /* Targets are whole basis points (sat_target.h). */
-    double target = (double)csm_sbt_target_bp(&d->cfg, d->st, shop) / 10000.0;
-    return json_pack("{s:s, s:s, s:f}", "id", shop, "timezone", csm_shoptime_zone(d->st, shop),
-                     "satisfaction_target", target);
+    return json_pack("{s:s, s:s, s:o}", "id", shop, "timezone", csm_shoptime_zone(d->st, shop),
+                     "targets", targets_json(d, shop));
 }
 
 void csm_dash_api_shops(void *opaque, const csm_http_request *req, csm_http_reply *reply)
