@@ -13,7 +13,7 @@ sessions=${SESSIONS:-600}
 build=${CSM_BUILD_DIR:-$root/build}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
-    libjansson-dev libssl-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3)
+    libjansson-dev libssl-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3 curl)
 # The build installs the dashboard's chart library with npm (docs/dashboard.md); a Node.js
 # from elsewhere brings its own npm.
 command -v npm >/dev/null || packages+=(npm)
@@ -41,7 +41,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+http_port=$(free_port)
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     --dir "$work" >"$work/redis.log" 2>&1 &
 pids+=($!)
@@ -62,6 +66,8 @@ redis:
   port: $port
 schema_dir: "$root/schemas"
 plugin_path: "$build/plugins"
+http:
+  port: $http_port
 EOF
 cfg=$work/csmetrics.yaml
 
@@ -92,6 +98,12 @@ for ((i = 0; i < 120; i++)); do
     consumed && break
     sleep 1
 done
+echo
+echo "==== the daemon's telemetry: curl localhost:$http_port/readyz and /metrics (some lines)"
+curl -s "localhost:$http_port/readyz"
+echo
+curl -s "localhost:$http_port/metrics" |
+    grep -E '^csmetrics_(messages_(in|applied|duplicate)_total|dead_letters_total|flushes_total|open_sessions|alerts_raised_total|ready)[ {]' || true
 kill -TERM "$run_pid"
 wait "$run_pid" || true
 tail -n 3 "$work/run.log"
