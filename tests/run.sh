@@ -72,12 +72,13 @@ build_and_test() {
         (cd "$build_root/$dir" && ctest --output-on-failure "${ctest_args[@]}" "${ctest_extra[@]}") || status=1
 }
 
-build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# -Werror here only: users' builds never fail on a warning (CSM_WERROR).
+build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSM_WERROR=ON
 if [[ ${CSM_SKIP_ASAN:-0} != 1 ]]; then
     # librdkafka's and avro-c's own allocations at exit are not ours to fix.
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSM_SANITIZE=ON
+    build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSM_SANITIZE=ON -DCSM_WERROR=ON
 fi
 if [[ ${CSM_SKIP_FUZZ:-0} != 1 ]]; then
     echo "==== build-fuzz" >&2

@@ -28,7 +28,7 @@ if ! command -v clang >/dev/null; then
     echo "tests/fuzz: clang not found: fuzzing SKIPPED (install clang and libclang-rt-14-dev)" >&2
     exit 0
 fi
-cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCSM_FUZZ=ON -DBUILD_TESTING=OFF \
+cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCSM_FUZZ=ON -DBUILD_TESTING=OFF -DCSM_WERROR=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"${JOBS:-$(nproc)}" >/dev/null
 

@@ -32,8 +32,13 @@ typedef struct csm_testkit csm_testkit;
 /**
  * A chain configured by @p config_yaml, the same YAML as csmetrics.yaml
  * (NULL: defaults, i.e. every built-in plugin). Plugins are looked up in
- * the directories of the CSM_PLUGIN_PATH environment variable, then the
- * build's plugin directory. NULL with a reason in @p err on failure.
+ * the directories of the CSM_PLUGIN_PATH environment variable, then those
+ * of the configuration's plugin_path, then the csmetrics build tree's
+ * plugin directory when the test runs inside one, else lib/csmetrics/plugins
+ * of the prefix the test program itself sits in. To chain the installed
+ * built-in plugins, name their directory (pkg-config variable plugindir,
+ * CMake variable csmetrics_PLUGIN_DIR) in plugin_path. NULL with a reason
+ * in @p err on failure.
  */
 csm_testkit *csm_testkit_new(const char *config_yaml, char *err, size_t errlen);
 void csm_testkit_free(csm_testkit *tk);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "dashboard.h"
+#include "install_paths.h"
 
 static void usage(FILE *out)
 {
@@ -18,8 +19,8 @@ static void usage(FILE *out)
             "  defaults to 127.0.0.1; --port 0 takes a free port) until SIGTERM or SIGINT,\n"
             "  and prints `DASHBOARD http://ADDR:PORT/` once it listens.\n"
             "  --web DIR: the page's files (default $CSM_WEB_DIR, else the build tree's\n"
-            "  web/, else %s).\n",
-            CSM_WEB_INSTALL_DIR);
+            "  web/, else the install's share/csmetrics/web: %s).\n",
+            csm_default_dir(CSM_DIR_WEB));
 }
 
 typedef struct options {

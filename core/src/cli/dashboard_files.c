@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "dashboard.h"
+#include "install_paths.h"
 
 #define CHART_LIB "assets/chart.umd.min.js"
 #define MAX_FILE (8u << 20)
@@ -29,9 +30,7 @@ int csm_dash_find_web_dir(const char *option, char *out, size_t n, char *err, si
     const char *env = getenv("CSM_WEB_DIR");
     /* A directory named explicitly is the one used, or an error. */
     const char *named = option ? option : env && *env ? env : NULL;
-    const char *dir = named                       ? named
-                      : usable(CSM_WEB_BUILD_DIR) ? CSM_WEB_BUILD_DIR
-                                                  : CSM_WEB_INSTALL_DIR;
+    const char *dir = named ? named : csm_default_dir(CSM_DIR_WEB);
     if (!usable(dir)) {
         snprintf(err, errlen,
                  "%s%s lacks index.html or %s (the build installs the chart library with "

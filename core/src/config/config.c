@@ -14,6 +14,7 @@
 
 #include "config_map.h"
 #include "event_slot.h"
+#include "install_paths.h"
 #include "sat_target.h"
 
 #define OFF(m) offsetof(csm_config, m)
@@ -575,12 +576,8 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
     cfg->redis.db = (int)cfg->redis_db_;
     cfg->redis.timeout_ms = (int)cfg->redis_timeout_ms_;
     if (!*cfg->schema_dir) {
-        /* Installed schemas, unless running from a build tree. */
         const char *env = getenv("CSM_SCHEMA_DIR");
-        const char *dir = env && *env ? env
-                          : access(CSM_SCHEMA_INSTALL_DIR "/chat_event.avsc", R_OK) == 0
-                              ? CSM_SCHEMA_INSTALL_DIR
-                              : CSM_SCHEMA_SOURCE_DIR;
+        const char *dir = env && *env ? env : csm_default_dir(CSM_DIR_SCHEMAS);
         free(cfg->schema_dir);
         cfg->schema_dir = strdup(dir);
     }

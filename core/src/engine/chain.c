@@ -7,12 +7,13 @@
 #include <unistd.h>
 
 #include "config_map.h"
+#include "install_paths.h"
 
 /* The smallest descriptor a 1.x plugin may hand us: up to state_entries. */
 #define MIN_PLUGIN_SIZE (offsetof(csm_plugin, state_entries) + sizeof(void *))
 
-/* Search order: $CSM_PLUGIN_PATH, plugin_path of the configuration, the
- * directory next to the binary's build, the installed directory. */
+/* Search order: $CSM_PLUGIN_PATH, plugin_path of the configuration, then
+ * the build tree's or the install prefix's plugin directory. */
 static int find_plugin(const csm_config *cfg, const char *name, char *out, size_t outlen,
                        char *searched, size_t searched_len)
 {
@@ -23,9 +24,8 @@ static int find_plugin(const csm_config *cfg, const char *name, char *out, size_
     }
     const char *env = getenv("CSM_PLUGIN_PATH");
     char dirs[4096];
-    snprintf(dirs, sizeof dirs, "%s:%s:%s:%s", env ? env : "",
-             cfg->plugin_path ? cfg->plugin_path : "", CSM_PLUGIN_BUILD_DIR,
-             CSM_PLUGIN_INSTALL_DIR);
+    snprintf(dirs, sizeof dirs, "%s:%s:%s", env ? env : "",
+             cfg->plugin_path ? cfg->plugin_path : "", csm_default_dir(CSM_DIR_PLUGINS));
     searched[0] = 0;
     char *save = NULL;
     for (char *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
