@@ -90,6 +90,10 @@ log "dashboard: page served from the moved prefix"
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
 pc=$CSM_TMP/pc
 mkdir "$pc"
+for m in csmetrics-plugin csmetrics-testkit; do
+    [[ -f $(pkg-config --variable=plugindir $m)/session.so ]] || fail "$m: plugindir"
+    [[ -f $(pkg-config --variable=schemadir $m)/chat_event.avsc ]] || fail "$m: schemadir"
+done
 # shellcheck disable=SC2046,SC2086 # pkg-config's and the sanitizers' flags are words
 cc -Wall -Wextra -Werror $sdk_cflags -shared -fPIC $(pkg-config --cflags csmetrics-plugin) \
     "$here/min_plugin/min.c" -o "$pc/min.so" || fail "pkg-config: plugin build"
