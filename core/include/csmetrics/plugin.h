@@ -15,7 +15,7 @@
  * windows, days, time zones, persistence and exactly-once delivery.
  *
  * One instance of the whole chain exists per partition number (both
- * topics' partition N feed the same instance, see events.md), so a
+ * topics' partition N feed the same instance, see docs/events.md), so a
  * plugin's context only ever sees one partition and needs no locking.
  *
  * Compatibility rules (as the Redis module API):
@@ -57,7 +57,7 @@ typedef struct csm_writer csm_writer;
 typedef struct csm_reader csm_reader;
 
 /* ------------------------------------------------------------------ */
-/** @name Decoded events (events.md)
+/** @name Decoded events (docs/events.md)
  * Enumerations number the contract's symbols in schema order; nullable
  * enums use 0 for null. @{ */
 
@@ -269,7 +269,7 @@ typedef struct csm_count {
     csm_scope scope;
     const char *subject;     /**< agent id or intent for those scopes */
     const char *split;       /**< NULL, or "presale"/"aftersale"/"human"/"robot" */
-    const char *name;        /**< figure name of metrics.md */
+    const char *name;        /**< figure name, as in docs/metrics.md */
     const char *hourly_name; /**< name in the hourly series, NULL = name */
     uint32_t flags;
     int64_t delta;
@@ -388,7 +388,7 @@ typedef enum csm_figure_target_dir {
  */
 typedef struct csm_figure_decl {
     uint32_t struct_size; /**< sizeof(csm_figure_decl) of the plugin's build */
-    /** As in Redis and in the report's JSON (a metrics.md name). */
+    /** As in Redis and in the report's JSON (docs/metrics.md names the built-in ones). */
     const char *name;
     /** Short, human wording for the text report and the dashboard
      *  ("first reply ≤ 2 min"); UTF-8, at most 26 characters. */
