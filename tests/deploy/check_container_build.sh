@@ -34,29 +34,6 @@ prefix=$work/prefix
 JOBS=${JOBS:-2} sh "$root/deploy/container/build.sh" "$work/src" "$work/build" "$prefix" \
     >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "build.sh failed"; }
 rm -rf "$work/src" "$work/build"
-bin=$prefix/bin/csmetrics
-
-# The layout the runtime stage copies.
-for f in bin/csmetrics share/csmetrics/schemas/chat_event.avsc share/csmetrics/schemas/order_event.avsc \
-    share/csmetrics/schemas/alert.avsc share/csmetrics/web/index.html \
-    share/csmetrics/web/assets/chart.umd.min.js; do
-    [[ -f $prefix/$f ]] || fail "$f not installed"
-done
-for p in session sla unserved satisfaction fcr orders; do
-    [[ -f $prefix/lib/csmetrics/plugins/$p.so ]] || fail "plugin $p not installed"
-done
-
-# --version names the project's version (CMakeLists.txt's project()).
-version=$(sed -n 's/^project(csmetrics VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
-out=$("$bin" --version)
-[[ $out == "csmetrics $version "* ]] || fail "--version printed '$out', expected csmetrics $version"
-
-# Every configuration deploy/ ships loads its plugins and schemas from the prefix.
-python3 "$root/tests/deploy/extract_configs.py" "$root" "$work/configs"
-for cfg in "$work"/configs/*.yaml; do
-    out=$("$bin" config -c "$cfg" 2>&1) || fail "config -c $(basename "$cfg"): $out"
-    [[ $out == "$cfg: valid" ]] || fail "config -c $(basename "$cfg") printed '$out'"
-done
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -70,12 +47,37 @@ wait_for() { # FILE PATTERN: up to 10 s
     return 1
 }
 
-# The daemon with nothing to connect to: alive (/healthz 200, the image's own
-# HEALTHCHECK command passes) and not ready (/readyz 503, still starting);
-# SIGTERM stops it with exit 0.
-http_port=$(free_port)
-closed=$(free_port)
-cat >"$work/run.yaml" <<YAML
+# Everything the runtime stage relies on, from the installed tree at PREFIX alone.
+check_tree() {
+    local prefix=$1 bin=$1/bin/csmetrics f p out cfg http_port closed run_pid code health_cmd rc url dash_pid
+    # The layout the runtime stage copies.
+    for f in bin/csmetrics share/csmetrics/schemas/chat_event.avsc share/csmetrics/schemas/order_event.avsc \
+        share/csmetrics/schemas/alert.avsc share/csmetrics/web/index.html \
+        share/csmetrics/web/assets/chart.umd.min.js; do
+        [[ -f $prefix/$f ]] || fail "$f not installed"
+    done
+    for p in session sla unserved satisfaction fcr orders; do
+        [[ -f $prefix/lib/csmetrics/plugins/$p.so ]] || fail "plugin $p not installed"
+    done
+
+    # --version names the project's version (CMakeLists.txt's project()).
+    version=$(sed -n 's/^project(csmetrics VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+    out=$("$bin" --version)
+    [[ $out == "csmetrics $version "* ]] || fail "--version printed '$out', expected csmetrics $version"
+
+    # Every configuration deploy/ ships loads its plugins and schemas from the prefix.
+    python3 "$root/tests/deploy/extract_configs.py" "$root" "$work/configs"
+    for cfg in "$work"/configs/*.yaml; do
+        out=$("$bin" config -c "$cfg" 2>&1) || fail "config -c $(basename "$cfg"): $out"
+        [[ $out == "$cfg: valid" ]] || fail "config -c $(basename "$cfg") printed '$out'"
+    done
+
+    # The daemon with nothing to connect to: alive (/healthz 200, the image's own
+    # HEALTHCHECK command passes) and not ready (/readyz 503, still starting);
+    # SIGTERM stops it with exit 0.
+    http_port=$(free_port)
+    closed=$(free_port)
+    cat >"$work/run.yaml" <<YAML
 kafka:
   brokers: "127.0.0.1:$closed"
 redis:
@@ -85,34 +87,42 @@ http:
   bind: 127.0.0.1
   port: $http_port
 YAML
-"$bin" run -c "$work/run.yaml" >"$work/run.log" 2>&1 &
-run_pid=$!
-pids+=("$run_pid")
-wait_for "$work/run.log" "telemetry on http://127.0.0.1:$http_port/metrics" ||
-    { cat "$work/run.log"; fail "run did not serve its telemetry"; }
-[[ $(curl -s "http://127.0.0.1:$http_port/healthz") == ok ]] || fail "/healthz is not ok"
-code=$(curl -s -o "$work/readyz" -w '%{http_code}' "http://127.0.0.1:$http_port/readyz")
-[[ $code == 503 && $(cat "$work/readyz") == "not ready: starting: connecting to Redis and Kafka" ]] ||
-    fail "/readyz answered $code '$(cat "$work/readyz")'"
-health_cmd=$(sed -n '/^HEALTHCHECK/,/CMD/s/^ *CMD //p' "$root/deploy/container/Containerfile")
-[[ -n $health_cmd ]] || fail "no HEALTHCHECK CMD in the Containerfile"
-CSM_HEALTH_URL=http://127.0.0.1:$http_port/healthz sh -c "$health_cmd" ||
-    fail "the HEALTHCHECK command ($health_cmd) failed on a live daemon"
-CSM_HEALTH_URL=http://127.0.0.1:$closed/healthz sh -c "$health_cmd" 2>/dev/null &&
-    fail "the HEALTHCHECK command passed with nothing listening"
-kill -TERM "$run_pid"
-rc=0
-wait "$run_pid" || rc=$?
-[[ $rc -eq 0 ]] || fail "run exited $rc on SIGTERM"
+    rm -f "$work/run.log"
+    "$bin" run -c "$work/run.yaml" >"$work/run.log" 2>&1 &
+    run_pid=$!
+    pids+=("$run_pid")
+    wait_for "$work/run.log" "telemetry on http://127.0.0.1:$http_port/metrics" ||
+        { cat "$work/run.log"; fail "run did not serve its telemetry"; }
+    [[ $(curl -s "http://127.0.0.1:$http_port/healthz") == ok ]] || fail "/healthz is not ok"
+    code=$(curl -s -o "$work/readyz" -w '%{http_code}' "http://127.0.0.1:$http_port/readyz")
+    [[ $code == 503 && $(cat "$work/readyz") == "not ready: starting: connecting to Redis and Kafka" ]] ||
+        fail "/readyz answered $code '$(cat "$work/readyz")'"
+    health_cmd=$(sed -n '/^HEALTHCHECK/,/CMD/s/^ *CMD //p' "$root/deploy/container/Containerfile")
+    [[ -n $health_cmd ]] || fail "no HEALTHCHECK CMD in the Containerfile"
+    CSM_HEALTH_URL=http://127.0.0.1:$http_port/healthz sh -c "$health_cmd" ||
+        fail "the HEALTHCHECK command ($health_cmd) failed on a live daemon"
+    CSM_HEALTH_URL=http://127.0.0.1:$closed/healthz sh -c "$health_cmd" 2>/dev/null &&
+        fail "the HEALTHCHECK command passed with nothing listening"
+    kill -TERM "$run_pid"
+    rc=0
+    wait "$run_pid" || rc=$?
+    [[ $rc -eq 0 ]] || fail "run exited $rc on SIGTERM"
 
-# The dashboard finds its page and chart library under the prefix.
-"$bin" dashboard --redis "127.0.0.1:$closed" --port 0 >"$work/dash.out" 2>"$work/dash.log" &
-pids+=($!)
-wait_for "$work/dash.out" '^DASHBOARD ' || { cat "$work/dash.log"; fail "dashboard did not start"; }
-url=$(sed -n 's/^DASHBOARD //p' "$work/dash.out")
-cmp -s <(curl -fsS "$url") "$prefix/share/csmetrics/web/index.html" || fail "dashboard / is not index.html"
-cmp -s <(curl -fsS "${url}assets/chart.umd.min.js") "$prefix/share/csmetrics/web/assets/chart.umd.min.js" ||
-    fail "dashboard does not serve its chart library"
+    # The dashboard finds its page and chart library under the prefix.
+    rm -f "$work/dash.out" # the previous tree's, which wait_for could read first
+    "$bin" dashboard --redis "127.0.0.1:$closed" --port 0 >"$work/dash.out" 2>"$work/dash.log" &
+    dash_pid=$!
+    pids+=("$dash_pid")
+    wait_for "$work/dash.out" '^DASHBOARD ' || { cat "$work/dash.log"; fail "dashboard did not start"; }
+    url=$(sed -n 's/^DASHBOARD //p' "$work/dash.out")
+    cmp -s <(curl -fsS "$url") "$prefix/share/csmetrics/web/index.html" || fail "dashboard / is not index.html"
+    cmp -s <(curl -fsS "${url}assets/chart.umd.min.js") "$prefix/share/csmetrics/web/assets/chart.umd.min.js" ||
+        fail "dashboard does not serve its chart library"
+    kill -TERM "$dash_pid"
+    wait "$dash_pid" || true
+}
+
+check_tree "$prefix"
 
 # Every library the binary and the plugins link directly comes from a runtime package.
 mapfile -t runtime < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$root/deploy/container/packages-runtime.txt")
@@ -123,7 +133,7 @@ package_of() { # a library's path: its Debian package (usrmerge: /lib or /usr/li
     { dpkg -S "$path" 2>/dev/null || dpkg -S "$alt" 2>/dev/null; } | head -1 | cut -d: -f1
 }
 checked=0
-for obj in "$bin" "$prefix"/lib/csmetrics/plugins/*.so; do
+for obj in "$prefix/bin/csmetrics" "$prefix"/lib/csmetrics/plugins/*.so; do
     while read -r lib; do
         # "libx.so.1 => /path (addr)", or for the loader "/path/ld-linux….so.2 (addr)".
         path=$(ldd "$obj" | awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }
@@ -137,4 +147,17 @@ for obj in "$bin" "$prefix"/lib/csmetrics/plugins/*.so; do
         checked=$((checked + 1))
     done < <(readelf -d "$obj" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 done
-echo "check_container_build: installed tree works alone; $checked linked libraries checked"
+
+# The tree moved elsewhere (an image that copies /usr/local to another prefix, a
+# tarball unpacked anywhere) still finds its own files: the binary locates them
+# from its own path (core/src/base/install_paths.c). A tree older than that
+# carries its configured prefix and is not relocatable: said, not checked.
+if [[ -f $root/core/src/base/install_paths.c ]]; then
+    mkdir "$work/moved"
+    mv "$prefix" "$work/moved/usr-local"
+    check_tree "$work/moved/usr-local"
+    moved="; moved, it works as well"
+else
+    moved="; relocation NOT checked (no core/src/base/install_paths.c in this tree)"
+fi
+echo "check_container_build: installed tree works alone ($checked linked libraries checked)$moved"
