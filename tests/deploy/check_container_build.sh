@@ -35,21 +35,12 @@ JOBS=${JOBS:-2} sh "$root/deploy/container/build.sh" "$work/src" "$work/build" "
     >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "build.sh failed"; }
 rm -rf "$work/src" "$work/build"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_for() { # FILE PATTERN: up to 10 s
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=lib.sh
+source "$root/tests/deploy/lib.sh"
 
 # Everything the runtime stage relies on, from the installed tree at PREFIX alone.
 check_tree() {
-    local prefix=$1 bin=$1/bin/csmetrics f p out cfg http_port closed run_pid code health_cmd rc url dash_pid
+    local prefix=$1 bin=$1/bin/csmetrics f p out cfg health_cmd url dash_pid
     # The layout the runtime stage copies.
     for f in bin/csmetrics share/csmetrics/schemas/chat_event.avsc share/csmetrics/schemas/order_event.avsc \
         share/csmetrics/schemas/alert.avsc share/csmetrics/web/index.html \
@@ -72,45 +63,20 @@ check_tree() {
         [[ $out == "$cfg: valid" ]] || fail "config -c $(basename "$cfg") printed '$out'"
     done
 
-    # The daemon with nothing to connect to: alive (/healthz 200, the image's own
-    # HEALTHCHECK command passes) and not ready (/readyz 503, still starting);
-    # SIGTERM stops it with exit 0.
-    http_port=$(free_port)
-    closed=$(free_port)
-    cat >"$work/run.yaml" <<YAML
-kafka:
-  brokers: "127.0.0.1:$closed"
-redis:
-  host: 127.0.0.1
-  port: $closed
-http:
-  bind: 127.0.0.1
-  port: $http_port
-YAML
-    rm -f "$work/run.log"
-    "$bin" run -c "$work/run.yaml" >"$work/run.log" 2>&1 &
-    run_pid=$!
-    pids+=("$run_pid")
-    wait_for "$work/run.log" "telemetry on http://127.0.0.1:$http_port/metrics" ||
-        { cat "$work/run.log"; fail "run did not serve its telemetry"; }
-    [[ $(curl -s "http://127.0.0.1:$http_port/healthz") == ok ]] || fail "/healthz is not ok"
-    code=$(curl -s -o "$work/readyz" -w '%{http_code}' "http://127.0.0.1:$http_port/readyz")
-    [[ $code == 503 && $(cat "$work/readyz") == "not ready: starting: connecting to Redis and Kafka" ]] ||
-        fail "/readyz answered $code '$(cat "$work/readyz")'"
+    # The daemon with nothing to connect to is alive and not ready (lib.sh); the
+    # image's own HEALTHCHECK command passes on it, and fails with nothing listening.
+    start_idle_daemon "$bin"
     health_cmd=$(sed -n '/^HEALTHCHECK/,/CMD/s/^ *CMD //p' "$root/deploy/container/Containerfile")
     [[ -n $health_cmd ]] || fail "no HEALTHCHECK CMD in the Containerfile"
-    CSM_HEALTH_URL=http://127.0.0.1:$http_port/healthz sh -c "$health_cmd" ||
+    CSM_HEALTH_URL=http://127.0.0.1:$idle_port/healthz sh -c "$health_cmd" ||
         fail "the HEALTHCHECK command ($health_cmd) failed on a live daemon"
-    CSM_HEALTH_URL=http://127.0.0.1:$closed/healthz sh -c "$health_cmd" 2>/dev/null &&
+    CSM_HEALTH_URL=http://127.0.0.1:$idle_closed/healthz sh -c "$health_cmd" 2>/dev/null &&
         fail "the HEALTHCHECK command passed with nothing listening"
-    kill -TERM "$run_pid"
-    rc=0
-    wait "$run_pid" || rc=$?
-    [[ $rc -eq 0 ]] || fail "run exited $rc on SIGTERM"
+    stop_idle_daemon
 
     # The dashboard finds its page and chart library under the prefix.
     rm -f "$work/dash.out" # the previous tree's, which wait_for could read first
-    "$bin" dashboard --redis "127.0.0.1:$closed" --port 0 >"$work/dash.out" 2>"$work/dash.log" &
+    "$bin" dashboard --redis "127.0.0.1:$idle_closed" --port 0 >"$work/dash.out" 2>"$work/dash.log" &
     dash_pid=$!
     pids+=("$dash_pid")
     wait_for "$work/dash.out" '^DASHBOARD ' || { cat "$work/dash.log"; fail "dashboard did not start"; }

@@ -3,9 +3,9 @@
 # binary present (a copy of the unit whose ExecStart names this build's csmetrics,
 # $CSM_BIN) and fails when the binary is missing (so the verification does look);
 # `systemd-analyze security --offline` rates its exposure at most 2.0 ("OK");
-# and MemoryDenyWriteExecute=yes does not stop the plugins from loading: the built
-# plugins load under the kernel's same rule (mdwe_exec.py), which refuses a
-# plugin that asks for an executable stack.
+# and MemoryDenyWriteExecute=yes does not stop the plugins from loading nor the
+# daemon from starting: both run under the kernel's same rule (mdwe_exec.py),
+# which refuses a plugin that asks for an executable stack.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 unit=$root/deploy/systemd/csmetrics.service
@@ -15,11 +15,20 @@ command -v systemd-analyze >/dev/null || {
     exit 1
 }
 work=$(mktemp -d /tmp/csm-systemd.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 fail() {
     echo "check_systemd_unit: $*" >&2
     exit 1
 }
+# shellcheck source=lib.sh
+source "$root/tests/deploy/lib.sh"
 
 exec_start='ExecStart=/usr/local/bin/csmetrics run -c /etc/csmetrics/csmetrics.yaml'
 grep -qxF "$exec_start" "$unit" || fail "the unit lacks '$exec_start'"
@@ -54,6 +63,10 @@ YAML
 out=$(python3 "$root/tests/deploy/mdwe_exec.py" "$bin" config -c "$work/chain.yaml" 2>&1) ||
     fail "plugins under MemoryDenyWriteExecute: $out"
 [[ $out == "$work/chain.yaml: valid" ]] || fail "config -c under MemoryDenyWriteExecute: $out"
+# The daemon's own start (librdkafka, OpenSSL, the HTTP server's threads, the
+# plugins) and SIGTERM under the rule.
+start_idle_daemon python3 "$root/tests/deploy/mdwe_exec.py" "$bin"
+stop_idle_daemon
 printf 'int csm_x(void) { return 1; }\n' >"$work/execstack.c"
 cc -shared -fPIC -z execstack -o "$work/execstack.so" "$work/execstack.c"
 cat >"$work/execstack.yaml" <<YAML
