@@ -35,7 +35,7 @@ JOBS=${JOBS:-2} sh "$root/deploy/container/build.sh" "$work/src" "$work/build" "
     >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "build.sh failed"; }
 rm -rf "$work/src" "$work/build"
 
-# shellcheck source=lib.sh
+# shellcheck source=tests/deploy/lib.sh source-path=SCRIPTDIR/../..
 source "$root/tests/deploy/lib.sh"
 
 # Everything the runtime stage relies on, from the installed tree at PREFIX alone.

@@ -27,7 +27,7 @@ fail() {
     echo "check_systemd_unit: $*" >&2
     exit 1
 }
-# shellcheck source=lib.sh
+# shellcheck source=tests/deploy/lib.sh source-path=SCRIPTDIR/../..
 source "$root/tests/deploy/lib.sh"
 
 exec_start='ExecStart=/usr/local/bin/csmetrics run -c /etc/csmetrics/csmetrics.yaml'

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # $work, fail and pids are the caller's
 # Helpers of tests/deploy/*.sh (sourced). The caller defines fail MESSAGE, sets
 # $work (a scratch directory) and kills the PIDs in ${pids[@]} on exit.
 
