@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 unit=$root/deploy/systemd/csmetrics.service
-bin=${CSM_BIN:?CSM_BIN: the csmetrics binary of the build}
+bin=$(realpath "${CSM_BIN:?CSM_BIN: the csmetrics binary of the build}")
 command -v systemd-analyze >/dev/null || {
     echo "check_systemd_unit: systemd-analyze not installed (Debian package systemd)" >&2
     exit 1
