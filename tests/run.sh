@@ -33,6 +33,8 @@ packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev li
     libjansson-dev libssl-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3
     curl
     clang libclang-rt-14-dev prometheus)
+# deploy/'s checks (tests/deploy/): systemd-analyze, YAML, readelf and ldd.
+packages+=(systemd python3-yaml binutils libc-bin)
 # The dashboard (docs/dashboard.md): npm installs its chart library at build time and the
 # browser test's playwright-core; Debian's Chromium runs that test, with a CJK font for the
 # page's Chinese names. npm only when there is none: a Node.js from elsewhere brings its own.
