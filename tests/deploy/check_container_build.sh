@@ -116,14 +116,9 @@ done
 
 # The tree moved elsewhere (an image that copies /usr/local to another prefix, a
 # tarball unpacked anywhere) still finds its own files: the binary locates them
-# from its own path (core/src/base/install_paths.c). A tree older than that
-# carries its configured prefix and is not relocatable: said, not checked.
-if [[ -f $root/core/src/base/install_paths.c ]]; then
-    mkdir "$work/moved"
-    mv "$prefix" "$work/moved/usr-local"
-    check_tree "$work/moved/usr-local"
-    moved="; moved, it works as well"
-else
-    moved="; relocation NOT checked (no core/src/base/install_paths.c in this tree)"
-fi
+# from its own path (core/src/base/install_paths.c).
+mkdir "$work/moved"
+mv "$prefix" "$work/moved/usr-local"
+check_tree "$work/moved/usr-local"
+moved="; moved, it works as well"
 echo "check_container_build: installed tree works alone ($checked linked libraries checked)$moved"
