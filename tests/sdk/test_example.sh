@@ -47,8 +47,11 @@ cp -r "$CSM_ROOT/examples/logistics-stall" "$SRC"
 log "installed into $PREFIX"
 
 # 2. find_package(csmetrics CONFIG).
+# CSM_SDK_CFLAGS: what code linking this build's test kit must be compiled with
+# (the sanitizers, when the tree under test is sanitized).
+sdk_cflags=${CSM_SDK_CFLAGS:-}
 cmake -S "$SRC" -B "$CSM_TMP/build-cmake" -DCMAKE_PREFIX_PATH="$PREFIX" \
-    -DCMAKE_BUILD_TYPE=Release >"$CSM_TMP/cmake.log" 2>&1 ||
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="$sdk_cflags" >"$CSM_TMP/cmake.log" 2>&1 ||
     fail "configuring the example failed: $(tail -20 "$CSM_TMP/cmake.log")"
 cmake --build "$CSM_TMP/build-cmake" >>"$CSM_TMP/cmake.log" 2>&1 ||
     fail "building the example with find_package failed: $(tail -20 "$CSM_TMP/cmake.log")"
@@ -59,7 +62,8 @@ grep -q "100% tests passed, 0 tests failed out of 1" "$CSM_TMP/ctest.log" ||
 log "built and tested with find_package"
 
 # 3. pkg-config.
-PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig make -C "$SRC" check >"$CSM_TMP/make.log" 2>&1 ||
+PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig make -C "$SRC" check CFLAGS="-O2 -g -Wall -Wextra $sdk_cflags" \
+    >"$CSM_TMP/make.log" 2>&1 ||
     fail "the pkg-config build or its tests failed: $(tail -20 "$CSM_TMP/make.log")"
 grep -q "test_logistics_stall: all checks passed" "$CSM_TMP/make.log" ||
     fail "the pkg-config build's test did not pass"
