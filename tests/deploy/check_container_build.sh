@@ -10,21 +10,11 @@
 # packages-runtime.txt (or libc6, in every Debian image).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d /tmp/csm-container-build.XXXXXX)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "check_container_build: $*" >&2
-    exit 1
-}
 # The environment must not point the binary anywhere: only its install prefix counts.
 unset CSM_PLUGIN_PATH CSM_SCHEMA_DIR CSM_WEB_DIR CSM_BROKERS CSM_REDIS CSM_REDIS_PASSWORD
+# shellcheck source=tests/deploy/lib.sh source-path=SCRIPTDIR/../..
+source "$root/tests/deploy/lib.sh"
+deploy_scaffold check_container_build
 
 # The build context, as .dockerignore leaves it.
 mkdir "$work/src"
@@ -35,8 +25,6 @@ JOBS=${JOBS:-2} sh "$root/deploy/container/build.sh" "$work/src" "$work/build" "
     >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "build.sh failed"; }
 rm -rf "$work/src" "$work/build"
 
-# shellcheck source=tests/deploy/lib.sh source-path=SCRIPTDIR/../..
-source "$root/tests/deploy/lib.sh"
 
 # Everything the runtime stage relies on, from the installed tree at PREFIX alone.
 check_tree() {

@@ -14,21 +14,9 @@ command -v systemd-analyze >/dev/null || {
     echo "check_systemd_unit: systemd-analyze not installed (Debian package systemd)" >&2
     exit 1
 }
-work=$(mktemp -d /tmp/csm-systemd.XXXXXX)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "check_systemd_unit: $*" >&2
-    exit 1
-}
 # shellcheck source=tests/deploy/lib.sh source-path=SCRIPTDIR/../..
 source "$root/tests/deploy/lib.sh"
+deploy_scaffold check_systemd_unit
 
 exec_start='ExecStart=/usr/local/bin/csmetrics run -c /etc/csmetrics/csmetrics.yaml'
 grep -qxF "$exec_start" "$unit" || fail "the unit lacks '$exec_start'"

@@ -1,6 +1,26 @@
-# shellcheck shell=bash disable=SC2154 # $work, fail and pids are the caller's
-# Helpers of tests/deploy/*.sh (sourced). The caller defines fail MESSAGE, sets
-# $work (a scratch directory) and kills the PIDs in ${pids[@]} on exit.
+# shellcheck shell=bash
+# Helpers of tests/deploy/*.sh (sourced). deploy_scaffold NAME sets up what each
+# check shares: $work (a scratch directory, removed on exit), ${pids[@]} (killed on
+# exit) and fail MESSAGE (prints "NAME: MESSAGE", exits 1).
+
+deploy_scaffold() {
+    check_name=$1
+    work=$(mktemp -d "/tmp/csm-$check_name.XXXXXX")
+    pids=()
+    trap deploy_cleanup EXIT
+}
+
+deploy_cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+
+fail() {
+    echo "$check_name: $*" >&2
+    exit 1
+}
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
