@@ -127,14 +127,18 @@ void csm_dash_api_report(void *opaque, const csm_http_request *req, csm_http_rep
     const csm_dashboard *d = opaque;
     csm_report r;
     memset(&r, 0, sizeof r);
-    if (report_args(req, &r, reply) || csm_dash_known_shop(d, r.shop, reply) != 1)
+    if (report_args(req, &r, reply))
         return;
     r.reg = d->reg;
     char err[512];
-    if (csm_report_read(&d->cfg, &r, err, sizeof err))
-        csm_dash_reply_error(reply, 503, "%s", err);
-    else
+    /* csm_report_read checks the shop itself; only an unknown one costs the
+     * second read that lists the known shops for the 404 (which sets the
+     * reply unless the shop appeared meanwhile). */
+    int rc = csm_report_read(&d->cfg, &r, err, sizeof err);
+    if (!rc)
         csm_dash_reply_json(reply, 200, csm_report_json(&r, NULL));
+    else if (rc != CSM_REPORT_UNKNOWN_SHOP || csm_dash_known_shop(d, r.shop, reply) == 1)
+        csm_dash_reply_error(reply, 503, "%s", err);
     csm_report_free(&r);
 }
 
