@@ -22,11 +22,16 @@ csm_ts csm_wall_clock_ms(void)
     return (csm_ts)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t csm_monotonic_ms(void)
+uint64_t csm_monotonic_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t csm_monotonic_ms(void)
+{
+    return (int64_t)(csm_monotonic_ns() / 1000000u);
 }
 
 int csm_time_check_range(csm_ts ts, char *reason, size_t reason_len)

@@ -50,6 +50,8 @@ int csm_time_bounds_check(const csm_time_bounds *b, csm_ts ts, csm_ts now, char 
 csm_ts csm_wall_clock_ms(void);
 /* A monotonic clock in ms, for timeouts and budgets (never event time). */
 int64_t csm_monotonic_ms(void);
+/* The same clock in nanoseconds (timing callbacks and flushes). */
+uint64_t csm_monotonic_ns(void);
 
 /* t + d and t - d, clamped to [INT64_MIN + 1, INT64_MAX] so that
  * CSM_TS_NONE (INT64_MIN) never appears by accident. Every sum of an

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine_internal.h"
 #include "log.h"
+#include "time_bounds.h"
 
 #define DAY_MS 86400000LL
 /* At end of input, timers further than this beyond the last event are
@@ -74,16 +74,9 @@ void csm_engine_free(csm_engine *e)
     free(e);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 void csm_engine_time_charge(csm_engine_timing *t)
 {
-    uint64_t now = now_ns();
+    uint64_t now = csm_monotonic_ns();
     if (t->cur >= 0)
         t->ns[t->cur] += (now - t->mark_ns) * CSM_ENGINE_TIMING_EVERY;
     t->mark_ns = now;

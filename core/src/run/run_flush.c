@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "run_internal.h"
+#include "time_bounds.h"
 
 /* For lag tooling only: Redis holds the offsets that count. The offsets
  * are the flushed parts' own: consuming went on past them since the cut. */
@@ -84,9 +84,7 @@ static int offsets_stored(const csm_pslot *s)
 
 static double monotonic_us(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+    return (double)csm_monotonic_ns() / 1e3;
 }
 
 static void flight_reserve(csm_run_flight *f, size_t n)
