@@ -26,12 +26,75 @@ void csm_codec_free(csm_codec *c);
 /* Maps a Confluent schema id to a stream's schema. */
 void csm_codec_map_schema_id(csm_codec *c, int32_t schema_id, csm_stream stream);
 
+/* What csm_codec_decode returns besides 0 (decoded). The negative ones
+ * dead-letter the message with the reason in err; CSM_DECODE_NEED_SCHEMA
+ * asks the caller to fetch a writer schema and decode the message again. */
+enum {
+    CSM_DECODE_UNDECODABLE = -1,  /* bytes or contract: "truncated Avro", "missing field shop_id" */
+    CSM_DECODE_INCOMPATIBLE = -2, /* "schema 21 incompatible: <why>" */
+    CSM_DECODE_UNKNOWN_SCHEMA = -3, /* "unknown schema id 99[: <why>]" */
+    CSM_DECODE_NEED_SCHEMA = 1    /* id's writer schema not known yet (lookup on) */
+};
+
 /* Decodes one Kafka message value of the topic of @p stream into @p out
- * (contract-validated). 0 on success; -1 with a dead-letter reason in err
- * ("truncated Avro", "unknown schema id 7", "bad enum value 12 for type",
- * "missing field shop_id", …). No heap allocation per call. */
+ * (contract-validated). 0 on success, else one of the codes above with the
+ * reason in err ("truncated Avro", "unknown schema id 7", "bad enum value
+ * 12 for type", "missing field shop_id", …). No heap allocation per call. */
 int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const void *buf,
                      size_t len, csm_event_slot *out, char *err, size_t errlen);
+
+/* ---- writer schemas by id (Confluent framing) ----
+ * A Confluent-framed message names the schema it was written with. Each
+ * id's writer schema is resolved once per stream against that stream's
+ * reader schema (schemas/*.avsc) by Avro's resolution rules: writer-only
+ * fields skipped, reader-only fields take the reader's default, enum
+ * symbols matched by name (unknown ones take the reader enum's default),
+ * int promoted to long. Messages are then decoded at the same cost as
+ * messages written with the reader schema. Ids pinned with
+ * csm_codec_map_schema_id() are taken as written with the reader schema. */
+
+/* On: an id that is neither pinned nor added makes csm_codec_decode return
+ * CSM_DECODE_NEED_SCHEMA and remember the id (csm_codec_needed_id); the
+ * caller fetches it, adds it and decodes again. Off (the default): such a
+ * message is CSM_DECODE_UNKNOWN_SCHEMA, "unknown schema id N". */
+void csm_codec_set_lookup(csm_codec *c, int on);
+int32_t csm_codec_needed_id(const csm_codec *c);
+
+/* At most @p n writer schemas are kept (default 1000): adding one more
+ * forgets the least recently used added id (never a pinned one), which
+ * is then fetched again if a message names it. */
+void csm_codec_set_cache_max(csm_codec *c, size_t n);
+
+/* Adds the writer schema of @p id (Avro schema JSON text). 0; or -1 with
+ * why when the text is not an Avro record schema: the id is still added,
+ * and its messages are CSM_DECODE_INCOMPATIBLE "schema N incompatible:
+ * <why>". Adding an id again replaces it. */
+int csm_codec_add_writer_schema(csm_codec *c, int32_t id, const char *json, size_t len, char *why,
+                                size_t whylen);
+/* The id exists nowhere (e.g. the registry answered "not found"): its
+ * messages are CSM_DECODE_UNKNOWN_SCHEMA "unknown schema id N: <why>". */
+void csm_codec_add_missing_schema(csm_codec *c, int32_t id, const char *why);
+
+typedef struct csm_schema_verdict {
+    int known;      /* the id is pinned, added or missing */
+    int compatible; /* messages of this id decode on this stream */
+    /* Incompatible: why ("writer record csmetrics.OrderEvent is not
+     * csmetrics.ChatEvent", "reader field shop_id has no default and the
+     * writer has no such field", "field ts: cannot store string into long").
+     * Compatible: what resolution does, "; "-separated ("writer field
+     * channel skipped", "reader field group_id absent: default null",
+     * "msg_kind symbol LIVE_CARD read as OTHER (reader default)", "stars
+     * int promoted to long"), "" when writer and reader are the same. */
+    char why[512];
+} csm_schema_verdict;
+
+/* The resolution of @p id against @p stream's reader schema (resolved on
+ * first use, then cached with the id). */
+void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream,
+                              csm_schema_verdict *out);
+/* The ids pinned, added or missing, ascending; returns how many there are
+ * (may exceed cap). */
+size_t csm_codec_schema_ids(const csm_codec *c, int32_t *ids, size_t cap);
 
 /* Encodes an event as Avro binary of its stream's schema; with
  * schema_id >= 0 prefixes the Confluent framing. Returns bytes written
