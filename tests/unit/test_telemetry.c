@@ -127,8 +127,8 @@ static void figures_named(void **state)
     csm_tel_flush_observe(&s.c, 0.0009765625);
     csm_tel_flush_observe(&s.c, 0.00390625);
     csm_tel_flush_observe(&s.c, 8);
-    csm_tel_undecodable(&s.c, 1);
-    csm_tel_undecodable(&s.c, 1);
+    csm_tel_undecodable(&s.c, 1, CSM_DL_UNDECODABLE);
+    csm_tel_undecodable(&s.c, 1, CSM_DL_UNDECODABLE);
     s.c.topic[0].in = 7;
     s.c.pstats[0] = (csm_plugin_stat){1, "ignored_x", -2};
     s.c.n_pstats = 1;

@@ -13,6 +13,7 @@
 #include "kafka_conf.h"
 #include "log.h"
 #include "run_internal.h"
+#include "run_schemas.h"
 
 static volatile sig_atomic_t run_stop;
 
@@ -135,6 +136,14 @@ static void report_merge_wait(const csm_run *r, csm_pslot *s, int64_t now)
     s->wait_logged = 1;
 }
 
+/* The /metrics reason of a message that did not decode. */
+static int dead_letter_class(int decode_code)
+{
+    return decode_code == CSM_DECODE_INCOMPATIBLE     ? CSM_DL_SCHEMA_INCOMPATIBLE
+           : decode_code == CSM_DECODE_UNKNOWN_SCHEMA ? CSM_DL_UNKNOWN_SCHEMA
+                                                      : CSM_DL_UNDECODABLE;
+}
+
 static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
 {
     size_t n = 0;
@@ -143,14 +152,17 @@ static size_t process_slot(csm_run *r, csm_pslot *s, int64_t now)
     /* Stops at flush_max_events so a flush never covers much more. */
     while (n < 1000 && r->pending + n < (uint64_t)r->cfg.flush_max_events) {
         int t = csm_pslot_pick(s, r->codec, r->cfg.framing, now);
-        if (t < 0)
+        if (t < 0) {
+            if (csm_pslot_needs_schema(s))
+                csm_run_schemas_want(r, s);
             break;
+        }
         csm_tp *tp = &s->tp[t];
         const rd_kafka_message_t *m = csm_msgq_peek(&tp->q);
         if (tp->head_bad) {
             csm_deadletter_send(r->dlq, m, r->topics[t], tp->head_reason);
             r->dead_letters++;
-            csm_tel_undecodable(&r->tel_now.c, t);
+            csm_tel_undecodable(&r->tel_now.c, t, dead_letter_class(tp->head_code));
         } else {
             check_key(r, t, m, &tp->head.ev);
             csm_verdict v =
@@ -313,6 +325,7 @@ static void main_loop(csm_run *r)
                 csm_tel_harvest(&r->tel_now.c, &s->tel, s->engine);
             }
         }
+        csm_run_schemas_tick(r, now);
         csm_run_reload_pending(r, now);
         csm_run_flush_tick(r, now, 0);
         csm_run_trim_tick(r, now);
@@ -439,6 +452,10 @@ int csm_cmd_run(int argc, char **argv)
     for (size_t i = 0; i < r->cfg.n_schema_ids; i++)
         csm_codec_map_schema_id(r->codec, r->cfg.schema_ids[i], r->cfg.schema_streams[i]);
     log_start(r);
+    if (csm_run_schemas_start(r, err, sizeof err)) {
+        fprintf(stderr, "csmetrics run: schema registry: %s\n", err);
+        goto out;
+    }
     if (csm_run_tel_start(r, err, sizeof err)) {
         fprintf(stderr, "csmetrics run: %s\n", err);
         goto out;
@@ -487,6 +504,7 @@ out:
     if (r->rk)
         rd_kafka_destroy_flags(r->rk, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     csm_run_tel_stop(r);
+    csm_run_schemas_stop(r);
     csm_run_flush_end(r);
     csm_pset_free(&r->ps);
     csm_deadletter_free(r->dlq);

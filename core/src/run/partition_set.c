@@ -115,6 +115,7 @@ void csm_pslot_clear_queues(csm_pslot *s)
     for (int t = 0; t < 2; t++) {
         csm_msgq_clear(&s->tp[t].q);
         s->tp[t].head_ready = 0;
+        s->tp[t].needs_schema = 0;
         s->tp[t].eof = 0;
     }
     s->wait_since_ms = 0;
@@ -130,8 +131,14 @@ static void ensure_head(csm_tp *tp, int t, const csm_engine *e, csm_codec *codec
     if (tp->head_ready)
         return;
     const rd_kafka_message_t *m = csm_msgq_peek(&tp->q);
-    tp->head_bad = csm_codec_decode(codec, (csm_stream)t, framing, m->payload, m->len, &tp->head,
-                                    tp->head_reason, sizeof tp->head_reason) != 0;
+    tp->head_code = csm_codec_decode(codec, (csm_stream)t, framing, m->payload, m->len, &tp->head,
+                                     tp->head_reason, sizeof tp->head_reason);
+    tp->needs_schema = tp->head_code == CSM_DECODE_NEED_SCHEMA;
+    if (tp->needs_schema) {
+        tp->schema_id = csm_codec_needed_id(codec);
+        return; /* decoded again once the schema is there */
+    }
+    tp->head_bad = tp->head_code != 0;
     if (tp->head_bad && !tp->head_reason[0])
         strcpy(tp->head_reason, "undecodable");
     tp->head_refused = !tp->head_bad &&
@@ -147,6 +154,8 @@ int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t 
         have[t] = s->tp[t].q.len > 0;
         if (have[t]) {
             ensure_head(&s->tp[t], t, s->engine, codec, framing);
+            if (s->tp[t].needs_schema)
+                return -1;
             if (s->tp[t].head_bad || s->tp[t].head_refused)
                 return t;
         }
@@ -176,6 +185,11 @@ int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t 
     if (!s->wait_since_ms)
         s->wait_since_ms = now_ms;
     return -1;
+}
+
+int csm_pslot_needs_schema(const csm_pslot *s)
+{
+    return s->tp[0].needs_schema || s->tp[1].needs_schema;
 }
 
 void csm_pslot_consume_head(csm_pslot *s, int t)

@@ -40,13 +40,18 @@ void csm_msgq_free(csm_msgq *q);
 typedef struct csm_tp {
     int assigned;
     csm_msgq q;
-    int64_t next;     /* next offset to offer; what the checkpoint stores */
-    int64_t fetched;  /* next offset expected from the fetcher; -1 unknown */
-    int eof;          /* the fetcher reached the end of the log at `fetched` */
-    int paused;       /* what librdkafka was last told */
-    int backlog;      /* q is over its high mark: fetching stops */
-    int head_ready;   /* head decoded (or refused) below */
-    int head_bad;     /* undecodable: dead letter without an offer */
+    int64_t next;    /* next offset to offer; what the checkpoint stores */
+    int64_t fetched; /* next offset expected from the fetcher; -1 unknown */
+    int eof;         /* the fetcher reached the end of the log at `fetched` */
+    int paused;      /* what librdkafka was last told */
+    int backlog;     /* q is over its high mark: fetching stops */
+    int head_ready;  /* head decoded (or refused) below */
+    int head_bad;    /* undecodable: dead letter without an offer */
+    int head_code;   /* csm_codec_decode's result (CSM_DECODE_…) */
+    /* The head names a writer schema id not known yet: the slot waits
+     * (paused) until the run loop has fetched it (run_schemas.c). */
+    int needs_schema;
+    int32_t schema_id;
     int head_refused; /* decoded, but csm_engine_precheck() refused it */
     char head_reason[256];
     csm_event_slot head;
@@ -99,6 +104,8 @@ void csm_pset_free(csm_pset *ps);
 void csm_pslot_clear_queues(csm_pslot *s);
 
 /* Which topic's head to offer next (CSM_STREAM_CHAT/ORDER), or -1 to wait.
+ * A head whose writer schema is not known yet makes the slot wait
+ * (tp[t].needs_schema, tp[t].schema_id): the merge cannot order it.
  * Decodes heads as needed; a head that does not decode (tp[t].head_bad)
  * or that the engine's pre-checks refuse (tp[t].head_refused; offering it
  * dead-letters it) is returned at once, reason in head_reason: it has no
@@ -106,6 +113,9 @@ void csm_pslot_clear_queues(csm_pslot *s);
  * while the other topic is assigned, empty here and not at its end
  * (s->wait_since_ms says since when, @p now_ms being the clock). */
 int csm_pslot_pick(csm_pslot *s, csm_codec *codec, csm_framing framing, int64_t now_ms);
+
+/* Whether a head of the slot waits for a writer schema. */
+int csm_pslot_needs_schema(const csm_pslot *s);
 
 /* Removes the head of tp[t] after it was offered or dead-lettered. */
 void csm_pslot_consume_head(csm_pslot *s, int t);

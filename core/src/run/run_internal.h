@@ -105,6 +105,9 @@ typedef struct csm_run {
     csm_tel_snap tel_now;
     struct csm_run_tel *tel;
     int64_t tel_published_ms, tel_probe_ms, tel_redis_ok_ms;
+
+    /* Writer schemas by id (run_schemas.c); NULL without a source. */
+    struct csm_run_schemas *schemas;
 } csm_run;
 
 /* Index (csm_stream) of a topic name, or -1. */

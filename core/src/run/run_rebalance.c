@@ -164,7 +164,7 @@ void csm_run_apply_pause(csm_run *r)
             csm_tp *tp = &s->tp[t];
             if (!tp->assigned)
                 continue;
-            int want = r->sink_down || !s->engine || tp->backlog;
+            int want = r->sink_down || !s->engine || tp->backlog || csm_pslot_needs_schema(s);
             if (want == tp->paused)
                 continue;
             rd_kafka_topic_partition_list_add(want ? pause : resume, r->topics[t], s->partition);

@@ -8,7 +8,10 @@
 #include "prom_text.h"
 #include "run_telemetry.h"
 
-const char *const csm_tel_dl_reasons[CSM_DL_NREASONS] = {"undecodable", "rejected", "late"};
+const char *const csm_tel_dl_reasons[CSM_DL_NREASONS] = {"undecodable", "rejected", "late",
+                                                         "schema_incompatible", "unknown_schema"};
+static const char *const lookup_outcomes[CSM_LOOKUP_NOUTCOMES] = {"found", "not_found",
+                                                                  "unavailable"};
 static const char *const flush_outcomes[CSM_FLUSH_NOUTCOMES] = {"ok", "failed", "conflict"};
 /* A flush is two round trips: milliseconds when all is well, seconds
  * when Redis is slow (redis.timeout is 2 s by default). */
@@ -89,10 +92,10 @@ void csm_tel_harvest(csm_tel_counters *c, csm_tel_seen *seen, const csm_engine *
     harvest_plugins(c, seen, e);
 }
 
-void csm_tel_undecodable(csm_tel_counters *c, int t)
+void csm_tel_undecodable(csm_tel_counters *c, int t, int reason)
 {
     c->topic[t].in++;
-    c->topic[t].dead[CSM_DL_UNDECODABLE]++;
+    c->topic[t].dead[reason]++;
 }
 
 void csm_tel_flush_observe(csm_tel_counters *c, double seconds)
@@ -127,6 +130,12 @@ int csm_tel_ready(const csm_tel_snap *s, int64_t now_ms, char *why, size_t n)
     else if (s->flight_ms && now_ms - s->flight_ms > CSM_TEL_STALL_MS)
         snprintf(why, n, "a flush has been in flight for %" PRId64 " s",
                  (now_ms - s->flight_ms) / 1000);
+    else if (s->schema_waiting && s->schema_down_ms)
+        snprintf(why, n,
+                 "%" PRIu64 " topic partition(s) paused for %" PRId64
+                 " s waiting for writer schema id %d: %s",
+                 s->schema_waiting, (now_ms - s->schema_down_ms) / 1000, (int)s->schema_wait_id,
+                 s->schema_err);
     else
         return 1;
     return 0;
@@ -236,6 +245,31 @@ static void format_process(csm_writer *w, const csm_tel_snap *s, int ready, uint
                "Resident set size (/proc/self/statm).", rss);
 }
 
+static void format_schemas(csm_writer *w, const csm_tel_snap *s)
+{
+    csm_prom_family(w, "csmetrics_schema_lookups_total", "counter",
+                    "Writer-schema lookups answered by the schema directory or registry, by "
+                    "outcome (unavailable ones are retried).");
+    for (int o = 0; o < CSM_LOOKUP_NOUTCOMES; o++) {
+        csm_prom_label l = {"outcome", lookup_outcomes[o]};
+        csm_prom_u64(w, "csmetrics_schema_lookups_total", &l, 1, s->c.schema_lookups[o]);
+    }
+    format_one(w, "csmetrics_schema_waiting_partitions", "gauge",
+               "Topic partitions paused until the writer schema of their next message is "
+               "fetched.",
+               s->schema_waiting);
+    csm_prom_family(w, "csmetrics_writer_schemas", "gauge",
+                    "Writer schema ids known, by how they resolve against ours: compatible, "
+                    "incompatible (their messages are dead-lettered), missing (found nowhere).");
+    static const char *const verdicts[] = {"compatible", "incompatible", "missing"};
+    uint64_t v[] = {s->schemas_known - s->schemas_incompatible - s->schemas_missing,
+                    s->schemas_incompatible, s->schemas_missing};
+    for (int k = 0; k < 3; k++) {
+        csm_prom_label l = {"verdict", verdicts[k]};
+        csm_prom_u64(w, "csmetrics_writer_schemas", &l, 1, v[k]);
+    }
+}
+
 static void format_plugins(csm_writer *w, const csm_tel_snap *s, const csm_tel_names *nm)
 {
     csm_prom_family(w, "csmetrics_plugin_callback_seconds_total", "counter",
@@ -273,6 +307,7 @@ void csm_tel_format(csm_writer *w, const csm_tel_snap *s, const csm_tel_names *n
     format_lag(w, s, names);
     format_flushes(w, s);
     format_plugins(w, s, names);
+    format_schemas(w, s);
     format_process(w, s, ready, rss_bytes);
 }
 

@@ -28,12 +28,17 @@
 
 /* Why a message went to the dead-letter topic. */
 enum {
-    CSM_DL_UNDECODABLE, /* not a record of the topic's schema, or breaks the contract */
-    CSM_DL_REJECTED,    /* the engine's ingest rules: timestamp bounds, 7-day rule, size */
-    CSM_DL_LATE,        /* behind event time - allowed_lateness */
+    CSM_DL_UNDECODABLE,         /* not a record of the topic's schema, or breaks the contract */
+    CSM_DL_REJECTED,            /* the engine's ingest rules: timestamp bounds, 7-day rule, size */
+    CSM_DL_LATE,                /* behind event time - allowed_lateness */
+    CSM_DL_SCHEMA_INCOMPATIBLE, /* written with a schema ours cannot read */
+    CSM_DL_UNKNOWN_SCHEMA,      /* its schema id exists nowhere */
     CSM_DL_NREASONS
 };
 extern const char *const csm_tel_dl_reasons[CSM_DL_NREASONS];
+
+/* How a writer-schema lookup ended (csm_schema_status). */
+enum { CSM_LOOKUP_FOUND, CSM_LOOKUP_NOT_FOUND, CSM_LOOKUP_UNAVAILABLE, CSM_LOOKUP_NOUTCOMES };
 
 /* How a flush ended. */
 enum { CSM_FLUSH_OK, CSM_FLUSH_FAILED, CSM_FLUSH_CONFLICT, CSM_FLUSH_NOUTCOMES };
@@ -56,6 +61,7 @@ typedef struct csm_tel_counters {
     uint64_t flush_count;
     double flush_seconds;
     uint64_t redis_errors, redis_retries, ckpt_bytes, alerts, timers_fired, bad_keys;
+    uint64_t schema_lookups[CSM_LOOKUP_NOUTCOMES];
     uint64_t plugin_ns[CSM_MAX_PLUGINS];
     csm_plugin_stat pstats[CSM_TEL_MAX_PSTATS];
     size_t n_pstats;
@@ -96,6 +102,13 @@ typedef struct csm_tel_snap {
     char sink_err[256];   /* the last failure */
     int64_t flight_ms;    /* the flush in flight began (monotonic ms); 0 none */
     int64_t published_ms; /* the loop's last publication (monotonic ms) */
+    /* Writer schemas: topic partitions waiting for one, and, when the
+     * source failed to answer, since when and why. */
+    uint64_t schema_waiting;
+    int32_t schema_wait_id;
+    int64_t schema_down_ms; /* 0: no failed lookup outstanding */
+    char schema_err[256];
+    uint64_t schemas_known, schemas_incompatible, schemas_missing;
 } csm_tel_snap;
 
 /* Names the figures are labelled with (fixed for the process's life). */
@@ -110,8 +123,8 @@ typedef struct csm_tel_names {
 void csm_tel_adopt(csm_tel_seen *seen, const csm_engine *e);
 /* Adds what @p e counted since the last harvest (or adopt) to @p c. */
 void csm_tel_harvest(csm_tel_counters *c, csm_tel_seen *seen, const csm_engine *e);
-/* A message of topic @p t that does not decode. */
-void csm_tel_undecodable(csm_tel_counters *c, int t);
+/* A message of topic @p t that does not decode, for @p reason (CSM_DL_…). */
+void csm_tel_undecodable(csm_tel_counters *c, int t, int reason);
 /* A flush that took @p seconds, into the histogram. */
 void csm_tel_flush_observe(csm_tel_counters *c, double seconds);
 
