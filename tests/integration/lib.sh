@@ -201,3 +201,20 @@ produce_file() {
         fail "produce failed: $(cat "$CSM_TMP/produce.log")"
     [[ $(topic_total cs.chat.events) -eq $3 ]] || fail "want $3 messages in cs.chat.events"
 }
+
+# report_json CONFIG SHOP DAY: the shop-day's report (report --json), one
+# JSON object, in $CSM_TMP/SHOP.json; fails when report fails.
+report_json() {
+    "$CSM_BIN" report -c "$1" --shop "$2" --day "$3" --json 2>"$CSM_TMP/report.log" |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); json.dump(d[0] if isinstance(d, list) else d, sys.stdout)' \
+            >"$CSM_TMP/$2.json" && [[ ${PIPESTATUS[0]} == 0 ]]
+}
+
+# wait_for CHECK WHAT: CHECK passes within 60 s, or the test fails naming WHAT
+# (with what CHECK said on its last try).
+wait_for() {
+    if ! wait_until 60 "$1" 2>"$CSM_TMP/check.log"; then
+        cat "$CSM_TMP/check.log" >&2
+        fail "never saw $2"
+    fi
+}
