@@ -16,7 +16,11 @@ KAFKA="  framing: confluent
   schema_ids:
     1: chat
     2: order"
-write_config "$CFG" "$REDIS_PORT" "  idle_advance: 1s" "$KAFKA"
+# Writer schemas by id (badinput_kinds.py writes them): each one ours
+# cannot read, and an id with no file, is a dead letter saying why.
+SCHEMAS="schema_registry:
+  dir: $CSM_TMP/gen/schemas.d"
+write_config "$CFG" "$REDIS_PORT" "  idle_advance: 1s" "$KAFKA" "$SCHEMAS"
 # The producer must be able to send the 1.2 MB message (librdkafka's
 # default message.max.bytes is 1 MB); `run` keeps its defaults.
 PCFG=$CSM_TMP/produce.yaml

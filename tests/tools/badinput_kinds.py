@@ -7,12 +7,14 @@ many distinct kinds of malformed or refused messages (raw Kafka values,
   badinput_kinds.py OUT_DIR
 
 OUT_DIR/input.jsonl  the file for `csmetrics produce` (file order = send order)
+OUT_DIR/schemas.d/   writer schemas by id (schema_registry.dir of the test)
 OUT_DIR/cases.json   {"day", "board", "agent_assigned", "duplicates",
                       "cases": [{"name", "stream", "key", "hex",
                       "expect" (a regex), "truncated"}]}
 
 The Kafka config of the test: Confluent framing, schema id 1 = chat and
-2 = order, default pipeline settings (allowed_lateness 5 s, 7-day rule).
+2 = order pinned, OUT_DIR/schemas.d as the schema directory, default
+pipeline settings (allowed_lateness 5 s, 7-day rule).
 """
 import datetime
 import json
@@ -210,6 +212,45 @@ def byte_level(c):
           "union branch -56 for field sender", framing_id=CHAT_ID)
 
 
+def writer_schemas(c, out_dir):
+    """Writer schemas that ours cannot read, each in the schema directory
+    under its id, and an id with no file there: every message of them is a
+    dead letter saying why, while the good events go on."""
+    d = os.path.join(out_dir, "schemas.d")
+    os.makedirs(d, exist_ok=True)
+    chat = av.load_schema("chat")
+
+    def with_fields(fields, **top):
+        s = dict(chat, fields=fields, **top)
+        return s
+
+    def put(schema_id, text):
+        with open(os.path.join(d, "%d.avsc" % schema_id), "w") as f:
+            f.write(text)
+
+    no_shop = [f for f in chat["fields"] if f["name"] != "shop_id"]
+    put(5, json.dumps(with_fields(no_shop)))
+    body = b"".join(b for name, b in av.field_bytes("chat", c.chat()) if name != "shop_id")
+    c.add("writer schema without the required shop_id", body,
+          "schema 5 incompatible: reader field shop_id has no default", framing_id=5)
+    put(6, json.dumps(av.load_schema("order")))
+    c.add("order writer schema id on the chat topic", av.encode_record("order", c.order()),
+          "schema 6 incompatible: .*OrderEvent", framing_id=6)
+    # A required string where ours has an optional int: no branch of ours
+    # can hold it.
+    stars_text = [dict(f, type="string") if f["name"] == "stars" else f for f in chat["fields"]]
+    put(7, json.dumps(with_fields(stars_text)))
+    body = b"".join(b if name != "stars" else av.string_bytes("five")
+                    for name, b in av.field_bytes("chat", c.chat()))
+    c.add("writer schema with stars as a string", body, "schema 7 incompatible: .*stars",
+          framing_id=7)
+    put(8, "{not json")
+    c.add("writer schema file that is not JSON", av.encode_record("chat", c.chat()),
+          "schema 8 incompatible: ", framing_id=8)
+    c.add("schema id with no file in the schema directory", av.encode_record("chat", c.chat()),
+          "unknown schema id 9: .*9\\.avsc", framing_id=9)
+
+
 def contract(c):
     for field in ("event_id", "shop_id", "customer_id"):
         c.add("empty %s" % field, av.encode_record("chat", c.chat(**{field: ""})),
@@ -292,16 +333,17 @@ def main():
         sys.exit(__doc__)
     day, base = day_start_ms()
     good, board = good_events(base)
+    os.makedirs(sys.argv[1], exist_ok=True)
     c = Cases(base)
     byte_level(c)
     contract(c)
     event_time(c, base)
     ids(c)
     oversized(c)
+    writer_schemas(c, sys.argv[1])
     cases = c.items
     hexes = [x["hex"] for x in cases]
     assert len(set(hexes)) == len(hexes), "two cases send the same bytes"
-    os.makedirs(sys.argv[1], exist_ok=True)
     with open(os.path.join(sys.argv[1], "input.jsonl"), "w") as f:
         f.write("\n".join(interleave(good, cases)) + "\n")
     for x in cases:
