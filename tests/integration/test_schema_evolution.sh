@@ -33,7 +33,7 @@ cp "$EVO/chat_v3.avsc" "$REG/cs.chat.events-value/3-3.avsc"
 cp "$EVO/chat_v4.avsc" "$REG/cs.chat.events-value/4-4.avsc"
 REG_PORT=$(free_port)
 start_registry() {
-    python3 "$CSM_TESTS/tools/schema_registry.py" --port "$REG_PORT" --schemas "$REG" \
+    python3 "$CSM_TESTS/tools/schema_registry.py" --port "$REG_PORT" "$REG" \
         >>"$CSM_TMP/registry.log" 2>&1 &
     REG_PID=$!
     CSM_PIDS+=($REG_PID)
