@@ -33,7 +33,7 @@ enum {
     CSM_DECODE_UNDECODABLE = -1,  /* bytes or contract: "truncated Avro", "missing field shop_id" */
     CSM_DECODE_INCOMPATIBLE = -2, /* "schema 21 incompatible: <why>" */
     CSM_DECODE_UNKNOWN_SCHEMA = -3, /* "unknown schema id 99[: <why>]" */
-    CSM_DECODE_NEED_SCHEMA = 1      /* id's writer schema not known yet (lookup on) */
+    CSM_DECODE_NEED_SCHEMA = 1    /* id's writer schema not known yet (lookup on) */
 };
 
 /* Decodes one Kafka message value of the topic of @p stream into @p out
@@ -46,7 +46,7 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
 /* ---- writer schemas by id (Confluent framing) ----
  * A Confluent-framed message names the schema it was written with. Each
  * id's writer schema is resolved once per stream against that stream's
- * reader schema (schemas/chat_event.avsc, order_event.avsc) by Avro's resolution rules: writer-only
+ * reader schema (schemas/<stream>_event.avsc) by Avro's resolution rules: writer-only
  * fields skipped, reader-only fields take the reader's default, enum
  * symbols matched by name (unknown ones take the reader enum's default),
  * int promoted to long. Messages are then decoded at the same cost as
@@ -90,7 +90,8 @@ typedef struct csm_schema_verdict {
 
 /* The resolution of @p id against @p stream's reader schema (resolved on
  * first use, then cached with the id). */
-void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream, csm_schema_verdict *out);
+void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream,
+                              csm_schema_verdict *out);
 /* The ids pinned, added or missing, ascending; returns how many there are
  * (may exceed cap). */
 size_t csm_codec_schema_ids(const csm_codec *c, int32_t *ids, size_t cap);
