@@ -80,7 +80,7 @@
                                                                                                                 "channel"))
 
 /* JSON text of a schema written with ' for " (a static buffer). */
-static const char *wjson(const char *s)
+static inline const char *wjson(const char *s)
 {
     static char buf[4096];
     size_t n = strlen(s);
@@ -98,7 +98,7 @@ typedef struct wmsg {
     avro_value_t rec;
 } wmsg;
 
-static void wmsg_open(wmsg *m, const char *schema)
+static inline void wmsg_open(wmsg *m, const char *schema)
 {
     const char *json = wjson(schema);
     if (avro_schema_from_json_length(json, strlen(json), &m->schema))
@@ -108,7 +108,7 @@ static void wmsg_open(wmsg *m, const char *schema)
     assert_int_equal(avro_generic_value_new(m->iface, &m->rec), 0);
 }
 
-static void wmsg_close(wmsg *m)
+static inline void wmsg_close(wmsg *m)
 {
     avro_value_decref(&m->rec);
     avro_value_iface_decref(m->iface);
@@ -116,7 +116,7 @@ static void wmsg_close(wmsg *m)
 }
 
 /* Every optional field null: what a record starts as. */
-static void wmsg_reset(wmsg *m)
+static inline void wmsg_reset(wmsg *m)
 {
     avro_value_reset(&m->rec);
     size_t n = 0;
@@ -132,7 +132,7 @@ static void wmsg_reset(wmsg *m)
 }
 
 /* Field @p name as a value of type @p t (through its union's branch). */
-static avro_value_t wmsg_field(wmsg *m, const char *name, avro_type_t t)
+static inline avro_value_t wmsg_field(wmsg *m, const char *name, avro_type_t t)
 {
     avro_value_t f, branch;
     if (avro_value_get_by_name(&m->rec, name, &f, NULL))
@@ -151,13 +151,13 @@ static avro_value_t wmsg_field(wmsg *m, const char *name, avro_type_t t)
     return f;
 }
 
-static void wmsg_string(wmsg *m, const char *name, const char *s)
+static inline void wmsg_string(wmsg *m, const char *name, const char *s)
 {
     avro_value_t v = wmsg_field(m, name, AVRO_STRING);
     assert_int_equal(avro_value_set_string(&v, s), 0);
 }
 
-static void wmsg_enum(wmsg *m, const char *name, const char *symbol)
+static inline void wmsg_enum(wmsg *m, const char *name, const char *symbol)
 {
     avro_value_t v = wmsg_field(m, name, AVRO_ENUM);
     int index = avro_schema_enum_get_by_name(avro_value_get_schema(&v), symbol);
@@ -165,7 +165,7 @@ static void wmsg_enum(wmsg *m, const char *name, const char *symbol)
     assert_int_equal(avro_value_set_enum(&v, index), 0);
 }
 
-static void wmsg_number(wmsg *m, const char *name, int64_t n)
+static inline void wmsg_number(wmsg *m, const char *name, int64_t n)
 {
     avro_value_t v = wmsg_field(m, name, AVRO_INT64);
     if (avro_value_get_type(&v) == AVRO_INT32)
@@ -175,8 +175,8 @@ static void wmsg_number(wmsg *m, const char *name, int64_t n)
 }
 
 /* The fields every event has. */
-static void wmsg_head(wmsg *m, const char *event_id, const char *platform, int64_t ts,
-                      const char *type)
+static inline void wmsg_head(wmsg *m, const char *event_id, const char *platform, int64_t ts,
+                             const char *type)
 {
     wmsg_reset(m);
     wmsg_string(m, "event_id", event_id);
@@ -190,7 +190,7 @@ static void wmsg_head(wmsg *m, const char *event_id, const char *platform, int64
 }
 
 /* The record, Confluent-framed with @p id, into buf; its length. */
-static size_t wmsg_write(wmsg *m, int32_t id, unsigned char *buf, size_t cap)
+static inline size_t wmsg_write(wmsg *m, int32_t id, unsigned char *buf, size_t cap)
 {
     buf[0] = 0;
     buf[1] = (unsigned char)(id >> 24);
