@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec_decoder.h"
 #include "codec_fields.h"
 #include "schema_ids.h"
-#include "schema_resolve.h"
 #include "scratch.h"
 
 const char *const csm_field_names[F_COUNT] = {
@@ -455,8 +455,6 @@ static void *new_node(decoder *d, size_t size)
     return d->nodes[d->n_nodes++] = calloc(1, size);
 }
 
-/* What reads a value of schema s (not a union) into field f: 0, 1 when s
- * cannot fill f, -1 out of memory. */
 /* The contract value of the reader enum's default symbol, which writer
  * symbols the reader lacks are read as; -1 if none. */
 static int enum_fallback(const decoder *d, enum field f, symbol_parser parse)
@@ -465,6 +463,9 @@ static int enum_fallback(const decoder *d, enum field f, symbol_parser parse)
         d->reader ? csm_reader_field_named(d->reader, csm_field_names[f]) : NULL;
     return rf && rf->enum_default && parse ? parse(rf->enum_default) : -1;
 }
+
+/* What reads a value of schema s (not a union) into field f: 0, 1 when s
+ * cannot fill f, -1 out of memory. */
 
 static int bind_leaf(decoder *d, enum field f, symbol_parser parse, avro_schema_t s,
                      avro_value_t *out)
@@ -645,13 +646,34 @@ static avro_value_t decoder_record(decoder *d, csm_event_slot *slot)
     return (avro_value_t){&record_iface, d};
 }
 
+struct decoder *csm_decoder_new(avro_schema_t writer, csm_stream stream,
+                                const csm_reader_schema *reader, const csm_resolution *res,
+                                char *why, size_t whylen)
+{
+    decoder *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    if (decoder_init(d, writer, stream, reader, res)) {
+        snprintf(why, whylen, "%s", avro_strerror());
+        csm_decoder_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void csm_decoder_free(struct decoder *d)
+{
+    if (d)
+        decoder_free(d);
+    free(d);
+}
+
 struct csm_codec {
     schema_codec streams[2]; /* encoding */
     decoder decoders[2];     /* messages written with our own schemas */
-    csm_reader_schema readers[2];
-    id_table ids;
-    int lookup;        /* csm_codec_set_lookup */
-    int32_t needed_id; /* the last id CSM_DECODE_NEED_SCHEMA asked for */
+    csm_schema_ids ids;      /* and the Confluent ids of others, with the reader schemas */
     avro_reader_t reader;
 };
 
@@ -713,8 +735,6 @@ static void install_allocator(void)
     avro_set_allocator(scratch_allocator, NULL);
 }
 
-static void release_entry(id_entry *e);
-
 csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -722,8 +742,7 @@ csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
     csm_codec *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    id_table_init(&c->ids, 1000, release_entry);
-    c->needed_id = -1;
+    csm_schema_ids_init(&c->ids);
     for (int s = 0; s < 2; s++) {
         char path[1024], why[256];
         snprintf(path, sizeof path, "%s/%s", schema_dir ? schema_dir : ".", schema_files[s]);
@@ -740,7 +759,7 @@ csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
             decoder_init(&c->decoders[s], schema, (csm_stream)s, NULL, NULL))
             snprintf(why, sizeof why, "%s", avro_strerror());
         else
-            rc = csm_reader_schema_init(&c->readers[s], schema, json, len, why, sizeof why);
+            rc = csm_reader_schema_init(&c->ids.readers[s], schema, json, len, why, sizeof why);
         free(json);
         if (rc) {
             snprintf(err, errlen, "schema %s: %s", path, why);
@@ -756,206 +775,57 @@ void csm_codec_free(csm_codec *c)
 {
     if (!c)
         return;
-    id_table_free(&c->ids);
+    csm_schema_ids_free(&c->ids);
     for (int s = 0; s < 2; s++) {
         schema_codec_free(&c->streams[s]);
         decoder_free(&c->decoders[s]);
-        csm_reader_schema_free(&c->readers[s]);
     }
     if (c->reader)
         avro_reader_free(c->reader);
     free(c);
 }
 
-/* ---- writer schemas by id ---- */
-
-static const char *const stream_names[2] = {"chat", "order"};
-
-static void release_entry(id_entry *e)
-{
-    for (int s = 0; s < 2; s++)
-        if (e->per[s].dec) {
-            decoder_free(e->per[s].dec);
-            free(e->per[s].dec);
-        }
-    if (e->writer)
-        avro_schema_decref(e->writer);
-    free(e);
-}
-
-static id_entry *new_entry(int32_t id, id_kind kind)
-{
-    id_entry *e = calloc(1, sizeof *e);
-    if (e) {
-        e->id = id;
-        e->kind = kind;
-    }
-    return e;
-}
+/* ---- writer schemas by id (schema_ids.c) ---- */
 
 void csm_codec_map_schema_id(csm_codec *c, int32_t schema_id, csm_stream stream)
 {
-    id_entry *e = new_entry(schema_id, ID_PINNED);
-    if (e) {
-        e->stream = stream;
-        id_table_put(&c->ids, e);
-    }
+    csm_schema_ids_pin(&c->ids, schema_id, stream == CSM_STREAM_ORDER ? stream : CSM_STREAM_CHAT);
 }
 
 void csm_codec_set_lookup(csm_codec *c, int on)
 {
-    c->lookup = on;
+    c->ids.lookup = on;
 }
 
 int32_t csm_codec_needed_id(const csm_codec *c)
 {
-    return c->needed_id;
+    return c->ids.needed_id;
 }
 
 void csm_codec_set_cache_max(csm_codec *c, size_t n)
 {
-    id_table_set_max(&c->ids, n);
-}
-
-static void one_line(char *s)
-{
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
+    csm_schema_ids_set_max(&c->ids, n);
 }
 
 int csm_codec_add_writer_schema(csm_codec *c, int32_t id, const char *json, size_t len, char *why,
                                 size_t whylen)
 {
-    id_entry *e = new_entry(id, ID_ADDED);
-    if (!e) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    avro_schema_t schema = NULL;
-    if (avro_schema_from_json_length(json ? json : "", json ? len : 0, &schema)) {
-        snprintf(e->why, sizeof e->why, "not an Avro schema: %s", avro_strerror());
-    } else if (!is_avro_record(schema)) {
-        snprintf(e->why, sizeof e->why, "not an Avro record schema but a %s",
-                 avro_schema_type_name(schema));
-        avro_schema_decref(schema);
-        schema = NULL;
-    }
-    one_line(e->why);
-    e->writer = schema;
-    int rc = schema ? 0 : -1;
-    if (rc)
-        snprintf(why, whylen, "%s", e->why);
-    if (id_table_put(&c->ids, e)) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    return rc;
+    return csm_schema_ids_add(&c->ids, id, json, len, why, whylen);
 }
 
 void csm_codec_add_missing_schema(csm_codec *c, int32_t id, const char *why)
 {
-    id_entry *e = new_entry(id, ID_MISSING);
-    if (!e)
-        return;
-    snprintf(e->why, sizeof e->why, "%s", why ? why : "");
-    one_line(e->why);
-    id_table_put(&c->ids, e);
-}
-
-/* The resolution of an added id's writer schema against @p stream's
- * reader schema, with the decoder it reads that stream's messages with. */
-static void resolve_entry(csm_codec *c, id_entry *e, csm_stream stream)
-{
-    csm_schema_verdict *v = &e->per[stream].verdict;
-    e->per[stream].resolved = 1;
-    v->known = 1;
-    if (!e->writer) {
-        snprintf(v->why, sizeof v->why, "%s", e->why);
-        return;
-    }
-    csm_resolution res;
-    csm_resolve(&c->readers[stream], e->writer, &res);
-    decoder *d = res.compatible ? calloc(1, sizeof *d) : NULL;
-    if (d && decoder_init(d, e->writer, stream, &c->readers[stream], &res)) {
-        snprintf(res.why, sizeof res.why, "%s", avro_strerror());
-        res.compatible = 0;
-        decoder_free(d);
-        free(d);
-        d = NULL;
-    } else if (res.compatible && !d) {
-        snprintf(res.why, sizeof res.why, "out of memory");
-        res.compatible = 0;
-    }
-    e->per[stream].dec = d;
-    v->compatible = res.compatible;
-    snprintf(v->why, sizeof v->why, "%s", res.why);
+    csm_schema_ids_add_missing(&c->ids, id, why);
 }
 
 void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream, csm_schema_verdict *out)
 {
-    memset(out, 0, sizeof *out);
-    stream = stream == CSM_STREAM_ORDER ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
-    id_entry *e = id_table_find(&c->ids, id);
-    if (!e) {
-        snprintf(out->why, sizeof out->why, "unknown schema id %d", id);
-    } else if (e->kind == ID_PINNED) {
-        out->known = 1;
-        out->compatible = e->stream == stream;
-        if (!out->compatible)
-            snprintf(out->why, sizeof out->why, "schema id %d is pinned to the %s stream", id,
-                     stream_names[e->stream]);
-    } else if (e->kind == ID_MISSING) {
-        out->known = 1;
-        snprintf(out->why, sizeof out->why, "%s", e->why);
-    } else {
-        if (!e->per[stream].resolved)
-            resolve_entry(c, e, stream);
-        *out = e->per[stream].verdict;
-    }
+    csm_schema_ids_verdict(&c->ids, id, stream == CSM_STREAM_ORDER ? stream : CSM_STREAM_CHAT, out);
 }
 
 size_t csm_codec_schema_ids(const csm_codec *c, int32_t *ids, size_t cap)
 {
-    return id_table_ids(&c->ids, ids, cap);
-}
-
-/* The decoder of a Confluent-framed message's schema @p id on the topic
- * of @p stream, or NULL with the code and reason. */
-static decoder *id_decoder(csm_codec *c, int32_t id, csm_stream stream, int *code, char *err,
-                           size_t errlen)
-{
-    id_entry *e = id_table_find(&c->ids, id);
-    if (!e && c->lookup) {
-        c->needed_id = id;
-        snprintf(err, errlen, "schema id %d not known yet", id);
-        *code = CSM_DECODE_NEED_SCHEMA;
-        return NULL;
-    }
-    if (!e || e->kind == ID_MISSING) {
-        snprintf(err, errlen, "unknown schema id %d%s%s", id, e && e->why[0] ? ": " : "",
-                 e ? e->why : "");
-        if (e)
-            id_table_touch(&c->ids, e);
-        *code = CSM_DECODE_UNKNOWN_SCHEMA;
-        return NULL;
-    }
-    if (e->kind == ID_PINNED) {
-        if (e->stream == stream)
-            return &c->decoders[stream];
-        snprintf(err, errlen, "schema id %d is the %s schema, on the %s topic", id,
-                 stream_names[e->stream], stream_names[stream]);
-        *code = CSM_DECODE_UNDECODABLE;
-        return NULL;
-    }
-    id_table_touch(&c->ids, e);
-    if (!e->per[stream].resolved)
-        resolve_entry(c, e, stream);
-    if (e->per[stream].dec)
-        return e->per[stream].dec;
-    snprintf(err, errlen, "schema %d incompatible: %s", id, e->per[stream].verdict.why);
-    *code = CSM_DECODE_INCOMPATIBLE;
-    return NULL;
+    return csm_schema_ids_list(&c->ids, ids, cap);
 }
 
 /* ---- what was read → csm_event, in the contract's field order ---- */
@@ -1251,10 +1121,12 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
         }
         int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
                                (uint32_t)p[4]);
-        int code = 0;
-        d = id_decoder(c, id, stream, &code, err, errlen);
-        if (!d)
+        decoder *theirs = NULL;
+        int code = csm_schema_ids_decoder(&c->ids, id, stream, &theirs, err, errlen);
+        if (code)
             return code;
+        if (theirs)
+            d = theirs;
         p += 5;
         len -= 5;
     }

@@ -1,71 +1,50 @@
-/* The codec's Confluent schema ids: pinned (configured onto a stream's
- * reader schema), added (a writer schema, resolved per stream on first
- * use) or missing (known not to exist). Looked up per message in an
+/* The codec's Confluent schema ids (codec.h, "writer schemas by id"):
+ * pinned (configured onto a stream's reader schema), added (a writer
+ * schema, resolved per stream on first use, with the decoder it takes) or
+ * missing (known not to exist). Looked up per message in an
  * open-addressing hash; the added and missing ids are bounded, least
  * recently used first out; pinned ids stay. */
 #ifndef CSM_SCHEMA_IDS_H
 #define CSM_SCHEMA_IDS_H
 
-#include <avro.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "codec.h"
-
-typedef enum id_kind { ID_PINNED, ID_ADDED, ID_MISSING } id_kind;
+#include "schema_resolve.h"
 
 struct decoder;
+struct id_entry;
 
-typedef struct id_entry {
-    int32_t id;
-    id_kind kind;
-    csm_stream stream;    /* pinned: the stream whose schema it is */
-    avro_schema_t writer; /* added: NULL when the text was no record schema */
-    char why[256];        /* added without writer, missing: why */
-    uint64_t used;        /* added, missing: when a message last named it */
-    struct {
-        int resolved;
-        csm_schema_verdict verdict;
-        struct decoder *dec; /* compatible: bound to the writer schema */
-    } per[2];                /* by stream */
-} id_entry;
-
-typedef struct id_table {
-    id_entry **slots; /* open addressing, linear probing; NULL: empty */
-    size_t cap;       /* a power of two, or 0 */
+typedef struct csm_schema_ids {
+    struct id_entry **slots; /* open addressing, linear probing; NULL: empty */
+    size_t cap;              /* a power of two, or 0 */
     size_t count;
     size_t learned; /* added and missing ones */
     size_t max;     /* most learned ones kept */
-    uint64_t tick;
-    void (*release)(id_entry *); /* frees an entry the table lets go */
-} id_table;
+    uint64_t tick;  /* of the last use */
+    int lookup;
+    int32_t needed_id;
+    csm_reader_schema readers[2]; /* by stream (the codec loads them) */
+} csm_schema_ids;
 
-void id_table_init(id_table *t, size_t max, void (*release)(id_entry *));
-void id_table_free(id_table *t);
+void csm_schema_ids_init(csm_schema_ids *s);
+void csm_schema_ids_free(csm_schema_ids *s);
 
-static inline id_entry *id_table_find(const id_table *t, int32_t id)
-{
-    if (!t->cap)
-        return NULL;
-    for (size_t i = ((uint32_t)id * 2654435761u) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-        id_entry *e = t->slots[i];
-        if (!e || e->id == id)
-            return e;
-    }
-}
+/* codec.h's functions of the same names. */
+void csm_schema_ids_pin(csm_schema_ids *s, int32_t id, csm_stream stream);
+int csm_schema_ids_add(csm_schema_ids *s, int32_t id, const char *json, size_t len, char *why,
+                       size_t whylen);
+void csm_schema_ids_add_missing(csm_schema_ids *s, int32_t id, const char *why);
+void csm_schema_ids_set_max(csm_schema_ids *s, size_t max);
+void csm_schema_ids_verdict(csm_schema_ids *s, int32_t id, csm_stream stream,
+                            csm_schema_verdict *out);
+size_t csm_schema_ids_list(const csm_schema_ids *s, int32_t *ids, size_t cap);
 
-/* Puts @p e (allocated by the caller), releasing the entry of the same id
- * and, beyond max learned ones, the least recently used learned one.
- * 0, or -1 (out of memory: e released). */
-int id_table_put(id_table *t, id_entry *e);
-/* Lowers or raises the bound (at least 1), releasing the excess. */
-void id_table_set_max(id_table *t, size_t max);
-/* A message named @p e. */
-static inline void id_table_touch(id_table *t, id_entry *e)
-{
-    e->used = ++t->tick;
-}
-/* The ids, ascending, into ids (up to cap); returns how many there are. */
-size_t id_table_ids(const id_table *t, int32_t *ids, size_t cap);
+/* What decodes a message of schema @p id on @p stream's topic: 0 with
+ * *dec the id's decoder, or NULL for the stream's own schema (a pinned
+ * id); else a CSM_DECODE_* code with the reason in err. */
+int csm_schema_ids_decoder(csm_schema_ids *s, int32_t id, csm_stream stream, struct decoder **dec,
+                           char *err, size_t errlen);
 
 #endif
