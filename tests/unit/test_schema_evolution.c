@@ -253,6 +253,50 @@ static void enum_symbol_without_reader_default(void **state)
     csm_codec_free(c);
 }
 
+#define W_CHAT_MANY_CHANGES                                                                        \
+    W_CHAT(W_EVENT_ID                                                                              \
+           ",{'name':'platform','type':{'type':'enum','name':'Platform','symbols':"                \
+           "['NEW','DOUYIN','JD','OTHER']}}," W_SHOP_ID "," W_CUSTOMER_ID                          \
+           ",{'name':'ts','type':'int'},{'name':'type','type':{'type':'enum',"                     \
+           "'name':'ChatEventType','symbols':['MESSAGE','RATED','ESCALATED']}}," W_MSG_KIND_OF(    \
+               "'LIVE_CARD','TEXT'") "," W_STARS ",{'name':'extra','type':['null',{'type':'map','" \
+                                                 "values':'long'}]}")
+
+/* Every kind of change at once: fields named together, one note each. */
+static void verdict_of_many_changes(void **state)
+{
+    csm_codec *c = codec();
+    add(c, 27, W_CHAT_MANY_CHANGES);
+    verdict_is(c, 27, CSM_STREAM_CHAT, 1,
+               "writer field extra skipped; reader fields sender, agent_id, from_agent_id, "
+               "group_id, entry, order_id, intent, reason absent: default null; platform symbol "
+               "NEW read as OTHER (reader default); ts int promoted to long; type symbol ESCALATED "
+               "unknown to the reader, no default: its events are dead-lettered; msg_kind symbol "
+               "LIVE_CARD read as OTHER (reader default)");
+    wmsg m;
+    wmsg_open(&m, W_CHAT_MANY_CHANGES);
+    wmsg_head(&m, "e-many", "NEW", 1795140000, "RATED");
+    wmsg_enum(&m, "msg_kind", "TEXT");
+    wmsg_number(&m, "stars", 4);
+    avro_value_t extra = wmsg_field(&m, "extra", AVRO_MAP), v;
+    assert_int_equal(avro_value_add(&extra, "k", &v, NULL, NULL), 0);
+    avro_value_set_long(&v, 7);
+    unsigned char buf[1024];
+    size_t n = wmsg_write(&m, 27, buf, sizeof buf);
+    wmsg_close(&m);
+    csm_event_slot out;
+    char err[256];
+    if (decode(c, CSM_STREAM_CHAT, buf, n, &out, err))
+        fail_msg("many changes: %s", err);
+    assert_int_equal(out.ev.platform, CSM_PLATFORM_OTHER); /* NEW: the reader default */
+    assert_int_equal(out.ev.ts, 1795140000LL);
+    assert_int_equal(out.ev.chat.type, CSM_CHAT_RATED);
+    assert_int_equal(out.ev.chat.msg_kind, CSM_MSG_TEXT);
+    assert_int_equal(out.ev.chat.stars, 4);
+    assert_int_equal(out.ev.chat.sender, CSM_SENDER_NULL);
+    csm_codec_free(c);
+}
+
 /* A message of schema @p id written with @p schema. */
 static size_t framed_as(const char *schema, int32_t id, unsigned char *buf, size_t cap)
 {
@@ -420,15 +464,14 @@ static void thousands_of_ids(void **state)
 /* A reader schema of our own whose fields have defaults that are not
  * null: a writer without them reads as if it had written the defaults. */
 #define W_READER_WITH_DEFAULTS                                                                     \
-    W_CHAT(W_EVENT_ID "," W_PLATFORM "," W_SHOP_ID "," W_CUSTOMER_ID "," W_TS "," W_CHAT_TYPE      \
-                      "," W_SENDER "," W_MSG_KIND                                                  \
-                      "," W_OPTIONAL("agent_id") "," W_OPTIONAL("from_agent_id") "," W_OPTIONAL(   \
-                          "group_id") ",{'name':'entry','type':{'type':'enum','name':'Entry','"    \
-                                      "symbols':[" W_ENTRY_SYMBOLS                                 \
-                                      "]},'default':'MESSAGE_LIST'}," W_OPTIONAL(                  \
-                                          "order_id") ",{'name':'intent','type':'string','"        \
-                                                      "default':'unknown'}," W_STARS               \
-                                                      "," W_OPTIONAL("reason"))
+    W_CHAT(                                                                                        \
+        W_EVENT_ID                                                                                 \
+        "," W_PLATFORM "," W_SHOP_ID "," W_CUSTOMER_ID "," W_TS "," W_CHAT_TYPE "," W_SENDER       \
+        "," W_MSG_KIND "," W_OPTIONAL("agent_id") "," W_OPTIONAL("from_agent_id") "," W_OPTIONAL(  \
+            "group_id") ",{'name':'entry','type':{'type':'enum','name':'Entry','"                  \
+                        "symbols':[" W_ENTRY_SYMBOLS "]},'default':'MESSAGE_LIST'}," W_OPTIONAL(   \
+                            "order_id") ",{'name':'intent','type':'string','"                      \
+                                        "default':'unknown'}," W_STARS "," W_OPTIONAL("reason"))
 #define W_CHAT_SHORT                                                                               \
     W_CHAT(W_CHAT_HEAD "," W_CHAT_TYPE "," W_SENDER "," W_MSG_KIND                                 \
                        "," W_OPTIONAL("agent_id") "," W_OPTIONAL("from_agent_id") "," W_OPTIONAL(  \
@@ -494,6 +537,7 @@ int main(void)
         cmocka_unit_test(incompatible_writers_are_refused_with_why),
         cmocka_unit_test(int_promoted_to_long_and_other_stream_refused),
         cmocka_unit_test(enum_symbol_without_reader_default),
+        cmocka_unit_test(verdict_of_many_changes),
         cmocka_unit_test(unknown_and_needed_ids),
         cmocka_unit_test(writer_texts_that_are_no_record_schema),
         cmocka_unit_test(ids_kept_are_bounded_least_recently_used_first),

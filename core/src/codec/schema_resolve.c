@@ -260,9 +260,47 @@ static void describe(csm_resolution *out, const csm_reader_field *rf, avro_schem
     }
 }
 
+/* Field names for one note, so that a verdict stays short: "a, b". */
+typedef struct names {
+    size_t n;
+    char text[384];
+} names;
+
+static void names_add(names *l, const char *name)
+{
+    size_t used = strlen(l->text);
+    snprintf(l->text + used, sizeof l->text - used, "%s%s", l->n++ ? ", " : "", name);
+}
+
+/* "writer field x skipped", "writer fields x, y skipped" */
+static void note_names(csm_resolution *out, const char *whose, const names *l, const char *what)
+{
+    if (l->n)
+        note(out, "%s field%s %s %s", whose, l->n > 1 ? "s" : "", l->text, what);
+}
+
+static void writer_only(csm_resolution *out, const csm_reader_schema *r, avro_schema_t writer)
+{
+    names skipped = {0};
+    for (size_t i = 0; i < avro_schema_record_size(writer); i++) {
+        const char *field = avro_schema_record_field_name(writer, (int)i);
+        if (!csm_reader_field_named(r, field))
+            names_add(&skipped, field);
+    }
+    note_names(out, "writer", &skipped, "skipped");
+}
+
 /* Reader fields the writer lacks: their default, or a refusal. */
 static int reader_only(csm_resolution *out, const csm_reader_schema *r, avro_schema_t writer)
 {
+    names null = {0};
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const csm_reader_field *rf = &r->fields[i];
+        if (avro_schema_record_field_get_index(writer, rf->name) < 0 && rf->has_default &&
+            rf->default_kind == DEFAULT_NULL)
+            names_add(&null, rf->name);
+    }
+    note_names(out, "reader", &null, "absent: default null");
     for (size_t i = 0; i < r->n_fields; i++) {
         const csm_reader_field *rf = &r->fields[i];
         if (avro_schema_record_field_get_index(writer, rf->name) >= 0)
@@ -272,9 +310,9 @@ static int reader_only(csm_resolution *out, const csm_reader_schema *r, avro_sch
                    rf->name);
             return -1;
         }
-        note(out, "reader field %s absent: default %s", rf->name, rf->default_json);
         if (rf->default_kind == DEFAULT_NULL)
             continue;
+        note(out, "reader field %s absent: default %s", rf->name, rf->default_json);
         if (out->n_presets == CSM_RESOLVE_MAX_PRESETS) {
             refuse(out, "more than %d reader fields to fill with defaults",
                    CSM_RESOLVE_MAX_PRESETS);
@@ -300,11 +338,7 @@ void csm_resolve(const csm_reader_schema *r, avro_schema_t writer, csm_resolutio
         refuse(out, "writer record %s is not %s", name, r->full_name);
         return;
     }
-    for (size_t i = 0; i < avro_schema_record_size(writer); i++) {
-        const char *field = avro_schema_record_field_name(writer, (int)i);
-        if (!csm_reader_field_named(r, field))
-            note(out, "writer field %s skipped", field);
-    }
+    writer_only(out, r, writer);
     if (reader_only(out, r, writer))
         return;
     for (size_t i = 0; i < r->n_fields; i++) {
