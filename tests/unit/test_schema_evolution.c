@@ -253,14 +253,18 @@ static void enum_symbol_without_reader_default(void **state)
     csm_codec_free(c);
 }
 
+#define W_MANY_PLATFORM                                                                            \
+    "{'name':'platform','type':{'type':'enum','name':'Platform','symbols':['NEW','DOUYIN','JD',"   \
+    "'OTHER']}}"
+#define W_MANY_TYPE                                                                                \
+    "{'name':'type','type':{'type':'enum','name':'ChatEventType','symbols':['MESSAGE','RATED',"    \
+    "'ESCALATED']}}"
 #define W_CHAT_MANY_CHANGES                                                                        \
     W_CHAT(W_EVENT_ID                                                                              \
-           ",{'name':'platform','type':{'type':'enum','name':'Platform','symbols':"                \
-           "['NEW','DOUYIN','JD','OTHER']}}," W_SHOP_ID "," W_CUSTOMER_ID                          \
-           ",{'name':'ts','type':'int'},{'name':'type','type':{'type':'enum',"                     \
-           "'name':'ChatEventType','symbols':['MESSAGE','RATED','ESCALATED']}}," W_MSG_KIND_OF(    \
-               "'LIVE_CARD','TEXT'") "," W_STARS ",{'name':'extra','type':['null',{'type':'map','" \
-                                                 "values':'long'}]}")
+           "," W_MANY_PLATFORM ",{'name':'shop_id','type':['null','string']}," W_CUSTOMER_ID       \
+           ",{'name':'ts','type':'int'}," W_MANY_TYPE                                              \
+           "," W_MSG_KIND_OF("'LIVE_CARD','TEXT'") "," W_STARS ",{'name':'extra','type':['null',{" \
+                                                               "'type':'map','values':'long'}]}")
 
 /* Every kind of change at once: fields named together, one note each. */
 static void verdict_of_many_changes(void **state)
@@ -270,7 +274,8 @@ static void verdict_of_many_changes(void **state)
     verdict_is(c, 27, CSM_STREAM_CHAT, 1,
                "writer field extra skipped; reader fields sender, agent_id, from_agent_id, "
                "group_id, entry, order_id, intent, reason absent: default null; platform symbol "
-               "NEW read as OTHER (reader default); ts int promoted to long; type symbol ESCALATED "
+               "NEW read as OTHER (reader default); shop_id: the writer's null values are "
+               "dead-lettered; ts int promoted to long; type symbol ESCALATED "
                "unknown to the reader, no default: its events are dead-lettered; msg_kind symbol "
                "LIVE_CARD read as OTHER (reader default)");
     wmsg m;
@@ -294,6 +299,15 @@ static void verdict_of_many_changes(void **state)
     assert_int_equal(out.ev.chat.msg_kind, CSM_MSG_TEXT);
     assert_int_equal(out.ev.chat.stars, 4);
     assert_int_equal(out.ev.chat.sender, CSM_SENDER_NULL);
+
+    wmsg_open(&m, W_CHAT_MANY_CHANGES);
+    wmsg_head(&m, "e-no-shop", "JD", 1795140000, "RATED");
+    avro_value_t shop = wmsg_field(&m, "shop_id", AVRO_NULL);
+    avro_value_set_null(&shop);
+    n = wmsg_write(&m, 27, buf, sizeof buf);
+    wmsg_close(&m);
+    assert_int_equal(decode(c, CSM_STREAM_CHAT, buf, n, &out, err), CSM_DECODE_UNDECODABLE);
+    assert_string_equal(err, "missing field shop_id");
     csm_codec_free(c);
 }
 

@@ -11,11 +11,11 @@
  * writer that added a symbol in the middle would be read as another
  * symbol; and it writes into a generic value that would then be copied
  * into the event field by field. So each field both schemas have is
- * judged by avro_resolved_writer_new(writer field, reader field), which is
- * what avro-c's record resolution does field by field (resolving a reader
- * record pruned to the fields the writer has, with our text for which
- * field failed); record names, reader defaults (read here from the
- * schema's JSON with jansson) and enum symbols are ours; and the codec's
+ * judged by avro_resolved_writer_new(writer field, reader field): exactly
+ * what avro-c's record resolution does for each field of a reader record
+ * pruned to the fields the writer has, field by field so that the verdict
+ * names the field. Record names, reader defaults (read here from the
+ * schema's JSON with jansson) and enum symbols are ours, and the codec's
  * name-bound decoder reads the messages (codec_avro.c). */
 #include <jansson.h>
 #include <stdarg.h>
@@ -235,10 +235,29 @@ static int judge(csm_resolution *out, const char *field, avro_schema_t w, avro_s
     return -1;
 }
 
+/* Branches of a writer union the reader field cannot take (avro-c lets
+ * them be, as long as they never occur): their events are dead letters. */
+static void note_lost_branches(csm_resolution *out, const csm_reader_field *rf, avro_schema_t w,
+                               avro_schema_t r)
+{
+    w = unlinked(w);
+    for (size_t b = 0; is_avro_union(w) && b < avro_schema_union_size(w); b++) {
+        avro_schema_t branch = avro_schema_union_branch(w, (int)b);
+        avro_value_iface_t *resolver = avro_resolved_writer_new(branch, r);
+        if (resolver)
+            avro_value_iface_decref(resolver);
+        else
+            note(out, "%s: the writer's %s values are dead-lettered", rf->name,
+                 avro_schema_type_name(unlinked(branch)));
+    }
+    avro_set_error("%s", "");
+}
+
 /* What reading a compatible field does besides copying it. */
 static void describe(csm_resolution *out, const csm_reader_field *rf, avro_schema_t w,
                      avro_schema_t r)
 {
+    note_lost_branches(out, rf, w, r);
     avro_schema_t wt = value_type(w), rt = value_type(r);
     if (is_avro_enum(wt) && is_avro_enum(rt)) {
         for (int k = 0; k < avro_schema_enum_number_of_symbols(wt); k++) {
