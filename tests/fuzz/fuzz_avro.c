@@ -2,13 +2,30 @@
  * (csm_codec_decode, then the contract check). The first input byte
  * picks the topic's stream (bit 0) and the framing (AUTO, CONFLUENT,
  * PLAIN); the rest is the message value. Confluent schema ids 1 (chat)
- * and 2 (order) are mapped, as in the integration tests. */
+ * and 2 (order) are mapped, as in the integration tests; id 3 is a writer
+ * schema other than ours (symbols added and dropped, ts an int, a field
+ * of its own), resolved to the chat schema and refused on the order
+ * topic. */
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 
 static csm_codec *codec;
+
+static const char writer_v2[] =
+    "{\"type\":\"record\",\"name\":\"ChatEvent\",\"namespace\":\"csmetrics\",\"fields\":["
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"platform\",\"type\":{\"type\":\"enum\",\"name\":\"Platform\","
+    "\"symbols\":[\"NEW\",\"DOUYIN\",\"JD\",\"OTHER\"]}},"
+    "{\"name\":\"shop_id\",\"type\":\"string\"},{\"name\":\"customer_id\",\"type\":\"string\"},"
+    "{\"name\":\"ts\",\"type\":\"int\"},"
+    "{\"name\":\"type\",\"type\":{\"type\":\"enum\",\"name\":\"ChatEventType\","
+    "\"symbols\":[\"MESSAGE\",\"RATED\",\"ESCALATED\"]}},"
+    "{\"name\":\"msg_kind\",\"type\":[\"null\",{\"type\":\"enum\",\"name\":\"MsgKind\","
+    "\"symbols\":[\"LIVE_CARD\",\"TEXT\"]}]},"
+    "{\"name\":\"stars\",\"type\":[\"null\",\"int\"]},"
+    "{\"name\":\"extra\",\"type\":[\"null\",{\"type\":\"map\",\"values\":\"long\"}]}]}";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -23,6 +40,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     csm_codec_map_schema_id(codec, 1, CSM_STREAM_CHAT);
     csm_codec_map_schema_id(codec, 2, CSM_STREAM_ORDER);
+    if (csm_codec_add_writer_schema(codec, 3, writer_v2, sizeof writer_v2 - 1, err, sizeof err)) {
+        fprintf(stderr, "fuzz setup: writer schema 3: %s\n", err);
+        exit(2);
+    }
     return 0;
 }
 

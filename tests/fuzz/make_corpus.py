@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import avro_events  # noqa: E402
 
 SCHEMA_ID = {"chat": 1, "order": 2}  # as fuzz_avro.c maps them
+WRITER_V2_ID = 3  # fuzz_avro.c's writer schema other than ours
 FRAMING = {"auto": 0, "confluent": 1, "plain": 2}
 STREAM_BIT = {"chat": 0, "order": 1}
 GOLDEN = os.path.join(ROOT, "tests", "golden")
@@ -50,6 +51,22 @@ def avro_seeds(out):
             data = body if framing == "plain" else avro_events.frame(body, SCHEMA_ID[stream])
             prefix = bytes([STREAM_BIT[stream] | code << 1])
             put(out, "%s-%s-%s" % (stream, typ.lower(), framing), prefix + data)
+
+
+def writer_v2_seeds(out):
+    """A record of fuzz_avro.c's writer schema 3, on both topics."""
+    z = avro_events.zigzag_varint
+
+    def string(s):
+        return z(len(s)) + s.encode()
+
+    body = (string("e") + z(2) + string("s") + string("c")  # event_id, platform JD, shop, customer
+            + z(1795140000) + z(1)  # ts (an int), type RATED
+            + z(1) + z(0) + z(1) + z(5)  # msg_kind LIVE_CARD, stars 5
+            + z(1) + z(1) + string("k") + z(7) + z(0))  # extra {"k": 7}
+    for stream in ("chat", "order"):
+        prefix = bytes([STREAM_BIT[stream] | FRAMING["confluent"] << 1])
+        put(out, "writer_v2-%s-confluent" % stream, prefix + avro_events.frame(body, WRITER_V2_ID))
 
 
 def json_seeds(out):
@@ -135,6 +152,7 @@ def main():
         if not os.path.basename(path).startswith("repro-"):
             os.remove(path)
     avro_seeds(os.path.join(corpus, "avro"))
+    writer_v2_seeds(os.path.join(corpus, "avro"))
     json_seeds(os.path.join(corpus, "json"))
     config_seeds(os.path.join(corpus, "config"))
     os.makedirs(os.path.join(corpus, "ckpt_load"), exist_ok=True)

@@ -14,8 +14,9 @@
  * mid-session. Each phase is measured after a warm-up over the same kind
  * of events, so the figures are those of a process that has been running.
  *
- * Asserted: no allocation per event, in decoding (Avro and JSON Lines)
- * nor in the engine, its plugins and the pending deltas. The figures are
+ * Asserted: no allocation per event, in decoding (Avro and JSON Lines,
+ * and Avro of a writer schema other than ours, resolved to ours) nor in
+ * the engine, its plugins and the pending deltas. The figures are
  * printed, and on a failure the call sites that allocated (module+offset:
  * `addr2line -f -e MODULE OFFSET` names a static function). */
 #define _GNU_SOURCE
@@ -36,6 +37,7 @@
 #include "engine.h"
 
 #include "../support/engine_world.h"
+#include "../support/writer_schemas.h"
 
 /* ---- the counting allocator (count_alloc.h) and its call sites ---- */
 
@@ -303,6 +305,50 @@ static void largest_event_allocates_nothing(void **state)
     assert_int_equal(strlen(slot.ev.chat.reason), n);
 }
 
+#define V2_MESSAGES 400
+#define V2_ID 2
+
+/* Messages of writer schema v2 (an added field, an added enum symbol, a
+ * dropped field): the first one builds its decoder, then no allocation. */
+static void added_writer_schema_allocates_nothing(void **state)
+{
+    static unsigned char msgs[V2_MESSAGES][512];
+    static size_t lens[V2_MESSAGES];
+    char err[256], id[32];
+    const char *json = wjson(W_CHAT_V2);
+    assert_int_equal(csm_codec_add_writer_schema(codec, V2_ID, json, strlen(json), err, sizeof err),
+                     0);
+    wmsg m;
+    wmsg_open(&m, W_CHAT_V2);
+    for (int i = 0; i < V2_MESSAGES; i++) {
+        snprintf(id, sizeof id, "v2-%d", i);
+        wmsg_head(&m, id, "TMALL", T0 + i * 1000, "MESSAGE");
+        wmsg_enum(&m, "sender", i % 2 ? "AGENT" : "CUSTOMER");
+        wmsg_enum(&m, "msg_kind", i % 3 ? "TEXT" : "LIVE_CARD");
+        if (i % 2)
+            wmsg_string(&m, "agent_id", "agent-1");
+        wmsg_string(&m, "channel", "app");
+        lens[i] = wmsg_write(&m, V2_ID, msgs[i], sizeof msgs[i]);
+    }
+    wmsg_close(&m);
+    for (int round = 0; round < 2; round++) {
+        if (round)
+            window_open();
+        for (int i = 0; i < V2_MESSAGES; i++)
+            if (csm_codec_decode(codec, CSM_STREAM_CHAT, CSM_FRAMING_CONFLUENT, msgs[i], lens[i],
+                                 &slot, err, sizeof err))
+                fail_msg("v2 message %d: %s", i, err);
+    }
+    long counted = window_close();
+    printf("Avro decoding, writer schema v2: %ld allocations for %d messages\n", counted,
+           V2_MESSAGES);
+    print_sites("v2");
+    assert_int_equal(counted, 0);
+    /* the last one, 399 = 3 * 133: LIVE_CARD, read as OTHER */
+    assert_int_equal(slot.ev.chat.msg_kind, CSM_MSG_OTHER);
+    assert_int_equal(slot.ev.chat.sender, CSM_SENDER_AGENT);
+}
+
 static void steady_path_allocations(void **state)
 {
     world w;
@@ -378,6 +424,7 @@ int main(void)
         cmocka_unit_test(counter_counts),
         cmocka_unit_test(decoding_allocates_nothing),
         cmocka_unit_test(largest_event_allocates_nothing),
+        cmocka_unit_test(added_writer_schema_allocates_nothing),
         cmocka_unit_test(steady_path_allocations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

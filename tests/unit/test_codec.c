@@ -181,7 +181,7 @@ static void avro_reasons(void **state)
     buf[4] = 99; /* schema id 99 */
     assert_int_equal(csm_codec_decode(c, CSM_STREAM_CHAT, CSM_FRAMING_AUTO, buf, (size_t)n, &out,
                                       err, sizeof err),
-                     -1);
+                     CSM_DECODE_UNKNOWN_SCHEMA);
     assert_string_equal(err, "unknown schema id 99");
 
     buf[4] = 18; /* the order schema's id on the chat topic */

@@ -46,7 +46,7 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
 /* ---- writer schemas by id (Confluent framing) ----
  * A Confluent-framed message names the schema it was written with. Each
  * id's writer schema is resolved once per stream against that stream's
- * reader schema (schemas/*.avsc) by Avro's resolution rules: writer-only
+ * reader schema (schemas/<stream>_event.avsc) by Avro's resolution rules: writer-only
  * fields skipped, reader-only fields take the reader's default, enum
  * symbols matched by name (unknown ones take the reader enum's default),
  * int promoted to long. Messages are then decoded at the same cost as

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec_decoder.h"
 #include "codec_fields.h"
+#include "schema_ids.h"
 #include "scratch.h"
 
 const char *const csm_field_names[F_COUNT] = {
@@ -105,6 +107,15 @@ typedef struct wfield {
     signed char wrong;    /* the contract field its type cannot fill, or -1 */
 } wfield;
 
+/* A reader field the writer lacks, filled with the reader's default. */
+typedef struct preset {
+    enum field f;
+    int64_t num;
+    int value;
+    const char *s; /* the reader schema's copy */
+    size_t n;
+} preset;
+
 typedef struct decoder {
     avro_schema_t schema; /* the writer schema (a reference) */
     csm_stream stream;
@@ -112,6 +123,9 @@ typedef struct decoder {
     wfield *fields;
     void **nodes; /* what the values above point to */
     size_t n_nodes;
+    const csm_reader_schema *reader; /* NULL: writer symbols are mapped by name only */
+    size_t n_presets;
+    preset *presets;
     csm_event_slot *slot; /* the record being read */
     unsigned char state[F_COUNT];
     got got[F_COUNT];
@@ -247,11 +261,28 @@ static avro_schema_t record_schema(const avro_value_iface_t *i, const void *self
     return ((const decoder *)self)->schema;
 }
 
+static void fill_presets(decoder *d)
+{
+    for (size_t i = 0; i < d->n_presets; i++) {
+        const preset *p = &d->presets[i];
+        got *g = &d->got[p->f];
+        g->num = p->num;
+        g->value = p->value;
+        if (p->s) {
+            g->s = csm_event_slot_strndup(d->slot, p->s, p->n);
+            g->n = p->n;
+        }
+        d->state[p->f] = GOT_VALUE;
+    }
+}
+
 static int record_reset(const avro_value_iface_t *i, void *self)
 {
     decoder *d = self;
     csm_event_slot_reset(d->slot, d->stream);
     memset(d->state, GOT_NONE, sizeof d->state);
+    if (d->n_presets)
+        fill_presets(d);
     return 0;
 }
 
@@ -424,8 +455,18 @@ static void *new_node(decoder *d, size_t size)
     return d->nodes[d->n_nodes++] = calloc(1, size);
 }
 
+/* The contract value of the reader enum's default symbol, which writer
+ * symbols the reader lacks are read as; -1 if none. */
+static int enum_fallback(const decoder *d, enum field f, symbol_parser parse)
+{
+    const csm_reader_field *rf =
+        d->reader ? csm_reader_field_named(d->reader, csm_field_names[f]) : NULL;
+    return rf && rf->enum_default && parse ? parse(rf->enum_default) : -1;
+}
+
 /* What reads a value of schema s (not a union) into field f: 0, 1 when s
  * cannot fill f, -1 out of memory. */
+
 static int bind_leaf(decoder *d, enum field f, symbol_parser parse, avro_schema_t s,
                      avro_value_t *out)
 {
@@ -448,9 +489,12 @@ static int bind_leaf(decoder *d, enum field f, symbol_parser parse, avro_schema_
     l->d = d;
     l->f = f;
     l->n_symbols = n_symbols;
+    int fallback = n_symbols ? enum_fallback(d, f, parse) : -1;
     for (int k = 0; k < n_symbols; k++) {
         const char *symbol = avro_schema_enum_get(s, k);
         l->symbols[k] = symbol ? parse(symbol) : -1;
+        if (l->symbols[k] < 0)
+            l->symbols[k] = fallback;
     }
     out->iface = iface;
     out->self = l;
@@ -512,17 +556,72 @@ static void decoder_free(decoder *d)
         free(d->nodes[i]);
     free(d->nodes);
     free(d->fields);
+    free(d->presets);
     if (d->schema)
         avro_schema_decref(d->schema);
     memset(d, 0, sizeof *d);
 }
 
-/* Takes a reference to @p schema. -1 with the reason in avro_strerror(). */
-static int decoder_init(decoder *d, avro_schema_t schema, csm_stream stream)
+/* The reader's default of reader field @p rf (not null) as the contract
+ * field it fills. 0, or -1 when the default cannot fill it. */
+static int bind_preset(const decoder *d, const csm_reader_field *rf, preset *p)
+{
+    int f = field_named(rf->name);
+    symbol_parser parse = NULL;
+    if (f < 0 || !stream_reads(d->stream, (enum field)f, &parse))
+        return -1;
+    memset(p, 0, sizeof *p);
+    p->f = (enum field)f;
+    if (field_kind[f] == K_STRING && rf->default_kind == DEFAULT_STRING) {
+        p->s = rf->default_string;
+        p->n = strlen(p->s);
+        return 0;
+    }
+    if (field_kind[f] == K_NUMBER && rf->default_kind == DEFAULT_INTEGER) {
+        p->num = rf->default_integer;
+        return 0;
+    }
+    if (field_kind[f] != K_ENUM || rf->default_kind != DEFAULT_STRING || !parse)
+        return -1;
+    avro_schema_t e = resolved(avro_schema_record_field_get_by_index(
+        d->reader->schema, avro_schema_record_field_get_index(d->reader->schema, rf->name)));
+    p->value = parse(rf->default_string);
+    p->num = is_avro_enum(e) ? avro_schema_enum_get_by_name(e, rf->default_string) : -1;
+    return p->value < 0 ? -1 : 0;
+}
+
+static int bind_presets(decoder *d, const csm_resolution *res)
+{
+    d->presets = calloc(res->n_presets ? res->n_presets : 1, sizeof *d->presets);
+    if (!d->presets) {
+        avro_set_error("out of memory");
+        return -1;
+    }
+    for (; d->n_presets < res->n_presets; d->n_presets++) {
+        const csm_reader_field *rf = res->presets[d->n_presets];
+        if (bind_preset(d, rf, &d->presets[d->n_presets])) {
+            avro_set_error("reader field %s: its default %s cannot be read as the contract's",
+                           rf->name, rf->default_json);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Takes a reference to @p schema. With @p reader (the stream's reader
+ * schema) and @p res (the writer's resolution against it): writer enum
+ * symbols the reader lacks are read as the reader enum's default, and
+ * reader fields the writer lacks take the reader's default. -1 with the
+ * reason in avro_strerror(). */
+static int decoder_init(decoder *d, avro_schema_t schema, csm_stream stream,
+                        const csm_reader_schema *reader, const csm_resolution *res)
 {
     memset(d, 0, sizeof *d);
     d->schema = avro_schema_incref(schema);
     d->stream = stream;
+    d->reader = reader;
+    if (res && bind_presets(d, res))
+        return -1;
     if (!is_avro_record(schema)) {
         avro_set_error("not a record");
         return -1;
@@ -547,14 +646,34 @@ static avro_value_t decoder_record(decoder *d, csm_event_slot *slot)
     return (avro_value_t){&record_iface, d};
 }
 
-#define MAX_SCHEMA_IDS 64
+struct decoder *csm_decoder_new(avro_schema_t writer, csm_stream stream,
+                                const csm_reader_schema *reader, const csm_resolution *res,
+                                char *why, size_t whylen)
+{
+    decoder *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    if (decoder_init(d, writer, stream, reader, res)) {
+        snprintf(why, whylen, "%s", avro_strerror());
+        csm_decoder_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void csm_decoder_free(struct decoder *d)
+{
+    if (d)
+        decoder_free(d);
+    free(d);
+}
 
 struct csm_codec {
     schema_codec streams[2]; /* encoding */
-    decoder decoders[2];
-    int32_t ids[MAX_SCHEMA_IDS];
-    csm_stream id_stream[MAX_SCHEMA_IDS];
-    size_t n_ids;
+    decoder decoders[2];     /* messages written with our own schemas */
+    csm_schema_ids ids;      /* and the Confluent ids of others, with the reader schemas */
     avro_reader_t reader;
 };
 
@@ -623,8 +742,9 @@ csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
     csm_codec *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    csm_schema_ids_init(&c->ids);
     for (int s = 0; s < 2; s++) {
-        char path[1024];
+        char path[1024], why[256];
         snprintf(path, sizeof path, "%s/%s", schema_dir ? schema_dir : ".", schema_files[s]);
         size_t len = 0;
         char *json = csm_slurp(path, &len);
@@ -635,10 +755,14 @@ csm_codec *csm_codec_new(const char *schema_dir, char *err, size_t errlen)
             return NULL;
         }
         int rc = avro_schema_from_json_length(json, len, &schema);
-        free(json);
         if (rc || schema_codec_init(&c->streams[s], schema) ||
-            decoder_init(&c->decoders[s], schema, (csm_stream)s)) {
-            snprintf(err, errlen, "schema %s: %s", path, avro_strerror());
+            decoder_init(&c->decoders[s], schema, (csm_stream)s, NULL, NULL))
+            snprintf(why, sizeof why, "%s", avro_strerror());
+        else
+            rc = csm_reader_schema_init(&c->ids.readers[s], schema, json, len, why, sizeof why);
+        free(json);
+        if (rc) {
+            snprintf(err, errlen, "schema %s: %s", path, why);
             csm_codec_free(c); /* the schema went to streams[s] */
             return NULL;
         }
@@ -651,6 +775,7 @@ void csm_codec_free(csm_codec *c)
 {
     if (!c)
         return;
+    csm_schema_ids_free(&c->ids);
     for (int s = 0; s < 2; s++) {
         schema_codec_free(&c->streams[s]);
         decoder_free(&c->decoders[s]);
@@ -660,17 +785,47 @@ void csm_codec_free(csm_codec *c)
     free(c);
 }
 
+/* ---- writer schemas by id (schema_ids.c) ---- */
+
 void csm_codec_map_schema_id(csm_codec *c, int32_t schema_id, csm_stream stream)
 {
-    for (size_t i = 0; i < c->n_ids; i++)
-        if (c->ids[i] == schema_id) {
-            c->id_stream[i] = stream;
-            return;
-        }
-    if (c->n_ids < MAX_SCHEMA_IDS) {
-        c->ids[c->n_ids] = schema_id;
-        c->id_stream[c->n_ids++] = stream;
-    }
+    csm_schema_ids_pin(&c->ids, schema_id, stream == CSM_STREAM_ORDER ? stream : CSM_STREAM_CHAT);
+}
+
+void csm_codec_set_lookup(csm_codec *c, int on)
+{
+    c->ids.lookup = on;
+}
+
+int32_t csm_codec_needed_id(const csm_codec *c)
+{
+    return c->ids.needed_id;
+}
+
+void csm_codec_set_cache_max(csm_codec *c, size_t n)
+{
+    csm_schema_ids_set_max(&c->ids, n);
+}
+
+int csm_codec_add_writer_schema(csm_codec *c, int32_t id, const char *json, size_t len, char *why,
+                                size_t whylen)
+{
+    return csm_schema_ids_add(&c->ids, id, json, len, why, whylen);
+}
+
+void csm_codec_add_missing_schema(csm_codec *c, int32_t id, const char *why)
+{
+    csm_schema_ids_add_missing(&c->ids, id, why);
+}
+
+void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream, csm_schema_verdict *out)
+{
+    csm_schema_ids_verdict(&c->ids, id, stream == CSM_STREAM_ORDER ? stream : CSM_STREAM_CHAT, out);
+}
+
+size_t csm_codec_schema_ids(const csm_codec *c, int32_t *ids, size_t cap)
+{
+    return csm_schema_ids_list(&c->ids, ids, cap);
 }
 
 /* ---- what was read → csm_event, in the contract's field order ---- */
@@ -957,6 +1112,8 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
      * Confluent magic byte. */
     int confluent =
         framing == CSM_FRAMING_CONFLUENT || (framing == CSM_FRAMING_AUTO && len > 0 && p[0] == 0);
+    stream = stream == CSM_STREAM_ORDER ? CSM_STREAM_ORDER : CSM_STREAM_CHAT;
+    decoder *d = &c->decoders[stream];
     if (confluent) {
         if (len < 5 || p[0] != 0) {
             snprintf(err, errlen, "not Confluent-framed (no magic byte 0 + schema id)");
@@ -964,19 +1121,12 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
         }
         int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
                                (uint32_t)p[4]);
-        size_t i = 0;
-        while (i < c->n_ids && c->ids[i] != id)
-            i++;
-        if (i == c->n_ids) {
-            snprintf(err, errlen, "unknown schema id %d", id);
-            return -1;
-        }
-        if (c->id_stream[i] != stream) {
-            snprintf(err, errlen, "schema id %d is the %s schema, on the %s topic", id,
-                     c->id_stream[i] == CSM_STREAM_CHAT ? "chat" : "order",
-                     stream == CSM_STREAM_CHAT ? "chat" : "order");
-            return -1;
-        }
+        decoder *theirs = NULL;
+        int code = csm_schema_ids_decoder(&c->ids, id, stream, &theirs, err, errlen);
+        if (code)
+            return code;
+        if (theirs)
+            d = theirs;
         p += 5;
         len -= 5;
     }
@@ -984,7 +1134,6 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
         snprintf(err, errlen, "empty message");
         return -1;
     }
-    decoder *d = &c->decoders[stream == CSM_STREAM_ORDER ? 1 : 0];
     walk w = {p, len, 0, 1L << 20, err, errlen};
     int rc = walk_record(&w, d);
     if (rc == WALK_SHORT) {
@@ -1157,7 +1306,7 @@ static int read_container(const char *path, csm_file_event_fn fn, void *arg, cha
         return -1;
     }
     decoder d;
-    int bound = decoder_init(&d, ws, (csm_stream)stream);
+    int bound = decoder_init(&d, ws, (csm_stream)stream, NULL, NULL);
     avro_schema_decref(ws);
     if (bound) {
         snprintf(err, errlen, "container schema: %s", avro_strerror());
