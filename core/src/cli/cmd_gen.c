@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "gen.h"
 #include "producer.h"
+#include "writer_opts.h"
 
 #define S 1000LL
 #define MIN (60 * S)
@@ -445,7 +446,8 @@ static void usage(void)
             "         08:00 +08:00, N+9 days before today: every event, orders' later\n"
             "         steps included, lies in the past)] [--seed N=1] [--rate EVENTS_PER_S (kafka; "
             "0 = as\n"
-            "         fast as possible)] [--events N (stop after N)]\n");
+            "         fast as possible)] [--events N (stop after N)]\n"
+            "         " CSM_WRITER_OPTS_USAGE " (kafka)\n");
 }
 
 /* Where the output goes, and the arrival effects added on the way. */
@@ -618,12 +620,16 @@ static int emit_to_kafka(void *arg, const csm_event *ev)
 int csm_cmd_gen(int argc, char **argv)
 {
     csm_cli_common o = {0};
+    csm_writer_opts wo;
+    csm_writer_opts_init(&wo);
     const char *out = NULL, *start = NULL;
     int kafka = 0;
     csm_gen_opts go = {
         .days = 1, .hours = 16, .seed = 1, .shops = 5, .agents = 4, .customers = 200};
     for (int i = 1; i < argc; i++) {
         int c = csm_cli_common_arg(&o, argc, argv, &i);
+        if (!c)
+            c = csm_writer_opts_arg(&wo, "gen", argc, argv, &i);
         if (c < 0)
             return 2;
         if (c)
@@ -669,6 +675,11 @@ int csm_cmd_gen(int argc, char **argv)
         usage();
         return 2;
     }
+    if (out && (wo.file[0] || wo.file[1] || wo.id[0] != -2 || wo.id[1] != -2)) {
+        fprintf(stderr, "csmetrics gen: --schema-id-* and --writer-schema-* choose the Avro "
+                        "written to Kafka: they need --kafka (--out writes JSON Lines)\n");
+        return 2;
+    }
     if (!start) {
         go.t0 = csm_gen_default_start(go.days);
     } else if (parse_start(start, &go.t0)) {
@@ -693,14 +704,16 @@ int csm_cmd_gen(int argc, char **argv)
         goto done;
     }
     if (kafka) {
-        int32_t ids[2] = {-1, -1};
-        for (size_t i = cfg.n_schema_ids; i-- > 0;)
-            ids[cfg.schema_streams[i]] = cfg.schema_ids[i];
+        int32_t ids[2];
+        if (csm_writer_opts_resolve(&wo, "gen", &cfg, 0, ids))
+            goto done;
         if (!(codec = csm_codec_new(cfg.schema_dir, err, sizeof err)) ||
             !(p = csm_event_producer_new(&cfg, codec, ids[0], ids[1], err, sizeof err))) {
             fprintf(stderr, "csmetrics gen: %s\n", err);
             goto done;
         }
+        for (int s = 0; s < 2; s++)
+            csm_event_producer_set_writer(p, (csm_stream)s, wo.writer[s]);
     }
     if (csm_gen_run(&go, f ? csm_gen_emit_jsonl : emit_to_kafka, f ? (void *)f : (void *)p, &res))
         goto done;
@@ -719,6 +732,7 @@ done:
         fclose(f);
     csm_event_producer_free(p);
     csm_codec_free(codec);
+    csm_writer_opts_free(&wo);
     csm_config_free(&cfg);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include "kafka_conf.h"
@@ -13,6 +14,7 @@ struct csm_event_producer {
     rd_kafka_t *rk;
     rd_kafka_topic_t *topics[2];
     csm_codec *codec;
+    csm_json_avro *writers[2]; /* NULL: our schema */
     int32_t schema_ids[2];
     uint64_t delivered[2];
     uint64_t failed;
@@ -79,18 +81,75 @@ int csm_event_producer_send_raw(csm_event_producer *p, csm_stream stream, const 
     }
 }
 
+/* Every message of a stream has the key "<shop_id>:<customer_id>". */
+static int send_keyed(csm_event_producer *p, csm_stream stream, const char *shop_id,
+                      const char *customer_id, size_t len)
+{
+    char key[1024];
+    snprintf(key, sizeof key, "%s:%s", shop_id ? shop_id : "", customer_id ? customer_id : "");
+    int rc = csm_event_producer_send_raw(p, stream, key, p->buf, len);
+    rd_kafka_poll(p->rk, 0);
+    return rc;
+}
+
+static int send_with_writer(csm_event_producer *p, csm_stream stream, const char *json, size_t len,
+                            const char *shop_id, const char *customer_id, char *err, size_t errlen)
+{
+    int s = stream == CSM_STREAM_ORDER ? 1 : 0;
+    long n = csm_json_avro_encode(p->writers[s], json, len, p->schema_ids[s], p->buf, sizeof p->buf,
+                                  err, errlen);
+    if (n < 0)
+        return -1;
+    if (send_keyed(p, stream, shop_id, customer_id, (size_t)n) == 0)
+        return 0;
+    snprintf(err, errlen, "%s", rd_kafka_err2str(rd_kafka_last_error()));
+    return -1;
+}
+
+void csm_event_producer_set_writer(csm_event_producer *p, csm_stream stream, csm_json_avro *w)
+{
+    p->writers[stream == CSM_STREAM_ORDER ? 1 : 0] = w;
+}
+
+int csm_event_producer_send_json(csm_event_producer *p, csm_stream stream, const char *json,
+                                 size_t len, char *err, size_t errlen)
+{
+    if (!p->writers[stream == CSM_STREAM_ORDER ? 1 : 0]) {
+        snprintf(err, errlen, "no writer schema for the stream");
+        return -1;
+    }
+    json_t *o = json_loadb(json, len, 0, NULL);
+    int rc =
+        send_with_writer(p, stream, json, len, json_string_value(json_object_get(o, "shop_id")),
+                         json_string_value(json_object_get(o, "customer_id")), err, errlen);
+    json_decref(o);
+    return rc;
+}
+
+/* The event as a JSON Lines line, then that through the writer schema. */
+static int send_event_as_json(csm_event_producer *p, const csm_event *ev)
+{
+    char json[8192], err[512];
+    long n = csm_json_encode(ev, json, sizeof json);
+    if (n < 0)
+        snprintf(err, sizeof err, "not representable as JSON");
+    else if (send_with_writer(p, ev->stream, json, (size_t)n, ev->shop_id, ev->customer_id, err,
+                              sizeof err) == 0)
+        return 0;
+    csm_logf(CSM_LOG_ERROR, "produce", "event %s not sent: %s", ev->event_id ? ev->event_id : "?",
+             err);
+    return -1;
+}
+
 int csm_event_producer_send(csm_event_producer *p, const csm_event *ev)
 {
     int s = ev->stream == CSM_STREAM_ORDER ? 1 : 0;
+    if (p->writers[s])
+        return send_event_as_json(p, ev);
     long n = csm_codec_encode(p->codec, ev, p->schema_ids[s], p->buf, sizeof p->buf);
     if (n < 0)
         return -1;
-    char key[1024];
-    snprintf(key, sizeof key, "%s:%s", ev->shop_id ? ev->shop_id : "",
-             ev->customer_id ? ev->customer_id : "");
-    int rc = csm_event_producer_send_raw(p, ev->stream, key, p->buf, (size_t)n);
-    rd_kafka_poll(p->rk, 0);
-    return rc;
+    return send_keyed(p, ev->stream, ev->shop_id, ev->customer_id, (size_t)n);
 }
 
 long csm_event_producer_finish(csm_event_producer *p, int timeout_ms)
