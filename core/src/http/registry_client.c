@@ -9,6 +9,11 @@
 
 #include "registry_dir.h"
 
+/* The registry's error_code of GET /schemas/ids/{id} for an unknown id;
+ * any other 404 (an unknown route: error_code 404, or not the registry
+ * at all) says the url is wrong, not that the id does not exist. */
+#define SCHEMA_NOT_FOUND 40403
+
 /* A schema is kilobytes: a reply this large is not the registry's. */
 #define BODY_MAX (16u << 20)
 
@@ -230,16 +235,16 @@ static int http_get(csm_reg_client *c, const char *path, long *status, json_t **
     return 0;
 }
 
-/* The registry's error body {"error_code":40403,"message":"…"}: 1 and
- * " (40403 Schema 99 not found)" in out, or 0. */
-static int error_body(const json_t *j, char *out, size_t outlen)
+/* The registry's error body {"error_code":40403,"message":"…"}: its
+ * error_code and " (40403 Schema 99 not found)" in out, or 0. */
+static long long error_body(const json_t *j, char *out, size_t outlen)
 {
     json_t *code = json_object_get(j, "error_code");
     const char *msg = json_string_value(json_object_get(j, "message"));
     if (!json_is_integer(code))
         return 0;
     snprintf(out, outlen, " (%lld %s)", (long long)json_integer_value(code), msg ? msg : "");
-    return 1;
+    return json_integer_value(code);
 }
 
 static const char *status_name(long status)
@@ -249,8 +254,6 @@ static const char *status_name(long status)
         return " unauthorized";
     case 403:
         return " forbidden";
-    case 404:
-        return " not found, and no registry error body: is schema_registry.url the registry?";
     case 429:
         return " too many requests";
     default:
@@ -265,8 +268,8 @@ static void reply_why(const csm_reg_client *c, const char *path, long status, co
 {
     char detail[512] = "";
     error_body(j, detail, sizeof detail);
-    snprintf(why, whylen, "%s%s: HTTP %ld%s%s", c->shown, path, status, status_name(status),
-             detail);
+    snprintf(why, whylen, "%s%s: HTTP %ld%s%s%s", c->shown, path, status, status_name(status),
+             detail, status == 404 ? ": is schema_registry.url the registry's address?" : "");
 }
 
 /* A 200 reply of GET /schemas/ids/{id}: {"schema": "…"[, "schemaType": "AVRO"]}. */
@@ -303,7 +306,7 @@ static csm_schema_status registry_lookup(csm_reg_client *c, int32_t id, char **t
     csm_schema_status st = CSM_SCHEMA_UNAVAILABLE;
     if (status == 200) {
         st = schema_reply(c, id, j, text, len, why, whylen);
-    } else if (status == 404 && error_body(j, detail, sizeof detail)) {
+    } else if (status == 404 && error_body(j, detail, sizeof detail) == SCHEMA_NOT_FOUND) {
         snprintf(why, whylen, "the registry has no schema %d%s", (int)id, detail);
         st = CSM_SCHEMA_NOT_FOUND;
     } else {
