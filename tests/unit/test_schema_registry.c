@@ -235,50 +235,47 @@ static void not_found_says_the_registry_error(void **state)
     stop_server(&s);
 }
 
-/* --fail-first 2: two 503 answers, retried 250 ms then 500 ms later. */
-static void unavailable_twice_then_found(void **state)
+/* A server started with @p opts, asked for @p id by a fetcher: @p n
+ * UNAVAILABLE answers, the first "<url>: <why>", then FOUND @p text.
+ * Returns how long that took (ms). */
+static int64_t retried_until_found(const char *const *opts, int32_t id, int n, const char *why,
+                                   const char *text)
 {
-    (void)state;
     server s;
-    const char *const opts[] = {"--fail-first", "2", NULL};
     start_server(&s, 0, opts);
     csm_registry_conf conf = registry(s.url);
     csm_schema_fetcher *f = fetcher(&conf);
     int64_t t0 = csm_monotonic_ms();
-    csm_schema_fetcher_want(f, 21);
+    csm_schema_fetcher_want(f, id);
     answers a;
-    await_answer(f, 21, &a);
+    await_answer(f, id, &a);
     int64_t took = csm_monotonic_ms() - t0;
-    assert_int_equal(a.unavailable, 2);
+    assert_int_equal(a.unavailable, n);
     char want[256];
-    snprintf(want, sizeof want, "%s: HTTP 503 (50003 Service unavailable (test))", s.url);
+    snprintf(want, sizeof want, "%s: %s", s.url, why);
     assert_string_equal(a.first_why, want);
     assert_int_equal(a.status, CSM_SCHEMA_FOUND);
-    assert_string_equal(a.text, CHAT_V1);
-    assert_true(took >= 250 + 500);
+    assert_string_equal(a.text, text);
     csm_schema_fetcher_free(f);
     stop_server(&s);
+    return took;
+}
+
+/* --fail-first 2: two 503 answers, retried 250 ms then 500 ms later. */
+static void unavailable_twice_then_found(void **state)
+{
+    (void)state;
+    const char *const opts[] = {"--fail-first", "2", NULL};
+    int64_t took =
+        retried_until_found(opts, 21, 2, "HTTP 503 (50003 Service unavailable (test))", CHAT_V1);
+    assert_true(took >= 250 + 500);
 }
 
 static void garbage_body_is_unavailable(void **state)
 {
     (void)state;
-    server s;
     const char *const opts[] = {"--garbage-first", "1", NULL};
-    start_server(&s, 0, opts);
-    csm_registry_conf conf = registry(s.url);
-    csm_schema_fetcher *f = fetcher(&conf);
-    csm_schema_fetcher_want(f, 41);
-    answers a;
-    await_answer(f, 41, &a);
-    assert_int_equal(a.unavailable, 1);
-    char want[256];
-    snprintf(want, sizeof want, "%s: HTTP 200 without a schema in the body", s.url);
-    assert_string_equal(a.first_why, want);
-    assert_int_equal(a.status, CSM_SCHEMA_FOUND);
-    assert_string_equal(a.text, ORDER_V1);
-    csm_schema_fetcher_free(f);
-    stop_server(&s);
+    retried_until_found(opts, 41, 1, "HTTP 200 without a schema in the body", ORDER_V1);
 }
 
 /* Nothing listens at first: UNAVAILABLE (connection refused) until the
