@@ -146,6 +146,8 @@ def main():
     p.add_argument("--password", default="")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    p.add_argument("--tls-client-ca",
+                   help="with --tls-cert: require a client certificate signed by this CA (PEM)")
     p.add_argument("--fail-first", type=int, default=0, help="answer 503 to the first N requests")
     p.add_argument("--garbage-first", type=int, default=0,
                    help="then answer 200 with a non-JSON body to the next N requests")
@@ -159,6 +161,9 @@ def main():
     if opts.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
+        if opts.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(opts.tls_client_ca)
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
     if opts.port_file:

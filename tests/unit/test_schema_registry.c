@@ -338,17 +338,25 @@ static void basic_auth(void **state)
     stop_server(&s);
 }
 
-static void https_with_a_private_ca(void **state)
+/* A self-signed certificate for 127.0.0.1: DIR/NAME.pem and NAME.key. */
+static void self_signed(const char *name, char *cert, char *key, size_t len)
 {
-    (void)state;
-    char cmd[2048], cert[512], key[512];
-    snprintf(cert, sizeof cert, "%s/cert.pem", tmp);
-    snprintf(key, sizeof key, "%s/key.pem", tmp);
+    char cmd[2048];
+    snprintf(cert, len, "%s/%s.pem", tmp, name);
+    snprintf(key, len, "%s/%s.key", tmp, name);
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
              "-addext subjectAltName=IP:127.0.0.1 -keyout '%s' -out '%s' 2>/dev/null",
              key, cert);
     assert_int_equal(system(cmd), 0);
+}
+
+static void https_with_a_private_ca(void **state)
+{
+    (void)state;
+    char cert[512], key[512], client[512], client_key[512];
+    self_signed("server", cert, key, sizeof cert);
+    self_signed("client", client, client_key, sizeof client);
     server s;
     const char *const opts[] = {"--tls-cert", cert, "--tls-key", key, NULL};
     start_server(&s, 0, opts);
@@ -364,6 +372,26 @@ static void https_with_a_private_ca(void **state)
     assert_int_equal(csm_schema_fetch_once(&conf, 22, &text, why, sizeof why),
                      CSM_SCHEMA_UNAVAILABLE);
     assert_non_null(strstr(why, "SSL certificate problem"));
+    stop_server(&s);
+
+    /* A registry that wants a client certificate gets cert_file/key_file. */
+    const char *const mtls[] = {"--tls-cert",      cert,   "--tls-key", key,
+                                "--tls-client-ca", client, NULL};
+    start_server(&s, 0, mtls);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", s.port);
+    conf = registry(url);
+    conf.ca_file = cert;
+    conf.cert_file = client;
+    conf.key_file = client_key;
+    assert_int_equal(csm_schema_fetch_once(&conf, 41, &text, why, sizeof why), CSM_SCHEMA_FOUND);
+    assert_string_equal(text, ORDER_V1);
+    free(text);
+    conf.cert_file = conf.key_file = NULL;
+    assert_int_equal(csm_schema_fetch_once(&conf, 41, &text, why, sizeof why),
+                     CSM_SCHEMA_UNAVAILABLE);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s: ", url);
+    assert_memory_equal(why, prefix, strlen(prefix));
     stop_server(&s);
 }
 

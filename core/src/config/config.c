@@ -109,15 +109,15 @@ static const csm_config_entry log_keys[] = {
 
 static const csm_config_entry registry_keys[] = {
     {CSM_CONFIG_STRING, "url", "", OFF(registry_url),
-     "schema registry base URL (Confluent REST API, GET /schemas/ids/{id}); \"\": none"},
+     "schema registry base URL, http://HOST[:PORT] or https://… (Confluent REST API)"},
     {CSM_CONFIG_STRING, "dir", "", OFF(registry_dir),
-     "directory of <id>.avsc writer schemas, consulted before the registry; \"\": none"},
+     "directory of <id>.avsc writer schemas, consulted before the registry"},
     {CSM_CONFIG_STRING, "username", "", OFF(registry_username),
      "basic auth user name (with password)"},
     {CSM_CONFIG_STRING, "password", "", OFF(registry_password),
      "basic auth password (env CSM_SCHEMA_REGISTRY_PASSWORD)"},
     {CSM_CONFIG_STRING, "ca_file", "", OFF(registry_ca_file),
-     "CA bundle (PEM) that verifies the registry's certificate; \"\": the system's"},
+     "CA bundle (PEM) that verifies the registry's certificate (none: the system's)"},
     {CSM_CONFIG_STRING, "cert_file", "", OFF(registry_cert_file),
      "client certificate (PEM) for TLS client authentication"},
     {CSM_CONFIG_STRING, "key_file", "", OFF(registry_key_file), "private key of cert_file (PEM)"},
