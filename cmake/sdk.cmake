@@ -8,7 +8,7 @@ include(CMakePackageConfigHelpers)
 
 # What the test kit links besides itself: csmcore's libraries, by their
 # pkg-config names (CMakeLists.txt finds the same ones).
-set(CSM_SDK_PC_MODULES rdkafka avro-c hiredis yaml-0.1 jansson libcrypto libmicrohttpd)
+set(CSM_SDK_PC_MODULES rdkafka avro-c hiredis yaml-0.1 jansson libcrypto libmicrohttpd libcurl)
 list(JOIN CSM_SDK_PC_MODULES ", " CSM_SDK_PC_REQUIRES)
 list(JOIN CSM_SDK_PC_MODULES " " CSM_SDK_PC_MODULE_LIST)
 file(RELATIVE_PATH CSM_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})

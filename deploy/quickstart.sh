@@ -13,7 +13,7 @@ sessions=${SESSIONS:-600}
 build=${CSM_BUILD_DIR:-$root/build}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
-    libjansson-dev libssl-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3 curl)
+    libjansson-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev uthash-dev redis-server tzdata python3 curl)
 # The build installs the dashboard's chart library with npm (docs/dashboard.md); a Node.js
 # from elsewhere brings its own npm.
 command -v npm >/dev/null || packages+=(npm)

@@ -30,7 +30,7 @@ jobs=${JOBS:-$(nproc)}
 build_root=${CSM_BUILD_ROOT:-$root}
 
 packages=(cmake gcc make pkg-config librdkafka-dev libavro-dev libhiredis-dev libyaml-dev
-    libjansson-dev libssl-dev libcmocka-dev libmicrohttpd-dev uthash-dev redis-server tzdata python3
+    libjansson-dev libssl-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev uthash-dev redis-server tzdata python3
     curl
     clang libclang-rt-14-dev prometheus)
 # deploy/'s checks (tests/deploy/): systemd-analyze, YAML, readelf and ldd.

@@ -218,3 +218,26 @@ wait_for() {
         fail "never saw $2"
     fi
 }
+
+# start_registry DIR [OPTIONS...]: the test schema registry
+# (tests/tools/schema_registry.py) serving DIR/<subject>/<version>-<id>.avsc;
+# sets REGISTRY_PID, REGISTRY_PORT and REGISTRY_URL. Once REGISTRY_PORT is
+# set, a new start (after stop_registry) listens on the same port.
+start_registry() {
+    local dir=$1
+    shift
+    rm -f "$CSM_TMP/registry.port"
+    python3 "$CSM_TESTS/tools/schema_registry.py" "$dir" --port "${REGISTRY_PORT:-0}" \
+        --port-file "$CSM_TMP/registry.port" "$@" 2>>"$CSM_TMP/registry.log" &
+    REGISTRY_PID=$!
+    CSM_PIDS+=("$REGISTRY_PID")
+    wait_until 10 test -s "$CSM_TMP/registry.port" || fail "the schema registry did not start"
+    REGISTRY_PORT=$(cat "$CSM_TMP/registry.port")
+    REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT
+}
+
+# stop_registry: SIGTERM to the registry of start_registry.
+stop_registry() {
+    kill "$REGISTRY_PID"
+    wait "$REGISTRY_PID" 2>/dev/null || true
+}

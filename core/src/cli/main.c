@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "config_check.h"
+#include "config_schemas.h"
 #include "log.h"
 
 typedef struct command {
@@ -24,7 +25,7 @@ static const command commands[] = {
     {"gen", csm_cmd_gen, "synthetic traffic to Kafka or a file"},
     {"bench", csm_cmd_bench, "the performance figures, on an embedded broker and Redis (JSON)"},
     {"dashboard", csm_cmd_dashboard, "a live web page of every shop's figures and alerts"},
-    {"config", cmd_config, "print every configuration key with its default, or check a file"},
+    {"config", cmd_config, "print every key with its default, check a file, list its schemas"},
 };
 
 static void usage(FILE *out)
@@ -39,14 +40,23 @@ static void usage(FILE *out)
 static int cmd_config(int argc, char **argv)
 {
     csm_cli_common o = {0};
+    int schemas = 0, json = 0;
     for (int i = 1; i < argc; i++) {
         int r = csm_cli_common_arg(&o, argc, argv, &i);
         if (r < 0)
             return 2;
-        if (r == 0) {
-            fprintf(stderr, "usage: csmetrics config [-c FILE]\n");
+        if (r == 0 && !strcmp(argv[i], "--schemas")) {
+            schemas = 1;
+        } else if (r == 0 && !strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (r == 0) {
+            fprintf(stderr, "usage: csmetrics config [-c FILE [--schemas [--json]]]\n");
             return 2;
         }
+    }
+    if ((schemas || json) && (!o.config_path || !schemas)) {
+        fprintf(stderr, "csmetrics config: --schemas needs -c FILE; --json goes with --schemas\n");
+        return 2;
     }
     if (!o.config_path) {
         csm_config_print_reference(stdout);
@@ -58,9 +68,11 @@ static int cmd_config(int argc, char **argv)
     /* The checks of `run` itself: a file said valid here starts. */
     char err[1024];
     int rc = csm_config_check(&cfg, NULL, err, sizeof err);
+    if (!rc && schemas)
+        rc = csm_config_schemas(&cfg, json, stdout, err, sizeof err);
     if (rc)
         fprintf(stderr, "csmetrics: %s: %s\n", o.config_path, err);
-    else
+    else if (!schemas)
         printf("%s: valid\n", o.config_path);
     csm_config_free(&cfg);
     return rc ? 1 : 0;

@@ -107,12 +107,40 @@ static const csm_config_entry log_keys[] = {
     {CSM_CONFIG_STRING, "level", "info", OFF(log_level_), "error, warn, info or debug"},
     {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
 
+static const csm_config_entry registry_keys[] = {
+    {CSM_CONFIG_STRING, "url", "", OFF(registry_url),
+     "schema registry base URL, http://HOST[:PORT] or https://… (Confluent REST API)"},
+    {CSM_CONFIG_STRING, "dir", "", OFF(registry_dir),
+     "directory of <id>.avsc writer schemas, consulted before the registry"},
+    {CSM_CONFIG_STRING, "username", "", OFF(registry_username),
+     "basic auth user name (with password)"},
+    {CSM_CONFIG_STRING, "password", "", OFF(registry_password),
+     "basic auth password (env CSM_SCHEMA_REGISTRY_PASSWORD)"},
+    {CSM_CONFIG_STRING, "ca_file", "", OFF(registry_ca_file),
+     "CA bundle (PEM) that verifies the registry's certificate (none: the system's)"},
+    {CSM_CONFIG_STRING, "cert_file", "", OFF(registry_cert_file),
+     "client certificate (PEM) for TLS client authentication"},
+    {CSM_CONFIG_STRING, "key_file", "", OFF(registry_key_file), "private key of cert_file (PEM)"},
+    {CSM_CONFIG_DURATION, "timeout", "5s", OFF(registry_timeout_ms),
+     "connect and request timeout of one registry request"},
+    {CSM_CONFIG_DURATION, "retry_max", "30s", OFF(registry_retry_max_ms),
+     "an unreachable registry is retried after 250ms, doubling up to this"},
+    {CSM_CONFIG_INT, "cache_max", "1000", OFF(registry_cache_max),
+     "writer schemas kept in memory (least recently used forgotten, fetched again)"},
+    {CSM_CONFIG_END, NULL, NULL, 0, NULL}};
+
 static const struct section {
     const char *name;
     const csm_config_entry *keys;
-} sections[] = {{"kafka", kafka_keys},   {"redis", redis_keys}, {"pipeline", pipeline_keys},
-                {"time", time_keys},     {"http", http_keys},   {"log", log_keys},
-                {"alerts", alerts_keys}, {"", top_keys}};
+} sections[] = {{"kafka", kafka_keys},
+                {"redis", redis_keys},
+                {"pipeline", pipeline_keys},
+                {"time", time_keys},
+                {"http", http_keys},
+                {"log", log_keys},
+                {"alerts", alerts_keys},
+                {"schema_registry", registry_keys},
+                {"", top_keys}};
 
 static void print_ranges(FILE *out);
 
@@ -411,6 +439,9 @@ static const range ranges[] = {
     {"redis.db", OFF(redis_db_), 0, INT32_MAX, 0},
     {"redis.day_ttl_days", OFF(day_ttl_days), 1, 3650, 0},
     {"redis.alerts_maxlen", OFF(alerts_maxlen), 1, 100000000, 0},
+    {"schema_registry.timeout", OFF(registry_timeout_ms), 10, 600000, 1},
+    {"schema_registry.retry_max", OFF(registry_retry_max_ms), 250, 3600000, 1},
+    {"schema_registry.cache_max", OFF(registry_cache_max), 1, 1000000, 0},
 };
 
 /* The largest unit that divides ms exactly: 3600000 -> "1h". */
@@ -496,6 +527,19 @@ static int check_topics(const csm_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* libcurl would take "registry:8081" as a host name with a default
+ * scheme and answer with a puzzling error on the first event. */
+static int check_registry(const csm_config *cfg, char *err, size_t errlen)
+{
+    const char *u = cfg->registry_url;
+    if (*u && strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+        snprintf(err, errlen,
+                 "schema_registry.url: expected http://HOST[:PORT] or https://…, got '%s'", u);
+        return -1;
+    }
+    return 0;
+}
+
 static void apply_defaults(csm_config *cfg)
 {
     char err[64];
@@ -567,7 +611,8 @@ static int finish(csm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "redis.prefix: must be non-empty and contain no '{'");
         return -1;
     }
-    if (check_ranges(cfg, err, errlen) || check_topics(cfg, err, errlen))
+    if (check_ranges(cfg, err, errlen) || check_topics(cfg, err, errlen) ||
+        check_registry(cfg, err, errlen))
         return -1;
     cfg->redis.host = cfg->redis_host_;
     cfg->redis.port = (int)cfg->redis_port_;
@@ -598,6 +643,10 @@ static int apply_env(csm_config *cfg, char *err, size_t errlen)
         free(cfg->redis_password_);
         cfg->redis_password_ = strdup(v);
         cfg->redis.password = cfg->redis_password_;
+    }
+    if ((v = getenv("CSM_SCHEMA_REGISTRY_PASSWORD")) && *v) {
+        free(cfg->registry_password);
+        cfg->registry_password = strdup(v);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* csmetrics.yaml: one file, every key typed, documented and validated
  * (docs/configuration.md). Environment overrides: CSM_BROKERS,
- * CSM_REDIS (host:port), CSM_REDIS_PASSWORD. Command-line overrides
+ * CSM_REDIS (host:port), CSM_REDIS_PASSWORD, CSM_SCHEMA_REGISTRY_PASSWORD.
+ * Command-line overrides
  * --brokers / --redis win over both. */
 #ifndef CSM_CONFIG_H
 #define CSM_CONFIG_H
@@ -82,6 +83,13 @@ typedef struct csm_config {
     char *http_bind;
     int64_t http_port; /* 0 = no HTTP endpoint */
     int log_level;     /* 0 error … 3 debug */
+    /* schema_registry: where writer schemas come from by id. The fields
+     * of csm_registry_conf (http/schema_registry.h, a layer above: see
+     * csm_registry_conf_from_config), "" = not set, plus the cache bound. */
+    char *registry_url, *registry_dir, *registry_username, *registry_password;
+    char *registry_ca_file, *registry_cert_file, *registry_key_file;
+    int64_t registry_timeout_ms, registry_retry_max_ms;
+    int64_t registry_cache_max; /* writer schemas kept (csm_codec_set_cache_max) */
 
     /* Storage behind the typed table (config.c); read the fields above. */
     char *redis_host_, *redis_password_, *redis_username_, *framing_, *window_, *log_level_;
