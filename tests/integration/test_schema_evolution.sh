@@ -31,16 +31,7 @@ cp "$CSM_SCHEMA_DIR/chat_event.avsc" "$REG/cs.chat.events-value/1-1.avsc"
 cp "$EVO/chat_v2.avsc" "$REG/cs.chat.events-value/2-2.avsc"
 cp "$EVO/chat_v3.avsc" "$REG/cs.chat.events-value/3-3.avsc"
 cp "$EVO/chat_v4.avsc" "$REG/cs.chat.events-value/4-4.avsc"
-REG_PORT=$(free_port)
-start_registry() {
-    python3 "$CSM_TESTS/tools/schema_registry.py" --port "$REG_PORT" "$REG" \
-        >>"$CSM_TMP/registry.log" 2>&1 &
-    REG_PID=$!
-    CSM_PIDS+=($REG_PID)
-    wait_until 10 curl -sf "http://127.0.0.1:$REG_PORT/subjects" -o /dev/null ||
-        fail "the test registry did not start"
-}
-start_registry
+start_registry "$REG"
 
 CFG=$CSM_TMP/csmetrics.yaml
 HTTP_PORT=$(free_port)
@@ -50,7 +41,7 @@ HTTP_PORT=$(free_port)
 write_config "$CFG" "$REDIS_PORT" "  idle_advance: 365d
   allowed_lateness: 0s
   horizon: 3650d" "  framing: confluent" "schema_registry:
-  url: http://127.0.0.1:$REG_PORT
+  url: $REGISTRY_URL
   retry_max: 1s
 http:
   bind: 127.0.0.1
@@ -118,8 +109,7 @@ PY
 
 # The registry stops; session C (id 1, fetched already) goes on, session
 # D's id 4 cannot be fetched: its partition waits, nothing is lost.
-kill -TERM "$REG_PID"
-wait "$REG_PID" 2>/dev/null || true
+stop_registry
 lines_of c3 | produce_with 1
 lines_of c4 | produce_with 4 "$EVO/chat_v4.avsc"
 readyz_waits() {
@@ -137,7 +127,7 @@ dlq_has 3 || fail "dead letters while the registry was down: $(cat "$CSM_TMP/dlq
 board S1 human_requested=2 || fail "session D counted before its schema could be read"
 log "registry down: session D waits, /readyz says why, nothing dead-lettered"
 
-start_registry
+start_registry "$REG"
 all_counted() {
     report_json "$CFG" S1 2026-03-10 &&
         python3 "$CSM_TESTS/integration/pipeline_figures.py" "$CSM_TMP/S1.json"
