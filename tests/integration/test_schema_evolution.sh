@@ -60,7 +60,7 @@ PY
 }
 # produce_with SCHEMA_ID [WRITER_SCHEMA] < JSONL
 produce_with() {
-    local args=(--schema-id-chat "$1")
+    local args=(--schema-id-chat "$1" --schema-id-order 10) # (no order events here)
     [[ -n ${2:-} ]] && args+=(--writer-schema-chat "$2")
     cat >"$CSM_TMP/in.jsonl"
     "$CSM_BIN" produce -c "$CFG" --framing confluent "${args[@]}" "$CSM_TMP/in.jsonl" \

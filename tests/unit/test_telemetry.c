@@ -72,6 +72,17 @@ static void readiness_rules(void **state)
     assert_string_equal(verdict(&s), "ready");
     s.flight_ms = NOW - 7200;
     assert_string_equal(verdict(&s), "a flush has been in flight for 7 s");
+
+    /* Waiting for a writer schema is only a problem once the source failed to answer. */
+    s = ready_snap();
+    s.schema_waiting = 2;
+    s.schema_wait_id = 21;
+    assert_string_equal(verdict(&s), "ready");
+    s.schema_down_ms = NOW - 12500;
+    strcpy(s.schema_err, "http://127.0.0.1:8081: Couldn't connect to server");
+    assert_string_equal(verdict(&s), "2 topic partition(s) paused for 12 s waiting for writer "
+                                     "schema id 21: http://127.0.0.1:8081: Couldn't connect to "
+                                     "server");
 }
 
 static char *text_of(csm_writer *w)
@@ -129,6 +140,13 @@ static void figures_named(void **state)
     csm_tel_flush_observe(&s.c, 8);
     csm_tel_undecodable(&s.c, 1, CSM_DL_UNDECODABLE);
     csm_tel_undecodable(&s.c, 1, CSM_DL_UNDECODABLE);
+    csm_tel_undecodable(&s.c, 1, CSM_DL_SCHEMA_INCOMPATIBLE);
+    s.c.schema_lookups[CSM_LOOKUP_FOUND] = 3;
+    s.c.schema_lookups[CSM_LOOKUP_UNAVAILABLE] = 5;
+    s.schema_waiting = 1;
+    s.schemas_known = 4; /* of which 1 incompatible, 1 missing */
+    s.schemas_incompatible = 1;
+    s.schemas_missing = 1;
     s.c.topic[0].in = 7;
     s.c.pstats[0] = (csm_plugin_stat){1, "ignored_x", -2};
     s.c.n_pstats = 1;
@@ -160,11 +178,25 @@ static void figures_named(void **state)
                         "csmetrics_flush_duration_seconds_count 3\n");
     assert_string_equal(lines_of(t, "csmetrics_messages_in_total{"),
                         "csmetrics_messages_in_total{topic=\"chat\"} 7\n"
-                        "csmetrics_messages_in_total{topic=\"order\"} 2\n");
-    assert_string_equal(lines_of(t, "csmetrics_dead_letters_total{topic=\"order\""),
-                        "csmetrics_dead_letters_total{topic=\"order\",reason=\"undecodable\"} 2\n"
-                        "csmetrics_dead_letters_total{topic=\"order\",reason=\"rejected\"} 0\n"
-                        "csmetrics_dead_letters_total{topic=\"order\",reason=\"late\"} 0\n");
+                        "csmetrics_messages_in_total{topic=\"order\"} 3\n");
+    assert_string_equal(
+        lines_of(t, "csmetrics_dead_letters_total{topic=\"order\""),
+        "csmetrics_dead_letters_total{topic=\"order\",reason=\"undecodable\"} 2\n"
+        "csmetrics_dead_letters_total{topic=\"order\",reason=\"rejected\"} 0\n"
+        "csmetrics_dead_letters_total{topic=\"order\",reason=\"late\"} 0\n"
+        "csmetrics_dead_letters_total{topic=\"order\",reason=\"schema_incompatible\"} "
+        "1\n"
+        "csmetrics_dead_letters_total{topic=\"order\",reason=\"unknown_schema\"} "
+        "0\n");
+    assert_string_equal(lines_of(t, "csmetrics_schema_"),
+                        "csmetrics_schema_lookups_total{outcome=\"found\"} 3\n"
+                        "csmetrics_schema_lookups_total{outcome=\"not_found\"} 0\n"
+                        "csmetrics_schema_lookups_total{outcome=\"unavailable\"} 5\n"
+                        "csmetrics_schema_waiting_partitions 1\n");
+    assert_string_equal(lines_of(t, "csmetrics_writer_schemas{"),
+                        "csmetrics_writer_schemas{verdict=\"compatible\"} 2\n"
+                        "csmetrics_writer_schemas{verdict=\"incompatible\"} 1\n"
+                        "csmetrics_writer_schemas{verdict=\"missing\"} 1\n");
     assert_string_equal(lines_of(t, "csmetrics_consumer_lag_messages{"),
                         "csmetrics_consumer_lag_messages{topic=\"order\",partition=\"3\"} 42\n");
     assert_string_equal(lines_of(t, "csmetrics_plugin_events_total{"),

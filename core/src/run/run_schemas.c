@@ -174,6 +174,7 @@ static void on_answer(void *arg, int32_t id, csm_schema_status st, const char *t
                      (int)id, why);
     } else {
         n->c.schema_lookups[CSM_LOOKUP_NOT_FOUND]++;
+        n->schemas_known++; /* by id: whatever topic it was met on */
         n->schemas_missing++;
         csm_codec_add_missing_schema(r->codec, id, text);
         csm_logf(CSM_LOG_WARN, "run",
