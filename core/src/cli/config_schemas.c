@@ -145,15 +145,22 @@ int csm_config_schemas(const csm_config *cfg, int json, FILE *out, char *err, si
     if (collect(cfg, &e, err, errlen) || !(c = codec_of(cfg, &e, err, errlen)))
         goto out;
     json_t *list = json ? json_array() : NULL;
-    for (size_t i = 0; i < e.n; i++)
+    for (size_t i = 0; i < e.n; i++) {
+        csm_schema_verdict v[2];
+        for (csm_stream st = CSM_STREAM_CHAT; st <= CSM_STREAM_ORDER; st++)
+            csm_codec_schema_verdict(c, e.v[i].id, st, &v[st]);
+        /* An id of one stream's record says nothing of the other stream;
+         * one that is neither stream's is shown against both. */
+        int neither = v[0].other_stream && v[1].other_stream;
         for (csm_stream st = CSM_STREAM_CHAT; st <= CSM_STREAM_ORDER; st++) {
-            csm_schema_verdict v;
-            csm_codec_schema_verdict(c, e.v[i].id, st, &v);
+            if (v[st].other_stream && !neither)
+                continue;
             if (list)
-                json_array_append_new(list, json_line(&e.v[i], st, &v));
+                json_array_append_new(list, json_line(&e.v[i], st, &v[st]));
             else
-                print_line(out, &e.v[i], st, &v);
+                print_line(out, &e.v[i], st, &v[st]);
         }
+    }
     if (list) {
         json_t *doc = json_pack("{s:o}", "schemas", list);
         json_dumpf(doc, out, JSON_INDENT(2));

@@ -33,7 +33,7 @@ enum {
     CSM_DECODE_UNDECODABLE = -1,  /* bytes or contract: "truncated Avro", "missing field shop_id" */
     CSM_DECODE_INCOMPATIBLE = -2, /* "schema 21 incompatible: <why>" */
     CSM_DECODE_UNKNOWN_SCHEMA = -3, /* "unknown schema id 99[: <why>]" */
-    CSM_DECODE_NEED_SCHEMA = 1    /* id's writer schema not known yet (lookup on) */
+    CSM_DECODE_NEED_SCHEMA = 1      /* id's writer schema not known yet (lookup on) */
 };
 
 /* Decodes one Kafka message value of the topic of @p stream into @p out
@@ -86,12 +86,14 @@ typedef struct csm_schema_verdict {
      * "msg_kind symbol LIVE_CARD read as OTHER (reader default)", "stars
      * int promoted to long"), "" when writer and reader are the same. */
     char why[512];
+    /* The id belongs to the other stream (pinned to it, or a writer record
+     * of the other stream's name): not an evolution of this one. */
+    int other_stream;
 } csm_schema_verdict;
 
 /* The resolution of @p id against @p stream's reader schema (resolved on
  * first use, then cached with the id). */
-void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream,
-                              csm_schema_verdict *out);
+void csm_codec_schema_verdict(csm_codec *c, int32_t id, csm_stream stream, csm_schema_verdict *out);
 /* The ids pinned, added or missing, ascending; returns how many there are
  * (may exceed cap). */
 size_t csm_codec_schema_ids(const csm_codec *c, int32_t *ids, size_t cap);

@@ -264,6 +264,7 @@ static void resolve(csm_schema_ids *s, id_entry *e, csm_stream stream)
         e->per[stream].dec =
             csm_decoder_new(e->writer, stream, &s->readers[stream], &res, res.why, sizeof res.why);
     v->compatible = e->per[stream].dec != NULL;
+    v->other_stream = res.other_record;
     snprintf(v->why, sizeof v->why, "%s", res.why);
 }
 
@@ -277,6 +278,7 @@ void csm_schema_ids_verdict(csm_schema_ids *s, int32_t id, csm_stream stream,
     } else if (e->kind == ID_PINNED) {
         out->known = 1;
         out->compatible = e->stream == stream;
+        out->other_stream = !out->compatible;
         if (!out->compatible)
             snprintf(out->why, sizeof out->why, "schema id %d is pinned to the %s stream", id,
                      stream_names[e->stream]);

@@ -355,6 +355,7 @@ void csm_resolve(const csm_reader_schema *r, avro_schema_t writer, csm_resolutio
     csm_schema_full_name(writer, name, sizeof name);
     if (strcmp(name, r->full_name)) {
         refuse(out, "writer record %s is not %s", name, r->full_name);
+        out->other_record = 1;
         return;
     }
     writer_only(out, r, writer);

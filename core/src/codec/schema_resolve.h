@@ -39,6 +39,7 @@ const csm_reader_field *csm_reader_field_named(const csm_reader_schema *r, const
 
 typedef struct csm_resolution {
     int compatible;
+    int other_record; /* the writer record's name is not the reader's */
     /* Incompatible: why; compatible: what resolution does ("; "-separated,
      * codec.h's csm_schema_verdict). */
     char why[512];
