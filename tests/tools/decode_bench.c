@@ -3,7 +3,7 @@
  * decode_all() by the events it decoded, printed here). A benchmark, not
  * a test.
  *
- *   decode_bench EVENTS.jsonl WORK_DIR {avro|json|container} [REPEAT=1]
+ *   decode_bench EVENTS.jsonl WORK_DIR {avro|writer|json|container} [REPEAT=1]
  *
  * The events of EVENTS.jsonl (made by `csmetrics gen --out`) are decoded
  * once to be encoded as Kafka messages would be (Confluent framing, schema
@@ -11,6 +11,9 @@
  * WORK_DIR/order.avro (Avro container files, one per stream); then the
  * chosen decoder runs REPEAT times over all of them:
  *   avro       csm_codec_decode() of each message, as `run` does
+ *   writer     the same, the chat messages written with another writer
+ *              schema (the file $CSM_BENCH_WRITER, schema id 21, through
+ *              csm_json_avro) and read through schema resolution
  *   json       csm_json_decode_line() of each line, as `replay` does
  *   container  csm_codec_read_file() of both container files (`replay`)
  * and the tool prints how many events it decoded. */
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "json_avro.h"
 
 typedef struct input {
     char **lines;
@@ -72,7 +76,21 @@ static avro_file_writer_t container(const char *dir, const char *schema_dir, con
 
 /* Every event of @p path, as a line and as a message; the messages also
  * go, unframed, into the two container files. */
-static void load(csm_codec *c, const char *path, const char *dir, const char *schema_dir, input *in)
+/* The chat event in @p slot as a message of the writer schema @p w, id 21. */
+static long encode_as_writer(csm_json_avro *w, const csm_event *ev, unsigned char *buf, size_t cap)
+{
+    char json[8192], err[512];
+    long n = csm_json_encode(ev, json, sizeof json);
+    if (n < 0)
+        die("event", "cannot be written as JSON");
+    n = csm_json_avro_encode(w, json, (size_t)n, 21, buf, cap, err, sizeof err);
+    if (n < 0)
+        die("writer schema", err);
+    return n;
+}
+
+static void load(csm_codec *c, const char *path, const char *dir, const char *schema_dir,
+                 csm_json_avro *writer, input *in)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -93,6 +111,8 @@ static void load(csm_codec *c, const char *path, const char *dir, const char *sc
                                   sizeof buf);
         if (n < 5 || avro_file_writer_append_encoded(w[slot.ev.stream], buf + 5, n - 5))
             die(path, "cannot encode an event");
+        if (writer && slot.ev.stream == CSM_STREAM_CHAT)
+            n = encode_as_writer(writer, &slot.ev, buf, sizeof buf);
         grow(in);
         in->lines[in->n] = strdup(line);
         in->line_len[in->n] = (size_t)len;
@@ -121,7 +141,7 @@ __attribute__((noinline)) static void decode_all(csm_codec *c, const input *in, 
 {
     static csm_event_slot slot;
     char err[512];
-    if (!strcmp(mode, "avro")) {
+    if (!strcmp(mode, "avro") || !strcmp(mode, "writer")) {
         for (size_t i = 0; i < in->n; i++)
             counts[csm_codec_decode(c, in->stream[i], CSM_FRAMING_AUTO, in->msgs[i], in->msg_len[i],
                                     &slot, err, sizeof err)
@@ -141,14 +161,14 @@ __attribute__((noinline)) static void decode_all(csm_codec *c, const input *in, 
                 die(path, err);
         }
     } else {
-        die(mode, "not avro, json or container");
+        die(mode, "not avro, writer, json or container");
     }
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: decode_bench EVENTS.jsonl WORK_DIR {avro|json|container} "
+        fprintf(stderr, "usage: decode_bench EVENTS.jsonl WORK_DIR {avro|writer|json|container} "
                         "[REPEAT=1]\n");
         return 2;
     }
@@ -161,8 +181,18 @@ int main(int argc, char **argv)
         die("codec", err);
     csm_codec_map_schema_id(c, 1, CSM_STREAM_CHAT);
     csm_codec_map_schema_id(c, 2, CSM_STREAM_ORDER);
+    csm_json_avro *writer = NULL;
+    if (!strcmp(mode, "writer")) {
+        const char *file = getenv("CSM_BENCH_WRITER");
+        size_t len = 0;
+        char *json = file ? csm_slurp(file, &len) : NULL;
+        if (!json || !(writer = csm_json_avro_new(json, len, err, sizeof err)) ||
+            csm_codec_add_writer_schema(c, 21, json, len, err, sizeof err))
+            die("CSM_BENCH_WRITER", json ? err : "names no readable file");
+        free(json);
+    }
     input in = {0};
-    load(c, argv[1], argv[2], schema_dir, &in);
+    load(c, argv[1], argv[2], schema_dir, writer, &in);
 
     long counts[2] = {0, 0}; /* decoded, refused */
     for (int r = 0; r < repeat; r++)
@@ -177,6 +207,7 @@ int main(int argc, char **argv)
     free(in.msgs);
     free(in.msg_len);
     free(in.stream);
+    csm_json_avro_free(writer);
     csm_codec_free(c);
     return counts[1] ? 1 : 0;
 }
