@@ -120,6 +120,15 @@ plugins:
     max_open: 24h
   - sla
   - unserved
+schema_registry:
+  url: https://registry.internal:8081
+  dir: /etc/csmetrics/schemas.d
+  username: csmetrics
+  password: secret
+  ca_file: /etc/ssl/certs/ca.pem
+  timeout: 2s
+  retry_max: 10s
+  cache_max: 500
 """
 
 
