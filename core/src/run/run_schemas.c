@@ -205,14 +205,18 @@ static void publish_waits(csm_run *r)
 void csm_run_schemas_tick(csm_run *r, int64_t now)
 {
     csm_run_schemas *rs = r->schemas;
-    if (rs) {
+    if (rs)
         csm_schema_fetcher_poll(rs->fetcher, on_answer, r);
-        if (rs->down_since_ms && now - rs->reminded_ms >= REMIND_MS) {
-            rs->reminded_ms = now;
-            csm_logf(CSM_LOG_WARN, "run",
-                     "still waiting for %zu writer schema(s) after %" PRId64 " s: %s", rs->n_asked,
-                     (now - rs->down_since_ms) / 1000, rs->down_why);
-        }
-    }
     publish_waits(r);
+    /* Only a wait that holds partitions back is worth a reminder: an id
+     * asked for by a partition since revoked is still fetched, quietly. */
+    uint64_t waiting = r->tel_now.schema_waiting;
+    if (rs && rs->down_since_ms && waiting && now - rs->reminded_ms >= REMIND_MS) {
+        rs->reminded_ms = now;
+        csm_logf(CSM_LOG_WARN, "run",
+                 "%" PRIu64 " topic partition(s) still paused after %" PRId64
+                 " s waiting for writer schema id %d: %s",
+                 waiting, (now - rs->down_since_ms) / 1000, (int)r->tel_now.schema_wait_id,
+                 rs->down_why);
+    }
 }
