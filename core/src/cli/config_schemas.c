@@ -112,16 +112,11 @@ static csm_codec *codec_of(const csm_config *cfg, const entries *e, char *err, s
     return c;
 }
 
-static const char *stream_name(csm_stream s)
-{
-    return s == CSM_STREAM_CHAT ? "chat" : "order";
-}
-
 /* "21  chat   compatible    subject chat-value version 2  (writer field channel skipped)" */
 static void print_line(FILE *out, const schema_entry *s, csm_stream stream,
                        const csm_schema_verdict *v)
 {
-    fprintf(out, "%-4d%-7s%-14s%s", (int)s->id, stream_name(stream),
+    fprintf(out, "%-4d%-7s%-14s%s", (int)s->id, csm_stream_name(stream),
             v->compatible ? "compatible" : "incompatible", s->where);
     if (!v->compatible)
         fprintf(out, ": %s\n", v->why);
@@ -133,8 +128,9 @@ static void print_line(FILE *out, const schema_entry *s, csm_stream stream,
 
 static json_t *json_line(const schema_entry *s, csm_stream stream, const csm_schema_verdict *v)
 {
-    return json_pack("{s:i, s:s, s:s, s:b, s:s}", "id", (int)s->id, "stream", stream_name(stream),
-                     "where", s->where, "compatible", v->compatible, "why", v->why);
+    return json_pack("{s:i, s:s, s:s, s:b, s:s}", "id", (int)s->id, "stream",
+                     csm_stream_name(stream), "where", s->where, "compatible", v->compatible, "why",
+                     v->why);
 }
 
 int csm_config_schemas(const csm_config *cfg, int json, FILE *out, char *err, size_t errlen)

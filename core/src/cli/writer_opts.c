@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const stream_names[2] = {"chat", "order"};
-
 void csm_writer_opts_init(csm_writer_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -27,8 +25,8 @@ int csm_writer_opts_arg(csm_writer_opts *o, const char *cmd, int argc, char **ar
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     for (int s = 0; s < 2; s++) {
         char id_opt[32], file_opt[32];
-        snprintf(id_opt, sizeof id_opt, "--schema-id-%s", stream_names[s]);
-        snprintf(file_opt, sizeof file_opt, "--writer-schema-%s", stream_names[s]);
+        snprintf(id_opt, sizeof id_opt, "--schema-id-%s", csm_stream_name((csm_stream)s));
+        snprintf(file_opt, sizeof file_opt, "--writer-schema-%s", csm_stream_name((csm_stream)s));
         if (!strcmp(a, id_opt)) {
             if (!v || parse_id(v, &o->id[s])) {
                 fprintf(stderr, "csmetrics %s: %s needs an integer 0..2147483647\n", cmd, a);
@@ -60,7 +58,7 @@ static long first_schema_id(const csm_config *cfg, int s)
 static int resolve_stream(csm_writer_opts *o, int s, const char *cmd, const csm_config *cfg,
                           int plain, int32_t *id)
 {
-    const char *name = stream_names[s];
+    const char *name = csm_stream_name((csm_stream)s);
     long configured = first_schema_id(cfg, s);
     *id = (int32_t)(plain ? -1 : o->id[s] != -2 ? o->id[s] : configured);
     if (o->file[s] && *id >= 0 && o->id[s] == -2) {

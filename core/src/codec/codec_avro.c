@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_util.h"
 #include "codec.h"
 #include "codec_decoder.h"
 #include "codec_fields.h"
@@ -309,14 +310,6 @@ static int record_field(const avro_value_iface_t *i, const void *self, size_t in
     return 0;
 }
 
-/* A named type's definition where the schema refers to it by name. */
-static avro_schema_t resolved(avro_schema_t s)
-{
-    while (s && is_avro_link(s))
-        s = avro_schema_link_target(s);
-    return s;
-}
-
 /* A value of a wrong-typed union branch: read (to stay in step with the
  * bytes) and thrown away. self is its schema. */
 static avro_type_t type_discard(const avro_value_iface_t *i, const void *self)
@@ -388,7 +381,8 @@ static int discard_item(const avro_value_iface_t *i, void *self, avro_value_t *c
 {
     avro_schema_t s = self;
     child->iface = &discard_iface;
-    child->self = resolved(is_avro_map(s) ? avro_schema_map_values(s) : avro_schema_array_items(s));
+    child->self = csm_schema_unlinked(is_avro_map(s) ? avro_schema_map_values(s)
+                                                     : avro_schema_array_items(s));
     if (index)
         *index = 0;
     return 0;
@@ -411,7 +405,7 @@ static int discard_branch(const avro_value_iface_t *i, void *self, int discrimin
         return EINVAL;
     }
     branch->iface = &discard_iface;
-    branch->self = resolved(avro_schema_union_branch(s, discriminant));
+    branch->self = csm_schema_unlinked(avro_schema_union_branch(s, discriminant));
     return 0;
 }
 
@@ -466,7 +460,6 @@ static int enum_fallback(const decoder *d, enum field f, symbol_parser parse)
 
 /* What reads a value of schema s (not a union) into field f: 0, 1 when s
  * cannot fill f, -1 out of memory. */
-
 static int bind_leaf(decoder *d, enum field f, symbol_parser parse, avro_schema_t s,
                      avro_value_t *out)
 {
@@ -514,7 +507,7 @@ static int bind_field(decoder *d, wfield *wf, size_t index)
     wf->schema = avro_schema_record_field_get_by_index(d->schema, (int)index);
     wf->name = avro_schema_record_field_name(d->schema, (int)index);
     wf->wrong = -1;
-    avro_schema_t s = resolved(wf->schema);
+    avro_schema_t s = csm_schema_unlinked(wf->schema);
     int f = field_named(wf->name);
     symbol_parser parse = NULL;
     if (f < 0 || !stream_reads(d->stream, (enum field)f, &parse))
@@ -534,7 +527,7 @@ static int bind_field(decoder *d, wfield *wf, size_t index)
     c->schema = s;
     c->n = n;
     for (size_t b = 0; b < n; b++) {
-        avro_schema_t bs = resolved(avro_schema_union_branch(s, (int)b));
+        avro_schema_t bs = csm_schema_unlinked(avro_schema_union_branch(s, (int)b));
         c->branch[b].schema = bs;
         int rc = bind_leaf(d, (enum field)f, parse, bs, &c->branch[b].value);
         if (rc < 0)
@@ -583,7 +576,7 @@ static int bind_preset(const decoder *d, const csm_reader_field *rf, preset *p)
     }
     if (field_kind[f] != K_ENUM || rf->default_kind != DEFAULT_STRING || !parse)
         return -1;
-    avro_schema_t e = resolved(avro_schema_record_field_get_by_index(
+    avro_schema_t e = csm_schema_unlinked(avro_schema_record_field_get_by_index(
         d->reader->schema, avro_schema_record_field_get_index(d->reader->schema, rf->name)));
     p->value = parse(rf->default_string);
     p->num = is_avro_enum(e) ? avro_schema_enum_get_by_name(e, rf->default_string) : -1;
@@ -1163,10 +1156,7 @@ int csm_codec_decode(csm_codec *c, csm_stream stream, csm_framing framing, const
     if (rc) {
         const char *why = avro_strerror();
         snprintf(err, errlen, "invalid Avro%s%s", why && *why ? ": " : "", why ? why : "");
-        /* one line per dead letter */
-        for (char *q = err; *q; q++)
-            if (*q == '\n')
-                *q = ' ';
+        csm_one_line(err); /* one line per dead letter */
         return -1;
     }
     return extract_event(d, err, errlen);
@@ -1253,25 +1243,7 @@ long csm_codec_encode(csm_codec *c, const csm_event *ev, int32_t schema_id, void
         put_string(sc, F_REFUND_ID, o->refund_id);
         put_string(sc, F_LOGISTICS_STATUS, o->logistics_status);
     }
-    unsigned char *out = buf;
-    size_t off = 0;
-    if (schema_id >= 0) {
-        if (cap < 5)
-            return -1;
-        out[0] = 0;
-        out[1] = (unsigned char)(schema_id >> 24);
-        out[2] = (unsigned char)(schema_id >> 16);
-        out[3] = (unsigned char)(schema_id >> 8);
-        out[4] = (unsigned char)schema_id;
-        off = 5;
-    }
-    avro_writer_t w = avro_writer_memory((char *)out + off, (int64_t)(cap - off));
-    if (!w)
-        return -1;
-    int rc = avro_value_write(w, &sc->value);
-    long n = rc ? -1 : (long)(off + (size_t)avro_writer_tell(w));
-    avro_writer_free(w);
-    return n;
+    return csm_avro_write_framed(&sc->value, schema_id, buf, cap);
 }
 
 /* ---- files ---- */

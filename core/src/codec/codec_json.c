@@ -210,7 +210,7 @@ static int set_str(json_t *o, const char *k, const char *v)
 long csm_json_encode(const csm_event *ev, char *buf, size_t cap)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "stream", json_string(ev->stream == CSM_STREAM_CHAT ? "chat" : "order"));
+    json_object_set_new(o, "stream", json_string(csm_stream_name(ev->stream)));
     int bad = set_str(o, "event_id", ev->event_id);
     bad |= set_str(o, "platform", csm_platform_name(ev->platform));
     bad |= set_str(o, "shop_id", ev->shop_id);

@@ -130,6 +130,11 @@ static int parse_in(const char *const *table, int n, const char *s)
     return -1;
 }
 
+const char *csm_stream_name(csm_stream s)
+{
+    return s == CSM_STREAM_ORDER ? "order" : "chat";
+}
+
 const char *csm_platform_name(csm_platform p)
 {
     return name_of(platforms, COUNT(platforms), p);

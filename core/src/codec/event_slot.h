@@ -55,6 +55,8 @@ int csm_text_check(const char *s, size_t n, char *why, size_t whylen);
  * "field shop_id: '}' not allowed", …) in err. */
 int csm_event_validate(const csm_event *ev, char *err, size_t errlen);
 
+/* "chat" or "order": the stream's name in JSON Lines, options and messages. */
+const char *csm_stream_name(csm_stream s);
 /* Contract symbol names, for JSON, logs and reports. NULL if out of range. */
 const char *csm_platform_name(csm_platform p);
 const char *csm_chat_type_name(csm_chat_type t);

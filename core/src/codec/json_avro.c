@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_util.h"
 #include "codec.h"
 
 /* A record schema and the "fields" array of its definition in the JSON. */
@@ -288,9 +289,7 @@ static int encode_union(encoder *e, json_t *j, avro_value_t *v, avro_schema_t s,
 
 static int encode_value(encoder *e, json_t *j, avro_value_t *v, int as_default)
 {
-    avro_schema_t s = avro_value_get_schema(v);
-    while (is_avro_link(s))
-        s = avro_schema_link_target(s);
+    avro_schema_t s = csm_schema_unlinked(avro_value_get_schema(v));
     int rc;
     switch (avro_typeof(s)) {
     case AVRO_NULL:
@@ -485,22 +484,7 @@ void csm_json_avro_free(csm_json_avro *w)
 static long write_value(csm_json_avro *w, int32_t schema_id, void *buf, size_t cap, char *err,
                         size_t errlen)
 {
-    unsigned char *out = buf;
-    size_t off = schema_id >= 0 ? 5 : 0;
-    if (cap < off) {
-        snprintf(err, errlen, "does not fit in %zu bytes", cap);
-        return -1;
-    }
-    if (off) {
-        out[0] = 0;
-        for (int i = 0; i < 4; i++)
-            out[1 + i] = (unsigned char)((uint32_t)schema_id >> (24 - 8 * i));
-    }
-    avro_writer_t wr = avro_writer_memory((char *)out + off, (int64_t)(cap - off));
-    if (!wr)
-        abort();
-    long n = avro_value_write(wr, &w->value) ? -1 : (long)(off + (size_t)avro_writer_tell(wr));
-    avro_writer_free(wr);
+    long n = csm_avro_write_framed(&w->value, schema_id, buf, cap);
     if (n < 0)
         snprintf(err, errlen, "does not fit in %zu bytes", cap);
     return n;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_util.h"
 #include "codec_decoder.h"
 #include "schema_ids.h"
 
@@ -20,8 +21,6 @@ typedef struct id_entry {
         struct decoder *dec; /* compatible: bound to the writer schema */
     } per[2];                /* by stream */
 } id_entry;
-
-static const char *const stream_names[2] = {"chat", "order"};
 
 static void release(id_entry *e)
 {
@@ -193,13 +192,6 @@ static id_entry *new_entry(int32_t id, id_kind kind)
     return e;
 }
 
-static void one_line(char *s)
-{
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
-}
-
 void csm_schema_ids_pin(csm_schema_ids *s, int32_t id, csm_stream stream)
 {
     id_entry *e = new_entry(id, ID_PINNED);
@@ -225,7 +217,7 @@ int csm_schema_ids_add(csm_schema_ids *s, int32_t id, const char *json, size_t l
         avro_schema_decref(schema);
         schema = NULL;
     }
-    one_line(e->why);
+    csm_one_line(e->why);
     e->writer = schema;
     int rc = schema ? 0 : -1;
     if (rc)
@@ -242,7 +234,7 @@ void csm_schema_ids_add_missing(csm_schema_ids *s, int32_t id, const char *why)
     id_entry *e = new_entry(id, ID_MISSING);
     if (e) {
         snprintf(e->why, sizeof e->why, "%s", why ? why : "");
-        one_line(e->why);
+        csm_one_line(e->why);
     }
     put(s, e);
 }
@@ -281,7 +273,7 @@ void csm_schema_ids_verdict(csm_schema_ids *s, int32_t id, csm_stream stream,
         out->other_stream = !out->compatible;
         if (!out->compatible)
             snprintf(out->why, sizeof out->why, "schema id %d is pinned to the %s stream", id,
-                     stream_names[e->stream]);
+                     csm_stream_name(e->stream));
     } else if (e->kind == ID_MISSING) {
         out->known = 1;
         snprintf(out->why, sizeof out->why, "%s", e->why);
@@ -313,7 +305,7 @@ int csm_schema_ids_decoder(csm_schema_ids *s, int32_t id, csm_stream stream, str
         if (e->stream == stream)
             return 0;
         snprintf(err, errlen, "schema id %d is the %s schema, on the %s topic", id,
-                 stream_names[e->stream], stream_names[stream]);
+                 csm_stream_name(e->stream), csm_stream_name(stream));
         return CSM_DECODE_UNDECODABLE;
     }
     if (!e->per[stream].resolved)

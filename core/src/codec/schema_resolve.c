@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_util.h"
 #include "schema_resolve.h"
 
 const char *csm_schema_full_name(avro_schema_t s, char *buf, size_t cap)
@@ -167,20 +168,13 @@ const csm_reader_field *csm_reader_field_named(const csm_reader_schema *r, const
 
 /* ---- resolution ---- */
 
-static void one_line(char *s)
-{
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
-}
-
 __attribute__((format(printf, 2, 3))) static void refuse(csm_resolution *out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out->why, sizeof out->why, fmt, ap);
     va_end(ap);
-    one_line(out->why);
+    csm_one_line(out->why);
     out->compatible = 0;
 }
 
@@ -197,21 +191,14 @@ __attribute__((format(printf, 2, 3))) static void note(csm_resolution *out, cons
     va_end(ap);
 }
 
-static avro_schema_t unlinked(avro_schema_t s)
-{
-    while (s && is_avro_link(s))
-        s = avro_schema_link_target(s);
-    return s;
-}
-
 /* The type a field's values have: X of a ["null", X] union, else itself. */
 static avro_schema_t value_type(avro_schema_t s)
 {
-    s = unlinked(s);
+    s = csm_schema_unlinked(s);
     if (!is_avro_union(s))
         return s;
     for (size_t i = 0; i < avro_schema_union_size(s); i++) {
-        avro_schema_t b = unlinked(avro_schema_union_branch(s, (int)i));
+        avro_schema_t b = csm_schema_unlinked(avro_schema_union_branch(s, (int)i));
         if (!is_avro_null(b))
             return b;
     }
@@ -240,7 +227,7 @@ static int judge(csm_resolution *out, const char *field, avro_schema_t w, avro_s
 static void note_lost_branches(csm_resolution *out, const csm_reader_field *rf, avro_schema_t w,
                                avro_schema_t r)
 {
-    w = unlinked(w);
+    w = csm_schema_unlinked(w);
     for (size_t b = 0; is_avro_union(w) && b < avro_schema_union_size(w); b++) {
         avro_schema_t branch = avro_schema_union_branch(w, (int)b);
         avro_value_iface_t *resolver = avro_resolved_writer_new(branch, r);
@@ -248,7 +235,7 @@ static void note_lost_branches(csm_resolution *out, const csm_reader_field *rf, 
             avro_value_iface_decref(resolver);
         else
             note(out, "%s: the writer's %s values are dead-lettered", rf->name,
-                 avro_schema_type_name(unlinked(branch)));
+                 avro_schema_type_name(csm_schema_unlinked(branch)));
     }
     avro_set_error("%s", "");
 }
@@ -346,7 +333,7 @@ void csm_resolve(const csm_reader_schema *r, avro_schema_t writer, csm_resolutio
 {
     memset(out, 0, sizeof *out);
     out->compatible = 1;
-    writer = unlinked(writer);
+    writer = csm_schema_unlinked(writer);
     if (!is_avro_record(writer)) {
         refuse(out, "writer schema is a %s, not a record", avro_schema_type_name(writer));
         return;
