@@ -198,6 +198,20 @@ static void found_with_the_exact_text(void **state)
     assert_int_equal(a.unavailable, 0);
     assert_int_equal(a.status, CSM_SCHEMA_FOUND);
     assert_string_equal(a.text, CHAT_V2);
+    /* Asked again before the answer was polled: still one answer. */
+    memset(&a, 0, sizeof a);
+    csm_schema_fetcher_want(f, 22);
+    usleep(500000);
+    csm_schema_fetcher_want(f, 22);
+    usleep(300000);
+    size_t n = 0;
+    for (int64_t until = csm_monotonic_ms() + 15000; !n && csm_monotonic_ms() < until;)
+        if (!(n = csm_schema_fetcher_poll(f, on_answer, &a)))
+            usleep(10000);
+    usleep(300000);
+    n += csm_schema_fetcher_poll(f, on_answer, &a);
+    assert_int_equal(n, 1);
+    assert_int_equal(a.status, CSM_SCHEMA_FOUND);
     /* Answered: a new want asks again (e.g. the codec forgot the id). */
     csm_schema_fetcher_want(f, 22);
     await_answer(f, 22, &a);

@@ -20,6 +20,7 @@ typedef struct wanted {
     int32_t id;
     int64_t next_ms;  /* monotonic time of the next attempt */
     int64_t delay_ms; /* the wait after the next failure */
+    int answered;     /* FOUND or NOT_FOUND, not yet taken by poll() */
 } wanted;
 
 typedef struct answer {
@@ -37,7 +38,7 @@ struct csm_schema_fetcher {
     atomic_int stop;
     csm_reg_client *client;
     int64_t retry_max_ms;
-    wanted *wants; /* asked for, not answered FOUND or NOT_FOUND */
+    wanted *wants; /* asked for, and no FOUND or NOT_FOUND answer taken yet */
     size_t n_wants, cap_wants;
     answer *head, **tail;
 };
@@ -55,12 +56,12 @@ static wanted *find_wanted(csm_schema_fetcher *f, int32_t id)
     return NULL;
 }
 
-/* The id due first, or NULL when none is asked for. */
+/* The id due first, or NULL when none waits for an attempt. */
 static wanted *next_wanted(csm_schema_fetcher *f)
 {
     wanted *first = NULL;
     for (size_t i = 0; i < f->n_wants; i++)
-        if (!first || f->wants[i].next_ms < first->next_ms)
+        if (!f->wants[i].answered && (!first || f->wants[i].next_ms < first->next_ms))
             first = &f->wants[i];
     return first;
 }
@@ -96,8 +97,9 @@ static void post_answer(csm_schema_fetcher *f, int32_t id, csm_schema_status st,
     f->tail = &a->next;
 }
 
-/* Under the lock: a failure schedules the next attempt, an answer ends
- * the id's wait. */
+/* Under the lock: a failure schedules the next attempt; an answer ends
+ * the attempts, and the id stays asked for until poll() hands the answer
+ * over, so that a caller who asks again meanwhile is not answered twice. */
 static void settle(csm_schema_fetcher *f, int32_t id, csm_schema_status st)
 {
     wanted *w = find_wanted(f, id);
@@ -107,7 +109,7 @@ static void settle(csm_schema_fetcher *f, int32_t id, csm_schema_status st)
         w->next_ms = csm_monotonic_ms() + w->delay_ms;
         w->delay_ms = w->delay_ms * 2 < f->retry_max_ms ? w->delay_ms * 2 : f->retry_max_ms;
     } else {
-        *w = f->wants[--f->n_wants];
+        w->answered = 1;
     }
 }
 
@@ -194,12 +196,18 @@ csm_schema_fetcher *csm_schema_fetcher_new(const csm_registry_conf *conf, char *
     return f;
 }
 
+/* The answers so far; the ids answered are asked for no more. */
 static answer *take_answers(csm_schema_fetcher *f)
 {
     pthread_mutex_lock(&f->mu);
     answer *a = f->head;
     f->head = NULL;
     f->tail = &f->head;
+    for (size_t i = 0; i < f->n_wants;)
+        if (f->wants[i].answered)
+            f->wants[i] = f->wants[--f->n_wants];
+        else
+            i++;
     pthread_mutex_unlock(&f->mu);
     return a;
 }

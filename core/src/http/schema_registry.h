@@ -39,7 +39,9 @@ csm_schema_fetcher *csm_schema_fetcher_new(const csm_registry_conf *conf, char *
 void csm_schema_fetcher_free(csm_schema_fetcher *f);
 
 /* Asks for @p id's schema; does nothing while that id is already asked
- * for and not answered with FOUND or NOT_FOUND. Never blocks. */
+ * for and its FOUND or NOT_FOUND answer has not been taken by
+ * csm_schema_fetcher_poll(), so a caller may ask on every message that
+ * needs the id. Never blocks. */
 void csm_schema_fetcher_want(csm_schema_fetcher *f, int32_t id);
 
 /* Calls @p fn, on the caller's thread, for each answer since the last

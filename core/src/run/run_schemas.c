@@ -16,8 +16,6 @@
 
 typedef struct csm_run_schemas {
     csm_schema_fetcher *fetcher;
-    int32_t *asked; /* ids asked for and not yet found or missing */
-    size_t n_asked, cap_asked;
     uint64_t *told; /* (id, stream) pairs whose verdict was logged */
     size_t n_told, cap_told;
     int64_t down_since_ms, reminded_ms; /* the source has not answered since; 0 it has */
@@ -35,14 +33,6 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
     *v = g;
     *cap = c;
     return 0;
-}
-
-static int asked_index(const csm_run_schemas *rs, int32_t id)
-{
-    for (size_t i = 0; i < rs->n_asked; i++)
-        if (rs->asked[i] == id)
-            return (int)i;
-    return -1;
 }
 
 int csm_run_schemas_start(csm_run *r, char *err, size_t errlen)
@@ -72,7 +62,6 @@ void csm_run_schemas_stop(csm_run *r)
     if (!rs)
         return;
     csm_schema_fetcher_free(rs->fetcher);
-    free(rs->asked);
     free(rs->told);
     free(rs);
     r->schemas = NULL;
@@ -85,16 +74,15 @@ void csm_run_schemas_want(csm_run *r, csm_pslot *s)
         csm_tp *tp = &s->tp[t];
         if (!tp->needs_schema)
             continue;
-        if (!tp->paused)
+        if (!tp->paused) {
             r->pause_stale = 1;
-        if (!rs || asked_index(rs, tp->schema_id) >= 0)
-            continue;
-        if (grow((void **)&rs->asked, &rs->cap_asked, rs->n_asked, sizeof *rs->asked))
-            continue; /* asked again on the next turn */
-        rs->asked[rs->n_asked++] = tp->schema_id;
-        csm_schema_fetcher_want(rs->fetcher, tp->schema_id);
-        csm_logf(CSM_LOG_DEBUG, "run", "%s partition %d: fetching writer schema id %d",
-                 r->topics[t], (int)s->partition, (int)tp->schema_id);
+            csm_logf(CSM_LOG_DEBUG, "run", "%s partition %d: waits for writer schema id %d",
+                     r->topics[t], (int)s->partition, (int)tp->schema_id);
+        }
+        /* Asked on every turn the partition waits: the fetcher asks the
+         * source once until its answer has been taken. */
+        if (rs)
+            csm_schema_fetcher_want(rs->fetcher, tp->schema_id);
     }
 }
 
@@ -163,9 +151,6 @@ static void on_answer(void *arg, int32_t id, csm_schema_status st, const char *t
                  (csm_monotonic_ms() - rs->down_since_ms) / 1000);
         rs->down_since_ms = 0;
     }
-    int i = asked_index(rs, id);
-    if (i >= 0)
-        rs->asked[i] = rs->asked[--rs->n_asked];
     if (st == CSM_SCHEMA_FOUND) {
         n->c.schema_lookups[CSM_LOOKUP_FOUND]++;
         char why[512];
